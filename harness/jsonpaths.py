@@ -1,0 +1,33 @@
+"""JSONPath look-ups used by spec files (``$.interaction.id``), parsed once and cached."""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from typing import Any
+
+from jsonpath_ng import parse as _parse
+
+MISSING: Any = object()
+
+
+@lru_cache(maxsize=512)
+def _compiled(path: str) -> Any:
+    return _parse(path)
+
+
+def find(document: Any, path: str) -> Any:
+    """The first value at ``path`` in ``document``, or :data:`MISSING`. ``$`` is the whole document."""
+    if path == "$":
+        return document
+    try:
+        matches = _compiled(path).find(document)
+    except (TypeError, AttributeError, KeyError, IndexError):
+        return MISSING
+    return matches[0].value if matches else MISSING
+
+
+def with_value(document: Any, path: str, value: Any) -> Any:
+    """A deep copy of ``document`` with ``value`` at ``path`` (created if missing)."""
+    result = copy.deepcopy(document)
+    return _compiled(path).update_or_create(result, value)

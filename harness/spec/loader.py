@@ -1,0 +1,315 @@
+"""Load ``specs/`` into a :class:`Catalogue`, reporting every problem in every file at once.
+
+Each file is checked against the format's JSON Schema (``specs/meta/spec-v1.schema.json``), then the files
+are checked against each other: an event a list names must exist and be allowed at the level the entry is
+about; a state a list or a precondition names must exist at that level; a name used in ``about`` must be
+bound earlier; examples must satisfy their schemas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from .catalogue import (
+    Catalogue,
+    CommandSpec,
+    EachAbout,
+    EchoRule,
+    EventEntry,
+    EventList,
+    EventSpec,
+    LevelSpec,
+    Protocol,
+    ResponseRule,
+    Schema,
+    SpecRef,
+    StartupRequest,
+    StartupSpec,
+    StimulusSpec,
+)
+from .yamlfile import JsonPath, LoadedYaml, SpecProblem, display_path, load_yaml_file
+
+META_SCHEMA = Path("meta") / "spec-v1.schema.json"
+SINGLETON_KINDS = ("protocol", "states", "startup")
+
+
+class SpecError(Exception):
+    """The spec catalogue (or a suite or profile) has problems; each names its file and line."""
+
+    def __init__(self, problems: Iterable[SpecProblem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def spec_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.yaml") if "meta" not in p.relative_to(root).parts)
+
+
+def load_meta_schema(root: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((root / META_SCHEMA).read_text(encoding="utf-8"))
+    return document
+
+
+def validate_documents(root: Path, files: list[Path]) -> tuple[list[LoadedYaml], list[SpecProblem]]:
+    """Parse and validate each file against the format's schema. Returns the valid documents."""
+    meta = load_meta_schema(root)
+    base = Draft202012Validator(meta)
+    by_kind = {kind: Draft202012Validator(definition) for kind, definition in meta["$defs"].items()}
+    problems: list[SpecProblem] = []
+    valid: list[LoadedYaml] = []
+    for path in files:
+        loaded = load_yaml_file(path, display_path(path, root.parent))
+        problems.extend(loaded.problems)
+        if loaded.problems:
+            continue
+        if not isinstance(loaded.data, dict):
+            problems.append(loaded.problem((), "a spec file must be a mapping with 'format' and 'kind'"))
+            continue
+        errors = list(base.iter_errors(loaded.data))
+        if not errors:
+            errors = list(by_kind[loaded.data["kind"]].iter_errors(loaded.data))
+        for error in errors:
+            problems.append(loaded.problem(tuple(error.absolute_path), _schema_message(error)))
+        if not errors:
+            valid.append(loaded)
+    return valid, problems
+
+
+def _schema_message(error: Any) -> str:
+    where = "/".join(str(p) for p in error.absolute_path)
+    message = error.message
+    if len(message) > 300:
+        message = message[:300] + "…"
+    return f"{where}: {message}" if where else message
+
+
+@dataclass
+class _Builder:
+    root: Path
+    problems: list[SpecProblem] = field(default_factory=list)
+
+    def ref(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any] | None = None) -> SpecRef:
+        source = (node or {}).get("source") or (doc.data.get("source") if isinstance(doc.data, dict) else None)
+        return SpecRef(
+            doc.file,
+            doc.line_of(path),
+            source.get("seed") if source else None,
+            source.get("section") if source else None,
+        )
+
+    def schema(self, doc: LoadedYaml, path: JsonPath, document: Mapping[str, Any]) -> Schema:
+        try:
+            Draft202012Validator.check_schema(document)
+        except SchemaError as exc:
+            self.problems.append(doc.problem(path, f"not a valid JSON Schema: {exc.message}"))
+            return Schema.of({})
+        return Schema.of(document)
+
+    def example(self, doc: LoadedYaml, path: JsonPath, schema: Schema, example: Any) -> None:
+        for message in schema.errors(example):
+            self.problems.append(doc.problem(path, f"the example does not satisfy its schema: {message}"))
+
+    def event_list(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any]) -> EventList:
+        entries = []
+        for index, entry in enumerate(node["sequence"]):
+            about_node = entry["about"]
+            about: str | EachAbout
+            if isinstance(about_node, dict):
+                states = about_node.get("in_state")
+                about = EachAbout(about_node["each"], frozenset(states) if states is not None else None)
+            else:
+                about = about_node
+            entries.append(
+                EventEntry(
+                    event=entry["event"],
+                    about=about,
+                    binds=entry.get("as"),
+                    data=entry.get("data", {}),
+                    optional=entry.get("optional", False),
+                    repeat=entry.get("repeat", False),
+                    inferred=entry.get("inferred"),
+                    ref=self.ref(doc, (*path, "sequence", index), node),
+                )
+            )
+        return EventList(
+            provenance=node["provenance"],
+            complete=node["complete"],
+            interleave_allowed=node["interleave"] == "allow",
+            entries=tuple(entries),
+            ref=self.ref(doc, path, node),
+        )
+
+
+def load_catalogue(root: Path) -> Catalogue:
+    """Load and check the whole catalogue under ``root``; raise :class:`SpecError` listing every problem."""
+    root = root.resolve()
+    if not (root / META_SCHEMA).is_file():
+        raise SpecError([SpecProblem(str(root / META_SCHEMA), 1, "the spec format's JSON Schema is missing")])
+    files = spec_files(root)
+    documents, problems = validate_documents(root, files)
+    builder = _Builder(root, problems)
+    by_kind: dict[str, list[LoadedYaml]] = {}
+    for doc in documents:
+        by_kind.setdefault(doc.data["kind"], []).append(doc)
+    for kind in SINGLETON_KINDS:
+        found = by_kind.get(kind, [])
+        if len(found) != 1:
+            where = found[1] if len(found) > 1 else None
+            problems.append(
+                SpecProblem(
+                    where.file if where else display_path(root, root.parent),
+                    1,
+                    f"expected exactly one spec of kind {kind!r}, found {len(found)}",
+                )
+            )
+    if problems and any(len(by_kind.get(kind, [])) != 1 for kind in SINGLETON_KINDS):
+        raise SpecError(problems)
+
+    protocol = _build_protocol(builder, by_kind["protocol"][0])
+    levels = _build_levels(by_kind["states"][0])
+    events = _unique(builder, by_kind.get("event", []), lambda d: _build_event(builder, d))
+    commands = _unique(builder, by_kind.get("command", []), lambda d: _build_command(builder, d))
+    stimuli = _unique(builder, by_kind.get("stimulus", []), lambda d: _build_stimulus(builder, d))
+    startup = _build_startup(builder, by_kind["startup"][0])
+
+    catalogue = Catalogue(
+        root=root,
+        version=_digest(root, files),
+        protocol=protocol,
+        levels=levels,
+        events=events,
+        commands=commands,
+        stimuli=stimuli,
+        startup=startup,
+    )
+    from .crosscheck import cross_check  # the checks between files live in their own module
+
+    problems.extend(cross_check(catalogue))
+    if problems:
+        raise SpecError(problems)
+    return catalogue
+
+
+def _digest(root: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in [root / META_SCHEMA, *files]:
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _unique(builder: _Builder, docs: list[LoadedYaml], build: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    first: dict[str, LoadedYaml] = {}
+    for doc in docs:
+        name = doc.data["name"]
+        if name in out:
+            builder.problems.append(
+                doc.problem(("name",), f"{name!r} is already defined in {first[name].file}")
+            )
+            continue
+        out[name] = build(doc)
+        first[name] = doc
+    return out
+
+
+def _build_protocol(b: _Builder, doc: LoadedYaml) -> Protocol:
+    data = doc.data
+    responses = {}
+    for result, rule in data["responses"].items():
+        path: JsonPath = ("responses", result)
+        responses[result] = ResponseRule(
+            result=result,
+            schema=b.schema(doc, (*path, "schema"), rule["schema"]),
+            echo=tuple(EchoRule(e["response"], e["request"]) for e in rule["echo"]),
+            ref=b.ref(doc, path, rule),
+        )
+    return Protocol(
+        request_envelope=b.schema(doc, ("envelopes", "request"), data["envelopes"]["request"]),
+        event_envelope=b.schema(doc, ("envelopes", "event"), data["envelopes"]["event"]),
+        responses=responses,
+        failure_codes={key: value["code"] for key, value in data["failure_codes"].items()},
+        ref=b.ref(doc, ()),
+    )
+
+
+def _build_levels(doc: LoadedYaml) -> dict[str, LevelSpec]:
+    levels = {}
+    for name, node in doc.data["levels"].items():
+        parent = node["parent"]
+        parents = () if parent is None else (parent,) if isinstance(parent, str) else tuple(parent)
+        levels[name] = LevelSpec(name, parents, node.get("initial"), frozenset(node["states"]))
+    return levels
+
+
+def _build_event(b: _Builder, doc: LoadedYaml) -> EventSpec:
+    data = doc.data
+    effect = data["effect"]
+    creates = effect.get("creates") or {}
+    schema = b.schema(doc, ("data", "schema"), data["data"]["schema"])
+    b.example(doc, ("data", "example"), schema, data["data"]["example"])
+    return EventSpec(
+        name=data["name"],
+        levels=frozenset(data["levels"]),
+        provenance=data["provenance"],
+        creates_level=creates.get("level"),
+        creates_id_path=creates.get("id"),
+        sets_state_path=effect.get("sets_state"),
+        initializes=effect.get("initializes", False),
+        disposes=effect.get("disposes", False),
+        data=schema,
+        example=data["data"]["example"],
+        ref=b.ref(doc, ("name",)),
+    )
+
+
+def _build_command(b: _Builder, doc: LoadedYaml) -> CommandSpec:
+    data = doc.data
+    request = b.schema(doc, ("request", "schema"), data["request"]["schema"])
+    b.example(doc, ("request", "example"), request, data["request"]["example"])
+    return CommandSpec(
+        name=data["name"],
+        level=data["level"],
+        platforms=frozenset(data["platforms"]),
+        media=frozenset(data["media"]),
+        provenance=data["provenance"],
+        summary=data.get("summary", ""),
+        when_states=frozenset(data["when"]["state"]),
+        request=request,
+        example=data["request"]["example"],
+        results=frozenset(data["results"]),
+        events=b.event_list(doc, ("events",), data["events"]),
+        ref=b.ref(doc, ("name",)),
+    )
+
+
+def _build_stimulus(b: _Builder, doc: LoadedYaml) -> StimulusSpec:
+    data = doc.data
+    return StimulusSpec(
+        name=data["name"],
+        level=data["level"],
+        media=frozenset(data["media"]),
+        provenance=data["provenance"],
+        summary=data.get("summary", ""),
+        when_states=frozenset(data["when"]["state"]),
+        events=b.event_list(doc, ("events",), data["events"]),
+        ref=b.ref(doc, ("name",)),
+    )
+
+
+def _build_startup(b: _Builder, doc: LoadedYaml) -> StartupSpec:
+    data = doc.data
+    return StartupSpec(
+        send=tuple(StartupRequest(s["command"], s["target"], s["data"]) for s in data["send"]),
+        per_channel=b.event_list(doc, ("per_channel",), data["per_channel"]),
+        ready_event=data["ready"]["event"],
+        ref=b.ref(doc, ("ready",)),
+    )

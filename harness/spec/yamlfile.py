@@ -1,0 +1,181 @@
+"""Safe, line-aware YAML loading.
+
+Spec, suite and profile files are YAML, but everything in them must be plain JSON data (mappings with
+string keys, sequences, strings, numbers, booleans, null). This module composes the YAML node tree with
+PyYAML's *safe* loader (no tags that build Python objects), converts it to JSON data itself, and remembers
+the line of every value, so that any later check can report ``file:line: message``.
+
+Problems are collected, never raised one at a time: a duplicate key, a non-string key, a date or binary
+scalar, or a YAML syntax error each become a :class:`SpecProblem`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # the C composer is much faster; both are safe loaders
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+JsonPath = tuple[str | int, ...]
+
+_JSON_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One problem in one input file, located by line (1-based)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class LoadedYaml:
+    """The JSON data of one YAML document, with the line of every value in it."""
+
+    file: str
+    data: Any
+    lines: dict[JsonPath, int] = field(default_factory=dict)
+    problems: list[SpecProblem] = field(default_factory=list)
+
+    def line_of(self, path: JsonPath | list[str | int] | tuple[Any, ...]) -> int:
+        """The line of the value at ``path``, or of its nearest ancestor that has one."""
+        key = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), 1)
+
+    def problem(self, path: JsonPath | tuple[Any, ...], message: str) -> SpecProblem:
+        return SpecProblem(self.file, self.line_of(path), message)
+
+
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as a user reads it: relative to ``root`` (or the working folder) when inside it."""
+    for base in (root, Path.cwd()):
+        if base is None:
+            continue
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def load_yaml_file(path: Path, shown_as: str | None = None) -> LoadedYaml:
+    name = shown_as or display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return LoadedYaml(name, None, {}, [SpecProblem(name, 1, f"not UTF-8 text: {exc.reason}")])
+    except OSError as exc:
+        return LoadedYaml(name, None, {}, [SpecProblem(name, 1, f"cannot read: {exc.strerror}")])
+    return load_yaml_text(text, name)
+
+
+def load_yaml_text(text: str, name: str = "<text>") -> LoadedYaml:
+    """Load exactly one YAML document as JSON data, collecting every problem."""
+    result = LoadedYaml(name, None)
+    try:
+        nodes = list(_compose_all(text))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        result.problems.append(SpecProblem(name, line, f"YAML syntax: {exc.problem or exc.context}"))
+        return result
+    except yaml.YAMLError as exc:
+        result.problems.append(SpecProblem(name, 1, f"YAML: {exc}"))
+        return result
+    if not nodes:
+        result.problems.append(SpecProblem(name, 1, "the file is empty: expected one YAML document"))
+        return result
+    if len(nodes) > 1:
+        second = nodes[1].start_mark.line + 1
+        result.problems.append(SpecProblem(name, second, "expected one YAML document, found more ('---')"))
+    result.data = _to_json(nodes[0], (), result)
+    return result
+
+
+def _compose_all(text: str) -> Iterator[yaml.Node]:
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                yield node
+    finally:
+        loader.dispose()
+
+
+def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
+    out.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                out.problems.append(
+                    SpecProblem(out.file, key_node.start_mark.line + 1, "mapping keys must be strings")
+                )
+                continue
+            key = str(key_node.value)
+            if key == "<<":
+                out.problems.append(
+                    SpecProblem(out.file, key_node.start_mark.line + 1, "YAML merge keys ('<<') are not allowed")
+                )
+                continue
+            if key in mapping:
+                out.problems.append(
+                    SpecProblem(out.file, key_node.start_mark.line + 1, f"duplicate key {key!r}")
+                )
+                continue
+            mapping[key] = _to_json(value_node, (*path, key), out)
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_json(item, (*path, index), out) for index, item in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)
+    if node.tag not in _JSON_SCALAR_TAGS:
+        out.problems.append(
+            SpecProblem(
+                out.file,
+                node.start_mark.line + 1,
+                f"value {node.value!r} is not plain JSON data (YAML tag {node.tag}); quote it",
+            )
+        )
+        return node.value
+    return _construct_scalar(node)
+
+
+_SAFE = yaml.constructor.SafeConstructor()
+
+
+def _construct_scalar(node: yaml.ScalarNode) -> Any:
+    constructors = {
+        "tag:yaml.org,2002:str": _SAFE.construct_yaml_str,
+        "tag:yaml.org,2002:int": _SAFE.construct_yaml_int,
+        "tag:yaml.org,2002:float": _SAFE.construct_yaml_float,
+        "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
+        "tag:yaml.org,2002:null": _SAFE.construct_yaml_null,
+    }
+    value = constructors[node.tag](node)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(node.value)  # JSON has no NaN or infinity: keep the text
+    return value
