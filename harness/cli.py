@@ -1,0 +1,141 @@
+"""The ``mbconform`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .paths import default_profile, project_root, reports_dir, specs_dir, suites_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mbconform", description="Media bar protocol conformance harness")
+    parser.add_argument("--version", action="version", version=f"mbconform {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the reference adapter (a simulated platform)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
+    serve.add_argument("--test-control", action="store_true", help="accept in-band stimulus requests")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="misbehave (repeatable)")
+    serve.add_argument("--list-faults", action="store_true", help="list the known faults and exit")
+    serve.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
+    run = commands.add_parser(
+        "run",
+        help="run the conformance suite against an adapter (default: the embedded reference adapter)",
+        description="Any argument not known here is passed to pytest (-k, -m, -x, ...).",
+    )
+    run.add_argument("url", nargs="?", default=None, help="ws:// or wss:// URL of the adapter under test")
+    run.add_argument("--profile", type=Path, default=None, help="the adapter's profile (YAML)")
+    run.add_argument("--reports", type=Path, default=None, help="where to write reports (default: reports/)")
+    run.add_argument("--fault", action="append", default=[], metavar="NAME",
+                     help="with no URL: start the reference adapter with this fault (repeatable)")
+    run.add_argument("--no-html", action="store_true", help="do not build the HTML report")
+    run.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
+    lint = commands.add_parser("lint", help="check spec, scenario and profile files")
+    lint.add_argument("paths", nargs="*", type=Path, help="files or folders (default: specs/ and suites/)")
+    lint.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
+    report = commands.add_parser("report", help="build the single-file HTML report from Allure results")
+    report.add_argument("--reports", type=Path, default=None, help="the reports folder (default: reports/)")
+
+    args, rest = parser.parse_known_args(argv)
+    if args.command != "run" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "run":
+        return _run(args, rest)
+    if args.command == "lint":
+        from .lint import lint_paths
+
+        return lint_paths(args.paths, args.specs or specs_dir())
+    if args.command == "report":
+        from .reporting.html import build_report
+
+        return build_report(args.reports or reports_dir(), project_root())
+    return 2
+
+
+def _catalogue(path: Path | None):  # type: ignore[no-untyped-def]
+    from .spec.loader import SpecError, load_catalogue
+
+    try:
+        return load_catalogue(path or specs_dir())
+    except SpecError as exc:
+        print(f"mbconform: the spec catalogue has problems:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .reference.faults import NAMED, UnknownFault, parse_fault
+    from .reference.server import ReferenceAdapter, run
+
+    if args.list_faults:
+        for fault in NAMED.values():
+            print(f"{fault.name:28} {fault.description}")
+        print(f"{'drop-event:<command>:<event>':28} the command never sends that secondary event")
+        return 0
+    catalogue = _catalogue(args.specs)
+    try:
+        faults = [parse_fault(text, catalogue) for text in args.fault]
+    except UnknownFault as exc:
+        print(f"mbconform serve: {exc}", file=sys.stderr)
+        return 2
+    run(ReferenceAdapter(catalogue, test_control=args.test_control, faults=faults), args.host, args.port)
+    return 0
+
+
+def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    import pytest
+
+    from .reference.process import AdapterStartError, RunningAdapter, start_reference
+
+    reports = (args.reports or reports_dir()).resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    adapter: RunningAdapter | None = None
+    url = args.url
+    if url is None:
+        extra = ["--test-control", *[f"--fault={name}" for name in args.fault]]
+        if args.specs:
+            extra.append(f"--specs={args.specs}")
+        try:
+            adapter = start_reference(extra)
+        except AdapterStartError as exc:
+            print(f"mbconform run: {exc}", file=sys.stderr)
+            return 2
+        url = adapter.url
+        print(f"mbconform: started the reference adapter at {url}", flush=True)
+    root = project_root()
+    specs = (args.specs or specs_dir()).resolve()
+    argv = [
+        str(specs / "commands"),
+        str(suites_dir() / "conformance"),
+        f"--adapter-url={url}",
+        f"--profile={args.profile or default_profile()}",
+        f"--specs={specs}",
+        f"--alluredir={reports / 'allure-results'}",
+        "--clean-alluredir",
+        f"--junitxml={reports / 'junit.xml'}",
+        f"--rootdir={root}",
+        "-p", "no:cacheprovider",
+        *pytest_args,
+    ]
+    try:
+        code = int(pytest.main(argv))
+    finally:
+        if adapter is not None:
+            adapter.stop()
+    if not args.no_html:
+        from .reporting.html import build_report
+
+        build_report(reports, root, quiet_if_missing=True)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,343 @@
+"""Expectations: is a response right for its request, and do the events that follow fit the spec's list?
+
+Secondary events (ERRATA R2, R5, R6): collection starts when the request is sent, so events may arrive
+before or after the response. A list is matched in order against the in-scope events that follow: events
+about the request's target, its descendants and its ancestors. Entries may be optional or repeatable
+("one or more"). Where the list forbids interleaving, an in-scope event that the list does not name is a
+violation only when the list is complete (printed in full by the seeds); an elided list cannot judge it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..jsonpaths import MISSING, find
+from ..spec.catalogue import Catalogue, EachAbout, EventEntry, EventList, ResponseRule, SpecRef
+from .messages import Event, Response
+from .objects import SEPARATOR, ObjectModel
+from .violations import Category, Violation
+
+MAX_VIOLATIONS = 50  # per expectation; a flood of bad events must not grow memory
+KEEP_EVENTS = 64  # recent events kept to explain a missing one
+
+# -- responses ------------------------------------------------------------------------------------
+
+
+def check_response(
+    catalogue: Catalogue,
+    request: Mapping[str, Any],
+    response: Response,
+    expected: frozenset[str],
+    command_ref: SpecRef | None,
+) -> list[Violation]:
+    """Check a response against the protocol's rule for its result and against the expected results."""
+    violations: list[Violation] = []
+    command = request.get("command")
+    result = response.result
+    rules = catalogue.protocol.responses
+    if result not in rules:
+        return [
+            Violation(
+                Category.SHAPE_MISMATCH,
+                "unknown result",
+                f"{command}: result {result!r} is none of {sorted(rules)}",
+                ref=catalogue.protocol.ref,
+                expected=sorted(expected),
+                actual=result,
+            )
+        ]
+    if result not in expected:
+        detail = ""
+        failure = response.raw.get("failure")
+        if result == "failure" and isinstance(failure, dict):
+            detail = f" (code {failure.get('code')!r}: {failure.get('message')!r})"
+        violations.append(
+            Violation(
+                Category.WRONG_RESULT,
+                "wrong result",
+                f"{command} on {request.get('target')!r}: expected {' or '.join(sorted(expected))}, "
+                f"got {result}{detail}",
+                ref=command_ref,
+                expected=sorted(expected),
+                actual=result,
+            )
+        )
+    violations.extend(_check_rule(rules[result], request, response))
+    return violations
+
+
+def _check_rule(rule: ResponseRule, request: Mapping[str, Any], response: Response) -> list[Violation]:
+    violations = [
+        Violation(
+            Category.SHAPE_MISMATCH,
+            f"malformed {rule.result} response",
+            f"{request.get('command')}: {message}",
+            ref=rule.ref,
+            actual=response.raw,
+        )
+        for message in rule.schema.errors(response.raw)
+    ]
+    for echo in rule.echo:
+        want = find(request, echo.request_path)
+        got = find(response.raw, echo.response_path)
+        if got is MISSING and want is not MISSING:
+            continue  # the schema check already names a missing member
+        if got != want:
+            violations.append(
+                Violation(
+                    Category.SHAPE_MISMATCH,
+                    "wrong echo",
+                    f"{request.get('command')}: the {rule.result} response's {echo.response_path} must equal "
+                    f"the request's {echo.request_path}",
+                    ref=rule.ref,
+                    expected=want,
+                    actual=None if got is MISSING else got,
+                )
+            )
+    return violations
+
+
+# -- secondary events ------------------------------------------------------------------------------
+
+
+def contains(expected: Any, actual: Any) -> bool:
+    """True if ``actual`` has everything ``expected`` has (mappings compared member by member)."""
+    if isinstance(expected, Mapping):
+        return isinstance(actual, Mapping) and all(
+            key in actual and contains(value, actual[key]) for key, value in expected.items()
+        )
+    return bool(expected == actual)
+
+
+@dataclass
+class Slot:
+    """One expected event: a list entry resolved to the object it is about (an address or a name)."""
+
+    entry: EventEntry
+    about: str
+    index: int  # 1-based position in the spec's list
+    matched: int = 0
+
+    @property
+    def skippable(self) -> bool:
+        return self.entry.optional or (self.entry.repeat and self.matched > 0)
+
+    def describe(self, env: Mapping[str, str]) -> str:
+        about = env.get(self.about, self.about if SEPARATOR in self.about or self.about in env else None)
+        where = about if about is not None else f"the new {self.about}"
+        text = f"{self.entry.event} about {where}"
+        if self.entry.data:
+            text += f" with {dict(self.entry.data)}"
+        return text
+
+
+@dataclass
+class EventExpectation:
+    """Matches the events that follow one request (or stimulus) against a spec's ordered list."""
+
+    owner: str
+    catalogue: Catalogue
+    event_list: EventList
+    scope: str
+    env: dict[str, str]
+    slots: list[Slot] = field(default_factory=list)
+    pos: int = 0
+    late: list[Slot] = field(default_factory=list)
+    overtaken: dict[int, tuple[Slot, Event]] = field(default_factory=dict)  # late slot -> what came first
+    violations: list[Violation] = field(default_factory=list)
+    matched_events: deque[Event] = field(default_factory=lambda: deque(maxlen=KEEP_EVENTS))
+    unlisted: deque[Event] = field(default_factory=lambda: deque(maxlen=KEEP_EVENTS))
+    unlisted_total: int = 0
+    suppressed: int = 0  # violations beyond MAX_VIOLATIONS, counted, not kept
+
+    @classmethod
+    def start(
+        cls, owner: str, catalogue: Catalogue, event_list: EventList, target: str, model: ObjectModel
+    ) -> EventExpectation:
+        env = {"target": target}
+        if SEPARATOR in target:
+            env["parent"] = target.rsplit(SEPARATOR, 1)[0]
+        if model.session is not None:
+            env["session"] = model.session.address
+        expectation = cls(owner, catalogue, event_list, target, env)
+        for entry in event_list.entries:
+            if isinstance(entry.about, EachAbout):
+                for obj in model.descendants(target, entry.about.level):
+                    if entry.about.in_state is None or obj.state in entry.about.in_state:
+                        expectation.slots.append(Slot(entry, obj.address, len(expectation.slots) + 1))
+            else:
+                expectation.slots.append(Slot(entry, entry.about, len(expectation.slots) + 1))
+        return expectation
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """All required entries have arrived (optional and satisfied repeatable ones may still come)."""
+        return not self.late and all(slot.skippable for slot in self.slots[self.pos :])
+
+    def address_of(self, about: str) -> str | None:
+        if about in self.env:
+            return self.env[about]
+        return about if SEPARATOR in about or about == self.env.get("session") else None
+
+    def in_scope(self, event: Event) -> bool:
+        target, scope = event.target, self.scope
+        if target == scope or target.startswith(scope + SEPARATOR) or scope.startswith(target + SEPARATOR):
+            return True
+        return any(target == address for address in self.env.values())
+
+    def pending(self) -> list[Slot]:
+        return [slot for slot in [*self.late, *self.slots[self.pos :]] if not slot.skippable]
+
+    # -- matching -----------------------------------------------------------------------------
+
+    def _fits(self, slot: Slot, event: Event) -> bool:
+        return slot.entry.event == event.name and self.address_of(slot.about) == event.target
+
+    def absorb(self, event: Event) -> bool:
+        """After this expectation is done: take an event only if it fits a remaining optional entry."""
+        for slot in self.slots[self.pos :]:
+            if self._fits(slot, event):
+                self._consume(slot, event)
+                return True
+            if not slot.skippable:
+                return False
+        return False
+
+    def offer(self, event: Event) -> bool:
+        """Offer an in-scope event; returns False (and ignores it) when it is out of scope."""
+        if not self.in_scope(event):
+            return False
+        # In order: the next entries, skipping only optional or already satisfied repeatable ones.
+        for index in range(self.pos, len(self.slots)):
+            slot = self.slots[index]
+            if self._fits(slot, event):
+                self.pos = index if slot.entry.repeat else index + 1
+                self._consume(slot, event)
+                return True
+            if not slot.skippable:
+                break
+        # Out of order: an entry further down the list arrived before a required one. The skipped entries
+        # wait in ``late``: if they come later it is a wrong order, if they never come they are missing.
+        for index in range(self.pos, len(self.slots)):
+            slot = self.slots[index]
+            if slot.matched == 0 and self._fits(slot, event):
+                for skipped in self.slots[self.pos : index]:
+                    if not skipped.skippable:
+                        self.late.append(skipped)
+                        self.overtaken[id(skipped)] = (slot, event)
+                self.pos = index if slot.entry.repeat else index + 1
+                self._consume(slot, event)
+                return True
+        for slot in self.late:
+            if self._fits(slot, event):
+                self.late.remove(slot)
+                self._consume(slot, event)
+                self._wrong_order(slot, event)
+                return True
+        self._unlisted(event)
+        return True
+
+    def _wrong_order(self, slot: Slot, event: Event) -> None:
+        overtaking, overtaking_event = self.overtaken.pop(id(slot))
+        if self.event_list.interleave_allowed:
+            return
+        self._violate(
+            Violation(
+                Category.WRONG_ORDER,
+                "wrong order",
+                f"{self.owner}: {event.name} about {event.target} (entry {slot.index}) arrived after "
+                f"{overtaking_event.name} about {overtaking_event.target} (entry {overtaking.index})",
+                ref=slot.entry.ref,
+                expected=f"entry {slot.index} before entry {overtaking.index}",
+                actual=_event_summary(event),
+            )
+        )
+
+    def _violate(self, violation: Violation) -> None:
+        if len(self.violations) < MAX_VIOLATIONS:
+            self.violations.append(violation)
+        else:
+            self.suppressed += 1
+
+    def _unlisted(self, event: Event) -> None:
+        self.unlisted.append(event)
+        self.unlisted_total += 1
+        if self.event_list.interleave_allowed or not self.event_list.complete:
+            return  # an elided list cannot judge extra events; the object model still does
+        duplicate = any(self._fits(slot, event) for slot in self.slots[: self.pos])
+        what = "a second" if duplicate else "an"
+        self._violate(
+            Violation(
+                Category.UNEXPECTED_EVENT,
+                "unexpected event",
+                f"{self.owner}: {what} {event.name} about {event.target}, which the spec's complete list "
+                f"does not allow here",
+                ref=self.event_list.ref,
+                actual=_event_summary(event),
+            )
+        )
+
+    def _consume(self, slot: Slot, event: Event) -> None:
+        slot.matched += 1
+        self.matched_events.append(event)
+        entry = slot.entry
+        spec = self.catalogue.events.get(entry.event)
+        data = event.data if isinstance(event.data, dict) else {}
+        if entry.data and not contains(entry.data, data):
+            self._violate(
+                Violation(
+                    Category.SHAPE_MISMATCH,
+                    "wrong event data",
+                    f"{self.owner}: {event.name} about {event.target} must carry {dict(entry.data)}",
+                    ref=entry.ref,
+                    expected=dict(entry.data),
+                    actual=event.data,
+                )
+            )
+        if spec is not None:
+            for message in spec.data.errors(event.data):
+                self._violate(
+                    Violation(
+                        Category.SHAPE_MISMATCH,
+                        "malformed event data",
+                        f"{event.name} about {event.target}: {message}",
+                        ref=spec.ref,
+                        actual=event.data,
+                    )
+                )
+            if entry.binds and spec.creates_id_path:
+                new_id = find(data, spec.creates_id_path)
+                if isinstance(new_id, str) and new_id:
+                    self.env[entry.binds] = event.target + SEPARATOR + new_id
+
+    def finish(self, reason: str) -> list[Violation]:
+        """Close the expectation: every required entry not seen becomes a missing-event violation."""
+        total = len(self.slots)
+        for slot in self.pending():
+            passed = self.overtaken.pop(id(slot), None)
+            after = f"; {passed[1].name} (entry {passed[0].index}) came without it" if passed else ""
+            self._violate(
+                Violation(
+                    Category.MISSING_EVENT,
+                    "missing event",
+                    f"{self.owner}: {slot.describe(self.env)} (entry {slot.index} of {total}) {reason}{after}",
+                    ref=slot.entry.ref,
+                    expected=slot.describe(self.env),
+                    actual=[_event_summary(e) for e in [*self.matched_events, *self.unlisted]][-20:],
+                )
+            )
+        self.late.clear()
+        self.pos = len(self.slots)
+        return self.violations
+
+    def bindings(self) -> dict[str, str]:
+        return {name: address for name, address in self.env.items() if name not in ("target", "parent", "session")}
+
+
+def _event_summary(event: Event) -> str:
+    return f"{event.name} about {event.target}"

@@ -1,0 +1,86 @@
+"""Classify any frame the peer sends into a request, a response, an event, or a malformed frame.
+
+ERRATA R1 (no kind field in the seeds): a frame with ``messageType`` is an event, one with ``result`` is a
+response, one with neither is a request. Classification never raises: whatever arrives becomes a
+:class:`Malformed` with the reason when it cannot be read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Request:
+    command: str
+    target: str
+    data: Any
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Response:
+    command: str
+    target: str
+    result: Any
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    target: str
+    data: Any
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Malformed:
+    reason: str
+    text: str
+
+
+Message = Request | Response | Event | Malformed
+
+PREVIEW_CHARS = 200
+
+
+def preview(text: str | bytes) -> str:
+    """A short, printable head of a frame for messages (frames can be megabytes)."""
+    shown = text if isinstance(text, str) else repr(text[:PREVIEW_CHARS])
+    return shown if len(shown) <= PREVIEW_CHARS else shown[:PREVIEW_CHARS] + f"… ({len(shown)} chars)"
+
+
+def classify(frame: str | bytes) -> Message:
+    if isinstance(frame, bytes | bytearray | memoryview):
+        return Malformed("a binary frame; the protocol sends JSON text frames", preview(bytes(frame)))
+    try:
+        value = json.loads(frame)
+    except (ValueError, RecursionError) as exc:
+        return Malformed(f"not JSON: {exc}"[:300], preview(frame))
+    return classify_value(value, frame)
+
+
+def classify_value(value: Any, text: str = "") -> Message:
+    if not isinstance(value, dict):
+        return Malformed(f"a JSON {type(value).__name__}, not an object", preview(text))
+    if "messageType" in value:
+        name, target = value.get("name"), value.get("target")
+        if not isinstance(name, str) or not isinstance(target, str):
+            return Malformed("an event (it has messageType) without a string name and target", preview(text))
+        return Event(name, target, value.get("data"), value)
+    if "result" in value:
+        command, target = value.get("command"), value.get("target")
+        if not isinstance(command, str) or not isinstance(target, str):
+            return Malformed("a response (it has result) without a string command and target", preview(text))
+        return Response(command, target, value["result"], value)
+    command, target = value.get("command"), value.get("target")
+    if not isinstance(command, str):
+        return Malformed("a request (no messageType, no result) without a string command", preview(text))
+    return Request(command, target if isinstance(target, str) else "", value.get("data"), value)
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,188 @@
+"""The pytest plugin: collects generated command tests and scenario files and runs them against an IUT.
+
+Active only when ``--adapter-url`` is given, so it never touches an unrelated pytest run. Command spec
+files (``specs/commands/*.yaml``) become one item per generated case; scenario files (format
+``mbconform/scenario/1``) become one item each. Items carry markers by level, command and path, so
+``-m conversation`` or ``-m "channel_dial and success"`` select them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .. import __version__
+from ..cases import TestCase, command_cases, scenario_case
+from ..core.runevents import Listener, no_listener
+from ..core.violations import Verdict
+from ..paths import default_profile, specs_dir
+from ..runner.flow import FlowResult, run_flow
+from ..spec.catalogue import Catalogue
+from ..spec.loader import SpecError, load_catalogue
+from ..suite import Profile, load_profile, load_scenario
+from .summary import RunSummary
+
+SCENARIO_FORMAT = "mbconform/scenario/1"
+
+
+@dataclass
+class Context:
+    url: str
+    catalogue: Catalogue
+    profile: Profile
+    allure_dir: Path | None
+    summary: RunSummary
+
+
+CONTEXT = pytest.StashKey[Context]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mbconform", "media bar conformance")
+    group.addoption("--adapter-url", default=None, help="WebSocket URL of the adapter under test")
+    group.addoption("--profile", default=None, help="the adapter's profile (YAML); default: the reference's")
+    group.addoption("--specs", default=None, help="the spec catalogue folder (default: the project's specs/)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    url = config.getoption("adapter_url")
+    if not url:
+        return
+    try:
+        catalogue = load_catalogue(Path(config.getoption("specs") or specs_dir()))
+        profile = load_profile(Path(config.getoption("profile") or default_profile()), catalogue)
+    except SpecError as exc:
+        raise pytest.UsageError(f"mbconform: the specs or the profile have problems:\n{exc}") from exc
+    allure_dir = config.getoption("allure_report_dir", None)
+    config.stash[CONTEXT] = Context(
+        url, catalogue, profile, Path(allure_dir) if allure_dir else None, RunSummary()
+    )
+    for level in catalogue.levels:
+        config.addinivalue_line("markers", f"{level}: tests of {level}-level commands")
+    for command in catalogue.commands.values():
+        config.addinivalue_line("markers", f"{command.marker}: tests of {command.name}")
+    for marker, text in (
+        ("success", "the command succeeds from a legal state"),
+        ("unknown_target", "the command fails for a target that does not exist"),
+        ("scenario", "call flows from suites/"),
+    ):
+        config.addinivalue_line("markers", f"{marker}: {text}")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    context = parent.config.stash.get(CONTEXT, None)
+    if context is None or file_path.suffix != ".yaml":
+        return None
+    if file_path.parent.resolve() == (context.catalogue.root / "commands").resolve():
+        return CommandFile.from_parent(parent, path=file_path)
+    head = file_path.read_text(encoding="utf-8", errors="replace")[:2000]
+    if SCENARIO_FORMAT in head:
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class CommandFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        context = self.config.stash[CONTEXT]
+        name = self.path.stem
+        if name not in context.catalogue.commands:
+            return
+        for case in command_cases(context.catalogue, context.profile):
+            if case.feature == name:
+                yield CaseItem.from_parent(self, name=case.id, case=case)
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        context = self.config.stash[CONTEXT]
+        try:
+            scenario = load_scenario(self.path, context.catalogue)
+        except SpecError as exc:
+            raise pytest.UsageError(f"mbconform: scenario file problems:\n{exc}") from exc
+        case = scenario_case(scenario, context.profile)
+        yield CaseItem.from_parent(self, name=case.id, case=case)
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, case: TestCase, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.result: FlowResult | None = None
+        for marker in case.markers:
+            self.add_marker(marker)
+        self.extra_keyword_matches.update({case.feature, case.story})
+
+    def runtest(self) -> None:
+        context = self.config.stash[CONTEXT]
+        case = self.case
+        if not case.applicable:
+            context.summary.record(case, Verdict.PASS, skipped=True)
+            pytest.skip(f"not applicable: {case.why_not}")
+        listener: Listener = no_listener
+        reporter: Any = None
+        if context.allure_dir is not None:
+            from ..reporting import allure_report as reporter
+
+            listener = reporter.start_test(case, context.url, context.profile.name)
+        result = None
+        try:
+            result = asyncio.run(
+                run_flow(case.flow, url=context.url, catalogue=context.catalogue, profile=context.profile,
+                         listener=listener)
+            )
+        finally:
+            if reporter is not None:
+                reporter.finish_test(listener, case, result)
+        self.result = result
+        context.summary.record(case, result.verdict)
+        from ..reporting.verdicts import raise_for
+
+        if result.verdict == Verdict.INCONCLUSIVE:
+            pytest.skip(f"INCONCLUSIVE: {result.reason}")
+        if result.verdict == Verdict.WARN:
+            for _, violation in result.violations:
+                warnings.warn(f"{case.id}: {violation}", stacklevel=1)
+        raise_for(case.id, case.title, result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        from ..reporting.verdicts import AdapterError, ConformanceFailure
+
+        if isinstance(excinfo.value, ConformanceFailure | AdapterError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, max(self.case.ref.line - 1, 0), f"{self.case.id} {self.case.title}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    context = session.config.stash.get(CONTEXT, None)
+    if context is None or context.allure_dir is None:
+        return
+    from ..reporting.allure_report import write_run_files
+
+    write_run_files(
+        context.allure_dir,
+        {
+            "adapter.url": context.url,
+            "profile": f"{context.profile.name} ({context.profile.file})",
+            "platform": context.profile.platform,
+            "harness.version": __version__,
+            "catalogue.version": context.catalogue.version,
+        },
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    context = config.stash.get(CONTEXT, None)
+    if context is None:
+        return
+    terminalreporter.write_sep("=", "mbconform")
+    for line in context.summary.lines(context.url, context.profile.name):
+        terminalreporter.write_line(line)

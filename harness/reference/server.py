@@ -1,0 +1,107 @@
+"""The reference adapter: a simulated contact-center platform speaking the media bar protocol.
+
+Each WebSocket connection is one isolated session. What it answers and emits is computed from the
+catalogue (core.simulate); this module only adds the transport, test control and deliberate faults.
+Bad input gets a failure response that echoes what could be read, and the session goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from ..core.messages import encode
+from ..core.simulate import IdFactory, Platform, Refusal
+from ..core.testcontrol import STIMULATE
+from ..spec.catalogue import Catalogue
+from .faults import Fault
+
+log = logging.getLogger("mbconform.reference")
+
+MAX_ORIGINAL_TEXT = 1000  # how much of an unreadable frame is echoed back in "original"
+
+
+@dataclass
+class ReferenceAdapter:
+    catalogue: Catalogue
+    test_control: bool = False
+    faults: Sequence[Fault] = ()
+    channels: Sequence[Mapping[str, Any]] = field(default_factory=lambda: [{}])
+    max_frame_bytes: int = 1 << 20
+    sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _skip(self, owner: str) -> Any:
+        faults = self.faults
+        return lambda event: any(fault.drops(owner, event) for fault in faults)
+
+    def answer(self, platform: Platform, frame: str | bytes) -> list[dict[str, Any]]:
+        """Everything the adapter sends in reply to one frame: the response, then the events."""
+        if isinstance(frame, bytes):
+            refusal = Refusal("malformed_request", "binary frames are not part of the protocol; send JSON text")
+            return [platform.failure({"text": repr(frame[:MAX_ORIGINAL_TEXT])}, refusal)]
+        try:
+            request = json.loads(frame)
+        except (ValueError, RecursionError) as exc:
+            refusal = Refusal("malformed_request", f"not JSON: {exc}"[:300])
+            return [platform.failure({"text": frame[:MAX_ORIGINAL_TEXT]}, refusal)]
+        if not isinstance(request, dict):
+            refusal = Refusal("malformed_request", f"a request is a JSON object, not a {type(request).__name__}")
+            return [platform.failure({"text": frame[:MAX_ORIGINAL_TEXT]}, refusal)]
+        if request.get("command") == STIMULATE and self.test_control:
+            return self._stimulate(platform, request)
+        outcome = platform.handle(request, self._skip(str(request.get("command"))))
+        return [outcome.response, *outcome.events]
+
+    def _stimulate(self, platform: Platform, request: dict[str, Any]) -> list[dict[str, Any]]:
+        data = request.get("data")
+        name = data.get("stimulus") if isinstance(data, dict) else None
+        target = request.get("target")
+        try:
+            if not isinstance(name, str) or not isinstance(target, str):
+                raise Refusal("malformed_request", "test control needs data.stimulus and a target")
+            events = platform.stimulate(name, target)
+        except Refusal as refusal:
+            return [platform.failure(request, refusal)]
+        return [platform.respond(request, "success"), *[e for e in events if not self._skip(name)(e["name"])]]
+
+    async def handler(self, socket: ServerConnection) -> None:
+        number = next(self.sessions)
+        session_id = f"S{number}"
+        platform = Platform(self.catalogue, ids=IdFactory())
+        try:
+            for event in platform.startup(list(self.channels), session_id):
+                await socket.send(encode(event))
+            async for frame in socket:
+                for message in self.answer(platform, frame):
+                    await socket.send(encode(message))
+        except ConnectionClosed:
+            pass
+
+    async def serve(self, host: str, port: int) -> Server:
+        return await serve(
+            self.handler, host, port, max_size=self.max_frame_bytes, compression=None, ping_interval=None
+        )
+
+
+async def serve_forever(adapter: ReferenceAdapter, host: str, port: int, announce: bool) -> None:
+    server = await adapter.serve(host, port)
+    bound = server.sockets[0].getsockname()
+    url = f"ws://{bound[0]}:{bound[1]}"
+    if announce:
+        print(f"mbconform reference adapter listening on {url}", flush=True)
+    await server.serve_forever()
+
+
+def run(adapter: ReferenceAdapter, host: str, port: int, announce: bool = True) -> None:
+    try:
+        asyncio.run(serve_forever(adapter, host, port, announce))
+    except KeyboardInterrupt:
+        pass

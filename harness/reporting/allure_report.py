@@ -1,0 +1,113 @@
+"""Allure output. The only module that imports ``allure``.
+
+Each test: epic / feature / story labels from level / command / path, the stable id as a label and in
+the title, one Allure step per flow step with one sub-step per message sent or received (JSON attached),
+the whole transcript attached, and the failure text that names the spec line. Each run:
+``environment.properties`` and ``categories.json`` in the results folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import allure
+
+from ..cases import TestCase
+from ..core.runevents import FrameReceived, FrameSent, Note, RunEvent, StepFinished, StepStarted
+from ..core.violations import Category, Verdict
+from ..runner.flow import FlowResult
+from .verdicts import ConformanceFailure, explain
+
+MAX_FRAME_STEPS = 400  # per test; the transcript attachment keeps every frame
+
+
+class AllureListener:
+    """Receives run events during one test and turns them into Allure steps."""
+
+    def __init__(self) -> None:
+        self.open: list[Any] = []
+        self.frames = 0
+
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, StepStarted):
+            step = allure.step(("set-up: " if event.step.setup else "") + event.title)
+            step.__enter__()
+            self.open.append(step)
+        elif isinstance(event, FrameSent | FrameReceived):
+            self.frames += 1
+            if self.frames > MAX_FRAME_STEPS:
+                return
+            arrow = "→" if isinstance(event, FrameSent) else "←"
+            with allure.step(f"{arrow} {event.summary}"):
+                kind = "request" if isinstance(event, FrameSent) else event.kind
+                allure.attach(_pretty(event.text), name=kind, attachment_type=allure.attachment_type.JSON)
+        elif isinstance(event, StepFinished):
+            if not self.open:
+                return
+            step = self.open.pop()
+            if event.verdict >= Verdict.FAIL:
+                failure = ConformanceFailure("; ".join(f"{v.title}: {v.message}" for v in event.violations))
+                step.__exit__(ConformanceFailure, failure, None)
+            else:
+                step.__exit__(None, None, None)
+        elif isinstance(event, Note):
+            with allure.step(event.text):
+                pass
+
+    def close(self) -> None:
+        while self.open:
+            self.open.pop().__exit__(None, None, None)
+
+
+def _pretty(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return text
+
+
+def start_test(case: TestCase, adapter_url: str, profile: str) -> AllureListener:
+    allure.dynamic.title(f"{case.id} · {case.title}")
+    allure.dynamic.epic(case.level)
+    allure.dynamic.feature(case.feature)
+    allure.dynamic.story(case.story)
+    allure.dynamic.label("testId", case.id)
+    allure.dynamic.tag(case.id)
+    allure.dynamic.parameter("adapter", adapter_url)
+    allure.dynamic.parameter("profile", profile)
+    description = case.description + f"\n\nSpec: {case.ref}" if case.description else f"Spec: {case.ref}"
+    allure.dynamic.description(description)
+    return AllureListener()
+
+
+def finish_test(listener: AllureListener, case: TestCase, result: FlowResult | None) -> None:
+    listener.close()
+    if result is None:
+        return
+    allure.attach(result.transcript, name="transcript", attachment_type=allure.attachment_type.TEXT)
+    if result.violations or result.reason:
+        allure.attach(
+            explain(case.id, case.title, result), name="verdict", attachment_type=allure.attachment_type.TEXT
+        )
+
+
+def write_run_files(results_dir: Path, environment: dict[str, str]) -> None:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    lines = [f"{key}={_escape(value)}" for key, value in environment.items()]
+    (results_dir / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    categories = [
+        {
+            "name": category.value.capitalize(),
+            "messageRegex": rf"(?s).*\[{category.value}\].*",
+            "matchedStatuses": ["broken"] if category is Category.CONNECTION_LOST else ["failed", "broken"],
+        }
+        for category in Category
+    ]
+    categories.append({"name": "Harness or set-up problems", "matchedStatuses": ["broken"]})
+    (results_dir / "categories.json").write_text(json.dumps(categories, indent=2), encoding="utf-8")
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace("=", "\\=").replace(":", "\\:")

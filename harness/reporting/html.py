@@ -1,0 +1,69 @@
+"""Build the single-file HTML report with the pinned Allure 3 CLI (npm package ``allure``).
+
+``allure awesome --single-file`` writes one HTML file into which it hard-codes an analytics script tag;
+it is removed so the report never reaches out to the internet. The step fails loudly if it cannot remove
+it, rather than ship a report that phones home.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPORT_SECONDS = 300
+# Script tags that load code from another host. A single-file report needs none.
+EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>", re.IGNORECASE)
+REMOTE_URL = re.compile(r"https?://(?:www\.)?(?:googletagmanager|google-analytics)\.com[^\"' )]*", re.IGNORECASE)
+
+
+def allure_cli(root: Path) -> Path | None:
+    candidate = root / "node_modules" / ".bin" / "allure"
+    return candidate if candidate.exists() else None
+
+
+def strip_remote_scripts(html: str) -> tuple[str, int]:
+    """Remove every external <script src=...> and inline analytics bootstrap; return the count removed."""
+    cleaned, removed = EXTERNAL_SCRIPT.subn("", html)
+    inline = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?(?:gtag\(|dataLayer)(?:(?!</script>).)*</script>",
+                        re.IGNORECASE | re.DOTALL)
+    cleaned, more = inline.subn("", cleaned)
+    return cleaned, removed + more
+
+
+def build_report(reports: Path, root: Path, quiet_if_missing: bool = False) -> int:
+    results = reports / "allure-results"
+    output = reports / "allure-report"
+    cli = allure_cli(root)
+    if cli is None:
+        if not quiet_if_missing:
+            print("mbconform report: the Allure CLI is not installed (run 'npm ci' in the project)", file=sys.stderr)
+            return 2
+        print(f"mbconform: Allure results in {results} (no HTML: run 'npm ci' for the Allure CLI)")
+        return 0
+    if not results.is_dir():
+        print(f"mbconform report: no Allure results in {results}", file=sys.stderr)
+        return 2
+    if output.exists():
+        shutil.rmtree(output)
+    command = [str(cli), "awesome", str(results), "--single-file", "--output", str(output),
+               "--report-name", "mbconform conformance report"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=REPORT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        print(f"mbconform report: the Allure CLI took more than {REPORT_SECONDS}s", file=sys.stderr)
+        return 2
+    index = output / "index.html"
+    if done.returncode != 0 or not index.is_file():
+        print(f"mbconform report: the Allure CLI failed:\n{done.stdout}\n{done.stderr}", file=sys.stderr)
+        return 2
+    html, removed = strip_remote_scripts(index.read_text(encoding="utf-8"))
+    leftover = REMOTE_URL.findall(html)
+    if leftover:
+        print(f"mbconform report: analytics addresses remain in the report: {leftover[:3]}", file=sys.stderr)
+        return 2
+    index.write_text(html, encoding="utf-8")
+    print(f"mbconform: HTML report {index} ({removed} remote script tag(s) removed)")
+    return 0

@@ -1,0 +1,50 @@
+"""Turn a flow's result into the text a reviewer reads (pytest's failure report and Allure's message)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..core.violations import Verdict
+from ..runner.flow import FlowResult
+
+MAX_SHOWN = 600
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
+
+
+def explain(case_id: str, title: str, result: FlowResult) -> str:
+    lines = [f"{case_id} {title}: {result.verdict.name.lower()}"]
+    if result.reason:
+        lines.append(f"  {result.reason}")
+    for step, violation in result.violations:
+        lines.append(f"- in step '{step}':")
+        lines.append(f"  [{violation.category.value}] {violation.title} ({violation.severity.value})")
+        lines.append(f"  {violation.message}")
+        if violation.expected is not None:
+            lines.append(f"  expected: {_shown(violation.expected)}")
+        if violation.actual is not None:
+            lines.append(f"  arrived:  {_shown(violation.actual)}")
+        if violation.ref is not None:
+            lines.append(f"  spec:     {violation.ref}")
+    if result.not_run:
+        lines.append(f"- not run after the failure: {'; '.join(result.not_run)}")
+    return "\n".join(lines)
+
+
+class ConformanceFailure(AssertionError):
+    """The IUT violated a MUST: the test failed (Allure: failed)."""
+
+
+class AdapterError(Exception):
+    """The connection was lost or the harness could not go on (Allure: broken)."""
+
+
+def raise_for(case_id: str, title: str, result: FlowResult) -> None:
+    if result.verdict == Verdict.ERROR:
+        raise AdapterError(explain(case_id, title, result))
+    if result.verdict == Verdict.FAIL:
+        raise ConformanceFailure(explain(case_id, title, result))

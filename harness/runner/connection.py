@@ -1,0 +1,150 @@
+"""The WebSocket connection to the IUT: sends and receives frames, keeps the transcript.
+
+Memory is bounded whatever the IUT sends: websockets enforces the frame size limit (``max_size``) and its
+own receive queue (``max_queue``); the transcript keeps at most ``transcript_frames`` frames and at most
+``TRANSCRIPT_FRAME_CHARS`` characters of each.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from ..core.messages import Event, Malformed, Message, Request, Response, classify, encode
+from ..core.runevents import FrameReceived, FrameSent, Listener
+from .deadline import Deadline, StepTimeout, within
+
+TRANSCRIPT_FRAME_CHARS = 65536
+CLOSE_SECONDS = 2.0
+
+
+class ConnectionLost(Exception):
+    """The IUT closed the connection, or it could not be opened."""
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    at: float  # seconds since the connection opened
+    direction: str  # ">" sent by the harness, "<" received from the IUT
+    text: str
+
+
+class Transcript:
+    def __init__(self, limit: int) -> None:
+        self.entries: deque[TranscriptEntry] = deque(maxlen=limit)
+        self.total = 0
+        self.started = time.monotonic()
+
+    def add(self, direction: str, text: str) -> None:
+        self.total += 1
+        if len(text) > TRANSCRIPT_FRAME_CHARS:
+            text = text[:TRANSCRIPT_FRAME_CHARS] + f"… [{len(text)} chars, cut]"
+        self.entries.append(TranscriptEntry(time.monotonic() - self.started, direction, text))
+
+    def render(self) -> str:
+        lines = []
+        dropped = self.total - len(self.entries)
+        if dropped:
+            lines.append(f"[{dropped} earlier frames not kept]")
+        for entry in self.entries:
+            lines.append(f"{entry.at:9.4f} {entry.direction} {entry.text}")
+        return "\n".join(lines) + "\n"
+
+
+def summarize(message: Message) -> str:
+    if isinstance(message, Event):
+        return f"event {message.name} about {message.target}"
+    if isinstance(message, Response):
+        return f"response {message.result} to {message.command} on {message.target}"
+    if isinstance(message, Request):
+        return f"request {message.command} on {message.target}"
+    return f"malformed frame: {message.reason}"
+
+
+def kind_of(message: Message) -> str:
+    return {Event: "event", Response: "response", Request: "request", Malformed: "malformed"}[type(message)]
+
+
+class Connection:
+    def __init__(self, socket: ClientConnection, transcript: Transcript, listener: Listener) -> None:
+        self.socket = socket
+        self.transcript = transcript
+        self.listener = listener
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        deadline: Deadline,
+        listener: Listener,
+        *,
+        max_frame_bytes: int,
+        max_queue: int,
+        transcript_frames: int,
+    ) -> Connection:
+        try:
+            socket = await within(
+                deadline,
+                connect(
+                    url,
+                    max_size=max_frame_bytes,
+                    max_queue=max_queue,
+                    open_timeout=None,  # the deadline helper bounds the handshake
+                    close_timeout=1,
+                    ping_interval=None,
+                    compression=None,
+                ),
+                lambda: f"the WebSocket handshake with {url} did not complete",
+            )
+        except (OSError, InvalidHandshake, InvalidURI) as exc:
+            raise ConnectionLost(f"cannot connect to {url}: {exc}") from exc
+        return cls(socket, Transcript(transcript_frames), listener)
+
+    async def send(self, message: dict[str, Any]) -> str:
+        text = encode(message)
+        self.transcript.add(">", text)
+        self.listener(FrameSent(text, f"{message.get('command')} on {message.get('target')}"))
+        try:
+            await self.socket.send(text)
+        except ConnectionClosed as exc:
+            raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+        return text
+
+    async def send_raw(self, frame: str | bytes) -> None:
+        shown = frame if isinstance(frame, str) else repr(frame)
+        self.transcript.add(">", shown)
+        self.listener(FrameSent(shown, "raw frame"))
+        try:
+            await self.socket.send(frame)
+        except ConnectionClosed as exc:
+            raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+
+    async def receive(self, deadline: Deadline, explain: Any) -> Message:
+        try:
+            frame = await within(deadline, self.socket.recv(), explain)
+        except ConnectionClosed as exc:
+            raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+        message = classify(frame)
+        shown = frame if isinstance(frame, str) else repr(frame[:TRANSCRIPT_FRAME_CHARS])
+        self.transcript.add("<", shown)
+        self.listener(FrameReceived(shown, summarize(message), kind_of(message)))
+        return message
+
+    async def close(self) -> None:
+        try:
+            await within(Deadline(CLOSE_SECONDS, "closing the connection"), self.socket.close(), lambda: "")
+        except (StepTimeout, ConnectionClosed, OSError):
+            self.socket.transport.abort()
+
+
+def _close_reason(exc: ConnectionClosed) -> str:
+    received = exc.rcvd
+    if received is None:
+        return "no close frame: the connection dropped"
+    return f"close code {received.code}" + (f", reason {received.reason!r}" if received.reason else "")
+

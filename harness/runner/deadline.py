@@ -1,0 +1,44 @@
+"""The one deadline helper. Every wait in the harness goes through :func:`within`.
+
+A deadline that expires raises :class:`StepTimeout`, whose message names the step, what was still
+expected, and what did arrive (computed only when it expires).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class StepTimeout(Exception):
+    """A deadline expired while waiting."""
+
+
+class Deadline:
+    def __init__(self, seconds: float, what: str) -> None:
+        if seconds <= 0:
+            raise ValueError(f"seconds: a deadline needs a positive time, got {seconds!r}")
+        self.seconds = seconds
+        self.what = what
+        self.at = asyncio.get_running_loop().time() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - asyncio.get_running_loop().time())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+
+async def within(deadline: Deadline, awaitable: Awaitable[T], explain: Callable[[], str]) -> T:
+    """Await ``awaitable`` until ``deadline``; on expiry raise :class:`StepTimeout` with ``explain()``."""
+    try:
+        async with asyncio.timeout_at(deadline.at):
+            return await awaitable
+    except TimeoutError:
+        raise StepTimeout(
+            f"{deadline.what}: nothing more within {deadline.seconds:g}s. {explain()}"
+        ) from None

@@ -1,0 +1,123 @@
+"""Run one flow on a fresh connection: start-up, planned set-up, the steps under test.
+
+Every test case gets its own session, so tests never depend on each other. A flow always ends with a
+result: a deadline ends a step that hangs, a lost connection ends the flow with verdict error, and an IUT
+that cannot be brought into the needed state ends it as inconclusive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.plan import find_plan
+from ..core.runevents import Listener, Note, no_listener
+from ..core.steps import Step
+from ..core.violations import Category, Verdict, Violation
+from ..spec.catalogue import Catalogue
+from ..suite import Profile
+from .connection import Connection, ConnectionLost, Transcript
+from .deadline import Deadline, StepTimeout
+from .session import Inconclusive, MediaBarSession, StepResult
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Bring some object of ``level`` into one of ``states`` first; its address becomes ``$goal``."""
+
+    level: str
+    states: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Flow:
+    steps: tuple[Step, ...]
+    goal: Goal | None = None
+    missing_level: str | None = None  # bind ``$missing`` to an address at this level that names nothing
+
+
+@dataclass
+class FlowResult:
+    verdict: Verdict = Verdict.PASS
+    violations: list[tuple[str, Violation]] = field(default_factory=list)  # (step title, violation)
+    steps: list[StepResult] = field(default_factory=list)
+    reason: str = ""
+    transcript: str = ""
+    not_run: list[str] = field(default_factory=list)
+
+    def add(self, title: str, violations: list[Violation]) -> None:
+        for violation in violations:
+            self.violations.append((title, violation))
+            self.verdict = self.verdict.worst(violation.verdict)
+
+
+async def run_flow(
+    flow: Flow,
+    *,
+    url: str,
+    catalogue: Catalogue,
+    profile: Profile,
+    listener: Listener = no_listener,
+) -> FlowResult:
+    result = FlowResult()
+    transcript: Transcript | None = None
+    try:
+        connection = await Connection.open(
+            url,
+            Deadline(profile.connect_timeout, f"connecting to {url}"),
+            listener,
+            max_frame_bytes=profile.max_frame_bytes,
+            max_queue=profile.max_queue,
+            transcript_frames=profile.transcript_frames,
+        )
+    except (ConnectionLost, StepTimeout) as exc:
+        result.add("connect", [Violation(Category.CONNECTION_LOST, "cannot connect", str(exc))])
+        result.reason = str(exc)
+        return result
+    transcript = connection.transcript
+    session = MediaBarSession(catalogue, profile, connection, listener)
+    steps = list(flow.steps)
+    try:
+        result.add("session start-up", await session.bootstrap())
+        if not session.ready:
+            result.reason = "the session did not start"
+            return result
+        if flow.goal is not None:
+            await _set_up(session, flow.goal, profile, result)
+        if flow.missing_level is not None:
+            session.variables["missing"] = session.model.unknown_address(flow.missing_level)
+        while steps:
+            step = steps.pop(0)
+            step_result = await session.run(step)
+            result.steps.append(step_result)
+            result.add(step_result.title, step_result.violations)
+            if result.verdict >= Verdict.FAIL:
+                break
+    except Inconclusive as exc:
+        result.verdict = result.verdict.worst(Verdict.INCONCLUSIVE)
+        result.reason = str(exc)
+        listener(Note(f"inconclusive: {exc}"))
+    except ConnectionLost as exc:
+        result.add("connection", [Violation(Category.CONNECTION_LOST, "connection lost", str(exc))])
+        result.reason = str(exc)
+    finally:
+        result.not_run = [step.describe() for step in steps]
+        await connection.close()
+        result.transcript = transcript.render()
+    return result
+
+
+async def _set_up(session: MediaBarSession, goal: Goal, profile: Profile, result: FlowResult) -> None:
+    plan = find_plan(session.model, goal.level, goal.states, commands=profile.commands, stimuli=profile.stimuli)
+    if plan is None:
+        raise Inconclusive(
+            f"no sequence of the declared commands and stimuli brings a {goal.level} into "
+            f"{sorted(goal.states)}"
+        )
+    session.listener(Note("set-up plan: " + " → ".join(f"{s.name} on {s.target}" for s in plan.steps)))
+    for step in plan.steps:
+        step_result = await session.run(step)
+        result.steps.append(step_result)
+        if step_result.verdict >= Verdict.FAIL:
+            first = step_result.violations[0]
+            raise Inconclusive(f"set-up step '{step_result.title}' failed: {first.title}: {first.message}")
+    session.variables["goal"] = session.resolve(plan.target)

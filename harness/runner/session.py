@@ -1,0 +1,278 @@
+"""One media bar session against the IUT: start it up, then run steps and check what comes back.
+
+Every frame the IUT sends is classified (core.messages), applied to the shadow object model
+(core.objects), correlated if it is a response (core.correlation) and offered to the expectations of the
+current and the last few steps (core.expect). Waiting happens only in :meth:`MediaBarSession._pump`, and
+only through the deadline helper.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.correlation import Correlator
+from ..core.expect import EventExpectation, check_response
+from ..core.messages import Event, Malformed, Message, Request, Response
+from ..core.objects import ObjectModel
+from ..core.runevents import Listener, Note, StepFinished, StepStarted
+from ..core.steps import Step
+from ..core.testcontrol import stimulus_request
+from ..core.violations import Category, Severity, Verdict, Violation
+from ..spec.catalogue import Catalogue, EventList, SpecRef
+from ..suite import Profile
+from .connection import Connection
+from .deadline import Deadline, StepTimeout
+
+LINGERING = 4  # how many finished steps may still take their optional trailing events
+RECENT = 20  # frames remembered to say what arrived when a deadline expires
+MAX_STEP_VIOLATIONS = 100
+
+
+class Inconclusive(Exception):
+    """The IUT could not be brought into the state a test needs."""
+
+
+@dataclass
+class StepResult:
+    step: Step
+    target: str
+    title: str = ""
+    request: dict[str, Any] | None = None
+    response: Response | None = None
+    violations: list[Violation] = field(default_factory=list)
+    verdict: Verdict = Verdict.PASS
+
+
+class MediaBarSession:
+    def __init__(self, catalogue: Catalogue, profile: Profile, connection: Connection, listener: Listener):
+        self.catalogue = catalogue
+        self.profile = profile
+        self.connection = connection
+        self.listener = listener
+        self.model = ObjectModel(catalogue)
+        self.variables: dict[str, str] = {}
+        self.correlator = Correlator()
+        self.lingering: deque[EventExpectation] = deque(maxlen=LINGERING)
+        self.current: EventExpectation | None = None
+        self.awaiting: dict[str, Any] | None = None
+        self.response: Response | None = None
+        self.violations: list[Violation] = []
+        self.suppressed = 0
+        self.recent: deque[str] = deque(maxlen=RECENT)
+        self.ready = False
+
+    # -- frames ----------------------------------------------------------------------------------
+
+    def _violate(self, violation: Violation) -> None:
+        if len(self.violations) < MAX_STEP_VIOLATIONS:
+            self.violations.append(violation)
+        else:
+            self.suppressed += 1
+
+    def _dispatch(self, message: Message) -> None:
+        if isinstance(message, Event):
+            self.recent.append(f"{message.name} about {message.target}")
+            self._on_event(message)
+        elif isinstance(message, Response):
+            self.recent.append(f"response {message.result} to {message.command} on {message.target}")
+            self._on_response(message)
+        elif isinstance(message, Request):
+            self.recent.append(f"request {message.command} from the IUT")
+            self._violate(
+                Violation(
+                    Category.UNEXPECTED_EVENT,
+                    "request from the adapter",
+                    f"the adapter sent a request ({message.command} on {message.target!r}); the media bar "
+                    f"sends requests, the adapter answers them and sends events",
+                    severity=Severity.SHOULD,
+                    ref=self.catalogue.protocol.ref,
+                    actual=message.raw,
+                )
+            )
+        else:
+            assert isinstance(message, Malformed)
+            self.recent.append(f"malformed frame ({message.reason})")
+            self._violate(
+                Violation(
+                    Category.MALFORMED_FRAME,
+                    "malformed frame",
+                    f"the adapter sent {message.reason}: {message.text}",
+                    ref=self.catalogue.protocol.ref,
+                    actual=message.text,
+                )
+            )
+
+    def _on_event(self, event: Event) -> None:
+        if self.ready:
+            for message in self.catalogue.protocol.event_envelope.errors(event.raw):
+                self._violate(
+                    Violation(Category.SHAPE_MISMATCH, "malformed event", f"{event.name}: {message}",
+                              ref=self.catalogue.protocol.ref, actual=event.raw)
+                )
+        applied = self.model.apply(event)
+        in_scope = self.current is None or self.current.in_scope(event)
+        if applied.problems and in_scope:
+            spec = self.catalogue.events.get(event.name)
+            for problem in applied.problems:
+                self._violate(
+                    Violation(
+                        Category.UNEXPECTED_EVENT,
+                        "event the object model cannot explain",
+                        problem,
+                        ref=spec.ref if spec else self.catalogue.protocol.ref,
+                        actual=event.raw,
+                    )
+                )
+        for expectation in self.lingering:
+            if expectation.absorb(event):
+                return
+        if self.current is not None:
+            self.current.offer(event)
+
+    def _on_response(self, response: Response) -> None:
+        request = self.correlator.match(response)
+        if request is None:
+            self._violate(
+                Violation(
+                    Category.WRONG_RESULT,
+                    "response to no request",
+                    f"a {response.result} response for {response.command!r} on {response.target!r} answers "
+                    f"no outstanding request (ERRATA R3: it must echo the command and target of one)",
+                    ref=self.catalogue.protocol.ref,
+                    actual=response.raw,
+                )
+            )
+        elif request is self.awaiting:
+            self.response = response
+
+    async def _pump(self, deadline: Deadline, until: Callable[[], bool], explain: Callable[[], str]) -> None:
+        while not until():
+            self._dispatch(await self.connection.receive(deadline, explain))
+
+    def _arrived(self) -> str:
+        return "Arrived: " + ("; ".join(self.recent) if self.recent else "nothing") + "."
+
+    # -- start-up --------------------------------------------------------------------------------
+
+    async def bootstrap(self) -> list[Violation]:
+        """Run the session start-up (specs/session): send its requests, wait for the ready event."""
+        startup = self.catalogue.startup
+        step = Step("command", "session.startup", "", title="session start-up", ref=startup.ref)
+        self.listener(StepStarted(step, "session start-up"))
+        self.violations = []
+        ready_seen = False
+
+        def until() -> bool:
+            return ready_seen
+
+        for request in startup.send:
+            await self.connection.send({"command": request.command, "target": request.target,
+                                        "data": dict(request.data)})
+        deadline = Deadline(self.profile.step_timeout, "session start-up")
+        try:
+            while not ready_seen:
+                message = await self.connection.receive(
+                    deadline, lambda: f"Still expected: {startup.ready_event}. {self._arrived()}"
+                )
+                self._dispatch(message)
+                ready_seen = isinstance(message, Event) and message.name == startup.ready_event
+        except StepTimeout as timeout:
+            self._violate(Violation(Category.TIMEOUT, "no session start-up", str(timeout), ref=startup.ref))
+        self.ready = ready_seen
+        if self.model.session is not None:
+            self.variables["session"] = self.model.session.address
+        channels = list(self.model.of_level("channel"))
+        if channels:
+            self.variables["channel"] = channels[0].address
+        elif ready_seen:
+            self._violate(
+                Violation(Category.MISSING_EVENT, "no channel", "the start-up announced no channel",
+                          ref=startup.per_channel.ref)
+            )
+        violations = list(self.violations)
+        verdict = max((v.verdict for v in violations), default=Verdict.PASS)
+        self.listener(StepFinished(step, verdict, tuple(violations)))
+        return violations
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def resolve(self, target: str) -> str:
+        if not target.startswith("$"):
+            return target
+        name = target[1:]
+        if name not in self.variables:
+            raise Inconclusive(f"{target} was never bound: the event that creates it did not arrive")
+        return self.variables[name]
+
+    def _request_for(self, step: Step, target: str) -> tuple[dict[str, Any], EventList, SpecRef]:
+        if step.kind == "command":
+            spec = self.catalogue.commands[step.name]
+            data = dict(step.data) if step.data is not None else dict(spec.example)
+            return {"command": step.name, "target": target, "data": data}, spec.events, spec.ref
+        stimulus = self.catalogue.stimuli[step.name]
+        if self.profile.stimulus_driver != "in-band":
+            raise Inconclusive(f"the profile has no way to produce the stimulus {step.name}")
+        return stimulus_request(step.name, target), stimulus.events, stimulus.ref
+
+    async def run(self, step: Step) -> StepResult:
+        target = self.resolve(step.target)
+        title = step.title or f"{'stimulus' if step.kind == 'stimulus' else 'send'} {step.name} on {target}"
+        self.listener(StepStarted(step, title))
+        self.violations = []
+        result = StepResult(step, target, title)
+        request, event_list, ref = self._request_for(step, target)
+        expected = step.expect if step.kind == "command" else frozenset({"success"})
+        owner = step.name
+        expectation = None
+        if "success" in expected:
+            expectation = EventExpectation.start(owner, self.catalogue, event_list, target, self.model)
+        self.current = expectation
+        self.awaiting = request
+        self.response = None
+        result.request = request
+        self.correlator.sent(request)
+        await self.connection.send(request)
+        deadline = Deadline(self.profile.step_timeout, f"step '{title}'")
+
+        def done() -> bool:
+            if self.response is None:
+                return False
+            return self.response.result != "success" or expectation is None or expectation.done
+
+        def explain() -> str:
+            wanted = [] if self.response is not None else [f"the response to {step.name} on {target}"]
+            if expectation is not None and (self.response is None or self.response.result == "success"):
+                wanted += [slot.describe(expectation.env) for slot in expectation.pending()]
+            return f"Still expected: {'; '.join(wanted) or 'nothing'}. {self._arrived()}"
+
+        try:
+            await self._pump(deadline, done, explain)
+        except StepTimeout as timeout:
+            if self.response is None:
+                self._violate(Violation(Category.TIMEOUT, "no response", str(timeout), ref=ref))
+        finally:
+            self.current = None
+            self.awaiting = None
+        response = self.response
+        result.response = response
+        if response is not None:
+            if step.kind == "stimulus" and response.result != "success":
+                raise Inconclusive(f"the adapter refused to produce the stimulus {step.name}: {response.raw}")
+            result.violations.extend(check_response(self.catalogue, request, response, expected, ref))
+        if expectation is not None and response is not None and response.result == "success":
+            if not expectation.done:
+                expectation.finish(f"did not arrive within {self.profile.step_timeout:g}s")
+            result.violations.extend(expectation.violations)
+            if expectation.suppressed:
+                self.listener(Note(f"{expectation.suppressed} further violations of this step not shown"))
+            for variable, entry_name in step.bind.items():
+                if entry_name in expectation.env:
+                    self.variables[variable] = expectation.env[entry_name]
+            self.lingering.append(expectation)
+        result.violations.extend(self.violations)
+        result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
+        self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
+        return result

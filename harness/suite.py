@@ -1,0 +1,170 @@
+"""Load what to run: scenario files (call flows) and profiles (what an adapter declares, how to drive it).
+
+Both are YAML, validated against their JSON Schemas in ``specs/meta/`` and against the catalogue; every
+problem is reported as ``file:line: message`` through :class:`~harness.spec.loader.SpecError`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .core.steps import Step
+from .spec.catalogue import Catalogue, SpecRef
+from .spec.loader import SpecError
+from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
+
+PROFILE_SCHEMA = Path("meta") / "profile-v1.schema.json"
+SCENARIO_SCHEMA = Path("meta") / "scenario-v1.schema.json"
+STARTUP_VARIABLES = ("session", "channel")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    file: str
+    platform: str
+    addressing: str
+    commands: frozenset[str]
+    stimulus_driver: str
+    stimuli: frozenset[str]
+    connect_timeout: float
+    step_timeout: float
+    max_frame_bytes: int
+    max_queue: int
+    transcript_frames: int
+
+    def declares(self, command: str) -> bool:
+        return command in self.commands
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    description: str
+    level: str
+    steps: tuple[Step, ...]
+    ref: SpecRef
+
+    @property
+    def commands(self) -> frozenset[str]:
+        return frozenset(step.name for step in self.steps if step.kind == "command")
+
+    @property
+    def stimuli(self) -> frozenset[str]:
+        return frozenset(step.name for step in self.steps if step.kind == "stimulus")
+
+
+def _validated(path: Path, schema_file: Path, catalogue: Catalogue) -> tuple[LoadedYaml, list[SpecProblem]]:
+    loaded = load_yaml_file(path, display_path(path, catalogue.root.parent))
+    problems = list(loaded.problems)
+    if problems:
+        return loaded, problems
+    schema = json.loads((catalogue.root / schema_file).read_text(encoding="utf-8"))
+    for error in Draft202012Validator(schema).iter_errors(loaded.data):
+        where = "/".join(str(p) for p in error.absolute_path)
+        problems.append(loaded.problem(tuple(error.absolute_path), f"{where}: {error.message}" if where else error.message))
+    return loaded, problems
+
+
+def load_profile(path: Path, catalogue: Catalogue) -> Profile:
+    loaded, problems = _validated(path, PROFILE_SCHEMA, catalogue)
+    if problems:
+        raise SpecError(problems)
+    data: dict[str, Any] = loaded.data
+    platform = data["platform"]
+    available = {name for name, spec in catalogue.commands.items() if platform in spec.platforms}
+    if data["commands"] == "all":
+        commands = frozenset(available)
+    else:
+        commands = frozenset(data["commands"])
+        for index, name in enumerate(data["commands"]):
+            if name not in catalogue.commands:
+                problems.append(loaded.problem(("commands", index), f"unknown command {name!r}"))
+            elif name not in available:
+                problems.append(loaded.problem(("commands", index), f"{name} is not a {platform} command"))
+    stimuli = data["stimuli"]
+    for index, name in enumerate(stimuli.get("available", [])):
+        if name not in catalogue.stimuli:
+            problems.append(loaded.problem(("stimuli", "available", index), f"unknown stimulus {name!r}"))
+    if problems:
+        raise SpecError(problems)
+    timing = data["timing"]
+    limits = data.get("limits", {})
+    return Profile(
+        name=data["name"],
+        file=loaded.file,
+        platform=platform,
+        addressing=data["addressing"],
+        commands=commands,
+        stimulus_driver=stimuli["driver"],
+        stimuli=frozenset(stimuli.get("available", [])) if stimuli["driver"] != "none" else frozenset(),
+        connect_timeout=float(timing.get("connect_timeout", timing["step_timeout"])),
+        step_timeout=float(timing["step_timeout"]),
+        max_frame_bytes=int(limits.get("max_frame_bytes", 1 << 20)),
+        max_queue=int(limits.get("max_queue", 64)),
+        transcript_frames=int(limits.get("transcript_frames", 5000)),
+    )
+
+
+def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
+    loaded, problems = _validated(path, SCENARIO_SCHEMA, catalogue)
+    if problems:
+        raise SpecError(problems)
+    data: dict[str, Any] = loaded.data
+    steps = []
+    bound = set(STARTUP_VARIABLES)
+    for index, node in enumerate(data["steps"]):
+        at = ("steps", index)
+        kind = "command" if "command" in node else "stimulus"
+        name = node[kind]
+        spec = catalogue.commands.get(name) if kind == "command" else catalogue.stimuli.get(name)
+        if spec is None:
+            problems.append(loaded.problem((*at, kind), f"unknown {kind} {name!r}"))
+            continue
+        target = node["target"]
+        if target.startswith("$") and target[1:] not in bound:
+            problems.append(
+                loaded.problem((*at, "target"), f"{target} is not bound by the start-up or an earlier step")
+            )
+        names = {entry.binds for entry in spec.events.entries if entry.binds}
+        for variable, entry_name in node.get("bind", {}).items():
+            if entry_name not in names:
+                problems.append(
+                    loaded.problem(
+                        (*at, "bind", variable),
+                        f"{name} binds no {entry_name!r} (its list binds {sorted(names) or 'nothing'})",
+                    )
+                )
+            bound.add(variable)
+        if kind == "command" and "data" in node:
+            for message in spec.request.errors(node["data"]):  # type: ignore[union-attr]
+                problems.append(loaded.problem((*at, "data"), f"data for {name}: {message}"))
+        expect = node.get("expect", "success")
+        steps.append(
+            Step(
+                kind=kind,  # type: ignore[arg-type]
+                name=name,
+                target=target,
+                data=node.get("data"),
+                expect=frozenset([expect] if isinstance(expect, str) else expect),
+                bind=node.get("bind", {}),
+                title=node.get("title"),
+                ref=SpecRef(loaded.file, loaded.line_of(at)),
+            )
+        )
+    if problems:
+        raise SpecError(problems)
+    return Scenario(
+        id=data["id"],
+        title=data["title"],
+        description=data.get("description", ""),
+        level=data["level"],
+        steps=tuple(steps),
+        ref=SpecRef(loaded.file, loaded.line_of(("id",))),
+    )
