@@ -40,7 +40,9 @@ class TestCase:
 
 def case_id(command: CommandSpec, number: int) -> str:
     name = command.name.split(".", 1)[1] if "." in command.name else command.name
-    return f"MB-{LEVEL_CODES.get(command.level, command.level.upper())}-{name.upper().replace('.', '-')}-{number:03d}"
+    return (
+        f"MB-{LEVEL_CODES.get(command.level, command.level.upper())}-{name.upper().replace('.', '-')}-{number:03d}"
+    )
 
 
 def command_cases(catalogue: Catalogue, profile: Profile) -> list[TestCase]:

@@ -31,8 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("url", nargs="?", default=None, help="ws:// or wss:// URL of the adapter under test")
     run.add_argument("--profile", type=Path, default=None, help="the adapter's profile (YAML)")
     run.add_argument("--reports", type=Path, default=None, help="where to write reports (default: reports/)")
-    run.add_argument("--fault", action="append", default=[], metavar="NAME",
-                     help="with no URL: start the reference adapter with this fault (repeatable)")
+    run.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with no URL: start the reference adapter with this fault (repeatable)",
+    )
     run.add_argument("--no-html", action="store_true", help="do not build the HTML report")
     run.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
@@ -122,7 +127,8 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         "--clean-alluredir",
         f"--junitxml={reports / 'junit.xml'}",
         f"--rootdir={root}",
-        "-p", "no:cacheprovider",
+        "-p",
+        "no:cacheprovider",
         *pytest_args,
     ]
     try:

@@ -6,7 +6,7 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from jsonpath_ng import parse as _parse
+from jsonpath_ng.ext import parse as _parse  # type: ignore[attr-defined]
 
 MISSING: Any = object()
 

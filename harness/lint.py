@@ -37,7 +37,7 @@ def lint_paths(paths: list[Path], specs: Path) -> int:
         if loaded.problems:
             problems.extend(loaded.problems)
             continue
-        kind = FORMATS.get(loaded.data.get("format")) if isinstance(loaded.data, dict) else None
+        kind = FORMATS.get(str(loaded.data.get("format"))) if isinstance(loaded.data, dict) else None
         try:
             if kind == "scenario":
                 load_scenario(path, catalogue)

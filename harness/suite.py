@@ -68,7 +68,9 @@ def _validated(path: Path, schema_file: Path, catalogue: Catalogue) -> tuple[Loa
     schema = json.loads((catalogue.root / schema_file).read_text(encoding="utf-8"))
     for error in Draft202012Validator(schema).iter_errors(loaded.data):
         where = "/".join(str(p) for p in error.absolute_path)
-        problems.append(loaded.problem(tuple(error.absolute_path), f"{where}: {error.message}" if where else error.message))
+        problems.append(
+            loaded.problem(tuple(error.absolute_path), f"{where}: {error.message}" if where else error.message)
+        )
     return loaded, problems
 
 

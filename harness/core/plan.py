@@ -12,8 +12,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from .objects import ObjectModel
 from ..spec.catalogue import Catalogue
+from .objects import ObjectModel
 from .simulate import Platform
 from .steps import Step, StepKind
 
@@ -68,11 +68,11 @@ def _actions(
     catalogue: Catalogue, commands: list[str], stimuli: list[str]
 ) -> Iterator[tuple[StepKind, str, str, frozenset[str]]]:
     for name in commands:
-        spec = catalogue.commands[name]
-        yield "command", name, spec.level, spec.when_states
+        command = catalogue.commands[name]
+        yield "command", name, command.level, command.when_states
     for name in stimuli:
-        spec = catalogue.stimuli[name]
-        yield "stimulus", name, spec.level, spec.when_states
+        stimulus = catalogue.stimuli[name]
+        yield "stimulus", name, stimulus.level, stimulus.when_states
 
 
 def _successor(node: _Node, kind: StepKind, name: str, address: str) -> _Node:

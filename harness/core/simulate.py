@@ -121,10 +121,7 @@ class Platform:
                 per_channel.provenance,
                 per_channel.complete,
                 per_channel.interleave_allowed,
-                tuple(
-                    _with_data(entry, channel) if entry.binds else entry
-                    for entry in per_channel.entries
-                ),
+                tuple(_with_data(entry, channel) if entry.binds else entry for entry in per_channel.entries),
                 per_channel.ref,
             )
             out.extend(self.emit_list(overrides, session_id))
@@ -170,9 +167,9 @@ class Platform:
     def failure(self, request: Any, refusal: Refusal) -> dict[str, Any]:
         echoable = request if isinstance(request, dict) else {}
         safe = {
+            **echoable,
             "command": echoable.get("command") if isinstance(echoable.get("command"), str) else "",
             "target": echoable.get("target") if isinstance(echoable.get("target"), str) else "",
-            **echoable,
         }
         code = self.catalogue.protocol.failure_codes.get(refusal.reason, refusal.reason.upper())
         response = self.respond(safe, "failure", failure={"code": code, "message": refusal.message})

@@ -133,8 +133,13 @@ class CaseItem(pytest.Item):
         result = None
         try:
             result = asyncio.run(
-                run_flow(case.flow, url=context.url, catalogue=context.catalogue, profile=context.profile,
-                         listener=listener)
+                run_flow(
+                    case.flow,
+                    url=context.url,
+                    catalogue=context.catalogue,
+                    profile=context.profile,
+                    listener=listener,
+                )
             )
         finally:
             if reporter is not None:

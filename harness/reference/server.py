@@ -8,6 +8,7 @@ Bad input gets a failure response that echoes what could be read, and the sessio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -101,7 +102,5 @@ async def serve_forever(adapter: ReferenceAdapter, host: str, port: int, announc
 
 
 def run(adapter: ReferenceAdapter, host: str, port: int, announce: bool = True) -> None:
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_forever(adapter, host, port, announce))
-    except KeyboardInterrupt:
-        pass

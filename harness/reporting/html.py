@@ -27,8 +27,10 @@ def allure_cli(root: Path) -> Path | None:
 def strip_remote_scripts(html: str) -> tuple[str, int]:
     """Remove every external <script src=...> and inline analytics bootstrap; return the count removed."""
     cleaned, removed = EXTERNAL_SCRIPT.subn("", html)
-    inline = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?(?:gtag\(|dataLayer)(?:(?!</script>).)*</script>",
-                        re.IGNORECASE | re.DOTALL)
+    inline = re.compile(
+        r"<script\b[^>]*>(?:(?!</script>).)*?(?:gtag\(|dataLayer)(?:(?!</script>).)*</script>",
+        re.IGNORECASE | re.DOTALL,
+    )
     cleaned, more = inline.subn("", cleaned)
     return cleaned, removed + more
 
@@ -39,7 +41,9 @@ def build_report(reports: Path, root: Path, quiet_if_missing: bool = False) -> i
     cli = allure_cli(root)
     if cli is None:
         if not quiet_if_missing:
-            print("mbconform report: the Allure CLI is not installed (run 'npm ci' in the project)", file=sys.stderr)
+            print(
+                "mbconform report: the Allure CLI is not installed (run 'npm ci' in the project)", file=sys.stderr
+            )
             return 2
         print(f"mbconform: Allure results in {results} (no HTML: run 'npm ci' for the Allure CLI)")
         return 0
@@ -48,8 +52,16 @@ def build_report(reports: Path, root: Path, quiet_if_missing: bool = False) -> i
         return 2
     if output.exists():
         shutil.rmtree(output)
-    command = [str(cli), "awesome", str(results), "--single-file", "--output", str(output),
-               "--report-name", "mbconform conformance report"]
+    command = [
+        str(cli),
+        "awesome",
+        str(results),
+        "--single-file",
+        "--output",
+        str(output),
+        "--report-name",
+        "mbconform conformance report",
+    ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=REPORT_SECONDS, check=False)
     except subprocess.TimeoutExpired:

@@ -147,4 +147,3 @@ def _close_reason(exc: ConnectionClosed) -> str:
     if received is None:
         return "no close frame: the connection dropped"
     return f"close code {received.code}" + (f", reason {received.reason!r}" if received.reason else "")
-

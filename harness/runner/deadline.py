@@ -39,6 +39,4 @@ async def within(deadline: Deadline, awaitable: Awaitable[T], explain: Callable[
         async with asyncio.timeout_at(deadline.at):
             return await awaitable
     except TimeoutError:
-        raise StepTimeout(
-            f"{deadline.what}: nothing more within {deadline.seconds:g}s. {explain()}"
-        ) from None
+        raise StepTimeout(f"{deadline.what}: nothing more within {deadline.seconds:g}s. {explain()}") from None

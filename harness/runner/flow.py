@@ -110,8 +110,7 @@ async def _set_up(session: MediaBarSession, goal: Goal, profile: Profile, result
     plan = find_plan(session.model, goal.level, goal.states, commands=profile.commands, stimuli=profile.stimuli)
     if plan is None:
         raise Inconclusive(
-            f"no sequence of the declared commands and stimuli brings a {goal.level} into "
-            f"{sorted(goal.states)}"
+            f"no sequence of the declared commands and stimuli brings a {goal.level} into {sorted(goal.states)}"
         )
     session.listener(Note("set-up plan: " + " → ".join(f"{s.name} on {s.target}" for s in plan.steps)))
     for step in plan.steps:

@@ -109,8 +109,13 @@ class MediaBarSession:
         if self.ready:
             for message in self.catalogue.protocol.event_envelope.errors(event.raw):
                 self._violate(
-                    Violation(Category.SHAPE_MISMATCH, "malformed event", f"{event.name}: {message}",
-                              ref=self.catalogue.protocol.ref, actual=event.raw)
+                    Violation(
+                        Category.SHAPE_MISMATCH,
+                        "malformed event",
+                        f"{event.name}: {message}",
+                        ref=self.catalogue.protocol.ref,
+                        actual=event.raw,
+                    )
                 )
         applied = self.model.apply(event)
         in_scope = self.current is None or self.current.in_scope(event)
@@ -169,8 +174,9 @@ class MediaBarSession:
             return ready_seen
 
         for request in startup.send:
-            await self.connection.send({"command": request.command, "target": request.target,
-                                        "data": dict(request.data)})
+            await self.connection.send(
+                {"command": request.command, "target": request.target, "data": dict(request.data)}
+            )
         deadline = Deadline(self.profile.step_timeout, "session start-up")
         try:
             while not ready_seen:
@@ -189,8 +195,12 @@ class MediaBarSession:
             self.variables["channel"] = channels[0].address
         elif ready_seen:
             self._violate(
-                Violation(Category.MISSING_EVENT, "no channel", "the start-up announced no channel",
-                          ref=startup.per_channel.ref)
+                Violation(
+                    Category.MISSING_EVENT,
+                    "no channel",
+                    "the start-up announced no channel",
+                    ref=startup.per_channel.ref,
+                )
             )
         violations = list(self.violations)
         verdict = max((v.verdict for v in violations), default=Verdict.PASS)

@@ -93,7 +93,7 @@ def _check_list(catalogue: Catalogue, owner: str, target_level: str, event_list:
                 if created is not None and about_level not in created.parents:
                     problem(f"{entry.event} creates a {spec.creates_level}, which cannot live in a {about_level}")
                 bound[entry.binds] = spec.creates_level
-        if spec.sets_state_path and about_level in levels:
+        if spec.sets_state_path and about_level is not None and about_level in levels:
             state = find(dict(entry.data), spec.sets_state_path)
             if state is not MISSING and state not in levels[about_level].states:
                 problem(f"state {state!r} is not a state of {about_level} (states.yaml)")

@@ -212,9 +212,7 @@ def _unique(builder: _Builder, docs: list[LoadedYaml], build: Any) -> dict[str, 
     for doc in docs:
         name = doc.data["name"]
         if name in out:
-            builder.problems.append(
-                doc.problem(("name",), f"{name!r} is already defined in {first[name].file}")
-            )
+            builder.problems.append(doc.problem(("name",), f"{name!r} is already defined in {first[name].file}"))
             continue
         out[name] = build(doc)
         first[name] = doc

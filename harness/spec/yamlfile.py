@@ -126,8 +126,16 @@ def _compose_all(text: str) -> Iterator[yaml.Node]:
         loader.dispose()
 
 
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
     out.lines[path] = node.start_mark.line + 1
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+        out.problems.append(
+            SpecProblem(out.file, node.start_mark.line + 1, f"YAML tag {node.tag} is not allowed: plain data only")
+        )
+        return None
     if isinstance(node, yaml.MappingNode):
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -143,9 +151,7 @@ def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
                 )
                 continue
             if key in mapping:
-                out.problems.append(
-                    SpecProblem(out.file, key_node.start_mark.line + 1, f"duplicate key {key!r}")
-                )
+                out.problems.append(SpecProblem(out.file, key_node.start_mark.line + 1, f"duplicate key {key!r}"))
                 continue
             mapping[key] = _to_json(value_node, (*path, key), out)
         return mapping

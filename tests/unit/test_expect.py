@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any
+
+from harness.core.expect import EventExpectation, check_response, contains
+from harness.core.messages import Event, Response
+from harness.core.simulate import Platform
+from harness.core.violations import Category
+from harness.spec.catalogue import Catalogue
+
+
+def as_event(raw: dict[str, Any]) -> Event:
+    return Event(raw["name"], raw["target"], raw["data"], raw)
+
+
+def dial(platform: Platform) -> tuple[EventExpectation, list[Event]]:
+    """Start an expectation for channel.dial, and the events a conforming adapter sends for it."""
+    channel = platform.model.session.address + ".chan1"  # type: ignore[union-attr]
+    platform.handle({"command": "channel.activate", "target": channel, "data": {}})
+    spec = platform.catalogue.commands["channel.dial"]
+    expectation = EventExpectation.start("channel.dial", platform.catalogue, spec.events, channel, platform.model.copy())
+    outcome = platform.handle({"command": "channel.dial", "target": channel, "data": {"destination": "1"}})
+    return expectation, [as_event(e) for e in outcome.events]
+
+
+def test_the_events_of_a_conforming_adapter_satisfy_the_list(platform: Platform) -> None:
+    expectation, events = dial(platform)
+    for event in events:
+        assert expectation.offer(event)
+    assert expectation.done
+    assert expectation.finish("not seen") == []
+    assert set(expectation.bindings()) == {"interaction", "conversation"}
+
+
+def test_a_dropped_event_is_missing_and_names_its_entry_and_spec_line(platform: Platform) -> None:
+    expectation, events = dial(platform)
+    dropped = events.pop(9)
+    for event in events:
+        expectation.offer(event)
+    assert not expectation.done
+    [violation] = expectation.finish("did not arrive")
+    assert violation.category is Category.MISSING_EVENT
+    assert dropped.name in violation.message and "entry 10 of 11" in violation.message
+    assert violation.ref is not None and violation.ref.file.endswith("channel.dial.yaml")
+
+
+def test_a_late_event_is_a_wrong_order_not_a_missing_one(platform: Platform) -> None:
+    expectation, events = dial(platform)
+    events[9], events[10] = events[10], events[9]
+    for event in events:
+        expectation.offer(event)
+    assert expectation.done
+    [violation] = expectation.finish("x")
+    assert violation.category is Category.WRONG_ORDER
+    assert "(entry 10) arrived after" in violation.message
+
+
+def test_an_extra_event_in_a_complete_list_is_unexpected(platform: Platform) -> None:
+    expectation, events = dial(platform)
+    events.insert(3, events[0])
+    for event in events:
+        expectation.offer(event)
+    [violation] = expectation.finish("x")
+    assert violation.category is Category.UNEXPECTED_EVENT
+    assert "a second channel.infochanged" in violation.message
+
+
+def test_events_about_other_objects_are_out_of_scope(platform: Platform) -> None:
+    expectation, events = dial(platform)
+    stranger = Event("channel.infochanged", "S9.other", {}, {})
+    assert not expectation.offer(stranger)
+    for event in events:
+        expectation.offer(event)
+    assert expectation.finish("x") == []
+
+
+def test_wrong_event_data_is_a_shape_mismatch(platform: Platform) -> None:
+    expectation, events = dial(platform)
+    events[1] = Event(events[1].name, events[1].target, {"state": "ACTIVE"}, {})
+    for event in events:
+        expectation.offer(event)
+    [violation] = expectation.finish("x")
+    assert violation.category is Category.SHAPE_MISMATCH
+    assert violation.expected == {"state": "BUSY"}
+
+
+def test_an_incomplete_list_does_not_judge_extra_events(catalogue: Catalogue, platform: Platform) -> None:
+    hold = catalogue.commands["conversation.hold"].events
+    assert not hold.complete
+    expectation = EventExpectation.start("conversation.hold", catalogue, hold, "S1.chan1.i.c", platform.model)
+    expectation.offer(Event("channel.infochanged", "S1.chan1", {}, {}))
+    expectation.offer(Event("state.updated", "S1.chan1.i.c", {"state": "HELD"}, {}))
+    assert expectation.done and expectation.finish("x") == []
+
+
+def test_optional_and_repeatable_entries(catalogue: Catalogue, platform: Platform) -> None:
+    per_channel = catalogue.startup.per_channel
+    expectation = EventExpectation.start("start-up", catalogue, per_channel, "S1", platform.model)
+    feed = [
+        Event("channel.created", "S1", {"channel": {"id": "c9"}}, {}),
+        Event("channel.infochanged", "S1.c9", {}, {}),
+        Event("channel.infochanged", "S1.c9", {}, {}),
+        Event("channel.initialized", "S1.c9", {}, {}),
+    ]
+    for event in feed:
+        expectation.offer(event)
+    assert expectation.done and expectation.finish("x") == []
+    without = EventExpectation.start("start-up", catalogue, per_channel, "S1", platform.model)
+    for event in (feed[0], feed[3]):
+        without.offer(event)
+    assert without.done and without.finish("x") == []
+
+
+def test_success_must_echo_the_request_data(catalogue: Catalogue) -> None:
+    request = {"command": "channel.dial", "target": "S1.c", "data": {"destination": "1"}}
+    good = Response("channel.dial", "S1.c", "success", {**request, "result": "success"})
+    assert check_response(catalogue, request, good, frozenset({"success"}), None) == []
+    bad = Response("channel.dial", "S1.c", "success", {**request, "result": "success", "data": {}})
+    [violation] = check_response(catalogue, request, bad, frozenset({"success"}), None)
+    assert violation.title == "wrong echo" and violation.expected == {"destination": "1"}
+
+
+def test_a_failure_needs_code_message_and_the_original_request(catalogue: Catalogue) -> None:
+    request = {"command": "conversation.hold", "target": "S1.x", "data": {}}
+    raw = {"command": "conversation.hold", "target": "S1.x", "result": "failure", "failure": {"message": "no"}}
+    violations = check_response(
+        catalogue, request, Response("conversation.hold", "S1.x", "failure", raw), frozenset({"failure"}), None
+    )
+    messages = " | ".join(v.message for v in violations)
+    assert "'original' is a required property" in messages and "'code' is a required property" in messages
+    assert all(v.category is Category.SHAPE_MISMATCH for v in violations)
+
+
+def test_an_unexpected_result_is_a_wrong_result(catalogue: Catalogue) -> None:
+    request = {"command": "conversation.hold", "target": "S1.x", "data": {}}
+    raw = {**request, "result": "success"}
+    [violation] = check_response(
+        catalogue, request, Response("conversation.hold", "S1.x", "success", raw), frozenset({"failure"}), None
+    )
+    assert violation.category is Category.WRONG_RESULT
+
+
+def test_contains_compares_mappings_member_by_member() -> None:
+    assert contains({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}, "d": 3})
+    assert not contains({"a": {"b": 1}}, {"a": {"b": 2}})
+    assert not contains({"a": 1}, [1])
