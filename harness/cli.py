@@ -26,9 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser(
         "run",
         help="run the conformance suite against an adapter (default: the embedded reference adapter)",
-        description="Any argument not known here is passed to pytest (-k, -m, -x, ...).",
+        usage="mbconform run [URL] [options] [pytest arguments]",
+        description="URL: the ws:// or wss:// address of the adapter under test (default: start the embedded "
+        "reference adapter). Any other argument not known here is passed to pytest (-k, -m, -x, ...).",
     )
-    run.add_argument("url", nargs="?", default=None, help="ws:// or wss:// URL of the adapter under test")
     run.add_argument("--profile", type=Path, default=None, help="the adapter's profile (YAML)")
     run.add_argument("--reports", type=Path, default=None, help="where to write reports (default: reports/)")
     run.add_argument(
@@ -54,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "run":
-        return _run(args, rest)
+        urls = [arg for arg in rest if arg.startswith(("ws://", "wss://"))]
+        if len(urls) > 1:
+            parser.error(f"run takes one adapter URL, got {urls}")
+        args.url = urls[0] if urls else None
+        return _run(args, [arg for arg in rest if arg not in urls])
     if args.command == "lint":
         from .lint import lint_paths
 
