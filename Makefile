@@ -14,6 +14,7 @@ demo: $(PY_STAMP) $(NODE_STAMP)  ## run the conformance suite against the embedd
 
 test: $(PY_STAMP)  ## lint, type-check, and run the project's own tests
 	$(PY) -m ruff check harness tests
+	$(PY) -m ruff format --check harness tests
 	$(PY) -m mypy
 	$(PY) -m pytest
 

@@ -61,7 +61,9 @@ def test_bad_frames_get_failures_that_echo_what_could_be_read(plain_adapter: Run
 
 
 def test_test_control_is_off_unless_asked_for(plain_adapter: RunningAdapter) -> None:
-    frame = json.dumps({"command": "mbconform.stimulate", "target": "S1.chan1", "data": {"stimulus": "call.inbound"}})
+    frame = json.dumps(
+        {"command": "mbconform.stimulate", "target": "S1.chan1", "data": {"stimulus": "call.inbound"}}
+    )
     [reply] = asyncio.run(_session(plain_adapter.url, [frame]))
     assert reply["result"] == "failure" and reply["failure"]["code"] == "UNKNOWN_COMMAND"
 

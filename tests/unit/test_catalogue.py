@@ -48,15 +48,20 @@ def test_every_problem_in_every_file_is_reported_at_once(specs_copy: Path) -> No
     with pytest.raises(SpecError) as raised:
         load_catalogue(specs_copy)
     text = str(raised.value)
-    assert "specs/commands/channel.dial.yaml:52: command channel.dial: event 'interaction.peek' is not defined" in text
+    assert (
+        "specs/commands/channel.dial.yaml:52: command channel.dial: event 'interaction.peek' is not defined"
+        in text
+    )
     assert "specs/commands/conversation.hold.yaml:" in text and "'TALKING' is not a state of conversation" in text
     assert "specs/events/channel.initialized.yaml:4: levels: 'channel' is not of type 'array'" in text
 
 
 def test_an_about_name_must_be_bound_by_an_earlier_entry(specs_copy: Path) -> None:
     dial = specs_copy / "commands" / "channel.dial.yaml"
-    text = dial.read_text().replace("{event: interaction.created, about: target, as: interaction}",
-                                    "{event: interaction.created, about: target, as: call}")
+    text = dial.read_text().replace(
+        "{event: interaction.created, about: target, as: interaction}",
+        "{event: interaction.created, about: target, as: call}",
+    )
     dial.write_text(text)
     with pytest.raises(SpecError) as raised:
         load_catalogue(specs_copy)

@@ -18,7 +18,9 @@ def dial(platform: Platform) -> tuple[EventExpectation, list[Event]]:
     channel = platform.model.session.address + ".chan1"  # type: ignore[union-attr]
     platform.handle({"command": "channel.activate", "target": channel, "data": {}})
     spec = platform.catalogue.commands["channel.dial"]
-    expectation = EventExpectation.start("channel.dial", platform.catalogue, spec.events, channel, platform.model.copy())
+    expectation = EventExpectation.start(
+        "channel.dial", platform.catalogue, spec.events, channel, platform.model.copy()
+    )
     outcome = platform.handle({"command": "channel.dial", "target": channel, "data": {"destination": "1"}})
     return expectation, [as_event(e) for e in outcome.events]
 

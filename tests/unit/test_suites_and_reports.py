@@ -35,7 +35,9 @@ def test_scenario_problems_are_all_reported_with_lines(tmp_path: Path, catalogue
 
 
 def test_a_profile_cannot_declare_unknown_commands(tmp_path: Path, catalogue: Catalogue) -> None:
-    text = (ROOT / "suites/profiles/reference.yaml").read_text().replace("commands: all", "commands: [channel.fly]")
+    text = (
+        (ROOT / "suites/profiles/reference.yaml").read_text().replace("commands: all", "commands: [channel.fly]")
+    )
     path = tmp_path / "p.yaml"
     path.write_text(text)
     with pytest.raises(SpecError, match=r"p.yaml:\d+: unknown command 'channel.fly'"):
@@ -44,7 +46,7 @@ def test_a_profile_cannot_declare_unknown_commands(tmp_path: Path, catalogue: Ca
 
 def test_remote_scripts_are_removed_from_the_html_report() -> None:
     html = (
-        '<html><head><script>window.a = 1;</script>'
+        "<html><head><script>window.a = 1;</script>"
         '<script async src="https://www.googletagmanager.com/gtag/js?id=G-X"></script>'
         "<script>\n window.dataLayer = window.dataLayer || [];\n function gtag(){dataLayer.push(arguments);}\n"
         " gtag('config', 'G-X');\n</script>"
