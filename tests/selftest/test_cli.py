@@ -1,0 +1,67 @@
+"""The command line: lint reports every problem with file and line; markers and -k select tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.selftest
+SECONDS = 60
+
+
+def mbconform(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=SECONDS, check=False
+    )
+
+
+def test_lint_is_clean_on_the_shipped_files() -> None:
+    done = mbconform("lint")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "mbconform lint: clean" in done.stdout
+
+
+def test_lint_lists_every_problem_as_file_line_message(specs_copy: Path) -> None:
+    dial = specs_copy / "commands" / "channel.dial.yaml"
+    dial.write_text(dial.read_text().replace("level: channel", "level: channels", 1))
+    accept = specs_copy / "commands" / "interaction.accept.yaml"
+    accept.write_text(accept.read_text() + "extra: 1\nextra: 2\n")
+    done = mbconform("lint", "--specs", str(specs_copy))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert any(
+        line.endswith(
+            "commands/channel.dial.yaml:4: level: 'channels' is not one of "
+            "['session', 'channelgroup', 'channel', 'interaction', 'conversation']"
+        )
+        for line in lines
+    ), done.stdout
+    assert any("commands/interaction.accept.yaml:" in line and "duplicate key 'extra'" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        (["-m", "conversation_hold"], {"MB-CONV-HOLD-001", "MB-CONV-HOLD-002", "MB-FLOW-HOLD-001"}),
+        (["-m", "conversation and success"], {"MB-CONV-HOLD-001", "MB-CONV-RETRIEVE-001"}),
+        (["-k", "MB-CHAN-DIAL"], {"MB-CHAN-DIAL-001", "MB-CHAN-DIAL-002"}),
+        (["-m", "scenario"], {"MB-FLOW-HOLD-001"}),
+    ],
+)
+def test_markers_and_keywords_select_tests(selection: list[str], expected: set[str], tmp_path: Path) -> None:
+    done = mbconform(
+        "run",
+        "ws://127.0.0.1:9",
+        "--no-html",
+        "--reports",
+        "/tmp/mbconform-collect",
+        "--collect-only",
+        "-q",
+        *selection,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    collected = {line.rsplit("::", 1)[1] for line in done.stdout.splitlines() if "::" in line}
+    assert collected == expected
