@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .core.runevents import CaseInfo
 from .core.steps import Step
 from .runner.flow import Flow, Goal
 from .spec.catalogue import Catalogue, CommandSpec, SpecRef
@@ -36,6 +37,10 @@ class TestCase:
     applicable: bool = True
     why_not: str = ""
     description: str = ""
+
+    @property
+    def info(self) -> CaseInfo:
+        return CaseInfo(self.id, self.title, self.level, self.feature, self.story, self.description, str(self.ref))
 
 
 def case_id(command: CommandSpec, number: int) -> str:

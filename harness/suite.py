@@ -14,13 +14,14 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .core.steps import Step
+from .runner.session import startup_bindings
+from .runner.settings import Settings
 from .spec.catalogue import Catalogue, SpecRef
 from .spec.loader import SpecError
 from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
 
 PROFILE_SCHEMA = Path("meta") / "profile-v1.schema.json"
 SCENARIO_SCHEMA = Path("meta") / "scenario-v1.schema.json"
-STARTUP_VARIABLES = ("session", "channel")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,18 @@ class Profile:
 
     def declares(self, command: str) -> bool:
         return command in self.commands
+
+    def settings(self) -> Settings:
+        return Settings(
+            step_timeout=self.step_timeout,
+            connect_timeout=self.connect_timeout,
+            max_frame_bytes=self.max_frame_bytes,
+            max_queue=self.max_queue,
+            transcript_frames=self.transcript_frames,
+            stimulus_driver=self.stimulus_driver,
+            commands=self.commands,
+            stimuli=self.stimuli,
+        )
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,7 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
         raise SpecError(problems)
     data: dict[str, Any] = loaded.data
     steps = []
-    bound = set(STARTUP_VARIABLES)
+    bound = {"session", *startup_bindings(catalogue)}
     for index, node in enumerate(data["steps"]):
         at = ("steps", index)
         kind = "command" if "command" in node else "stimulus"

@@ -18,7 +18,7 @@ from ..jsonpaths import MISSING, find
 from ..spec.catalogue import Catalogue, EachAbout, EventEntry, EventList, ResponseRule, SpecRef
 from .messages import Event, Response
 from .objects import SEPARATOR, ObjectModel
-from .violations import Category, Violation
+from .violations import Category, Violation, evidence
 
 MAX_VIOLATIONS = 50  # per expectation; a flood of bad events must not grow memory
 KEEP_EVENTS = 64  # recent events kept to explain a missing one
@@ -38,7 +38,7 @@ def check_response(
     command = request.get("command")
     result = response.result
     rules = catalogue.protocol.responses
-    if result not in rules:
+    if not isinstance(result, str) or result not in rules:
         return [
             Violation(
                 Category.SHAPE_MISMATCH,
@@ -76,7 +76,7 @@ def _check_rule(rule: ResponseRule, request: Mapping[str, Any], response: Respon
             f"malformed {rule.result} response",
             f"{request.get('command')}: {message}",
             ref=rule.ref,
-            actual=response.raw,
+            actual=evidence(response.raw),
         )
         for message in rule.schema.errors(response.raw)
     ]
@@ -148,8 +148,7 @@ class EventExpectation:
     late: list[Slot] = field(default_factory=list)
     overtaken: dict[int, tuple[Slot, Event]] = field(default_factory=dict)  # late slot -> what came first
     violations: list[Violation] = field(default_factory=list)
-    matched_events: deque[Event] = field(default_factory=lambda: deque(maxlen=KEEP_EVENTS))
-    unlisted: deque[Event] = field(default_factory=lambda: deque(maxlen=KEEP_EVENTS))
+    seen: deque[str] = field(default_factory=lambda: deque(maxlen=KEEP_EVENTS))  # in arrival order
     unlisted_total: int = 0
     suppressed: int = 0  # violations beyond MAX_VIOLATIONS, counted, not kept
 
@@ -195,32 +194,51 @@ class EventExpectation:
 
     # -- matching -----------------------------------------------------------------------------
 
-    def _fits(self, slot: Slot, event: Event) -> bool:
-        return slot.entry.event == event.name and self.address_of(slot.about) == event.target
+    def _fits(self, slot: Slot, event: Event, strict: bool = False) -> bool:
+        """The event is this entry's (its name and object); ``strict``: its data fits the entry too."""
+        if slot.entry.event != event.name or self.address_of(slot.about) != event.target:
+            return False
+        return not strict or not slot.entry.data or contains(slot.entry.data, event.data)
+
+    def _reachable(self) -> list[int]:
+        """Indexes of the entries the next event may be: the next ones, past optional or satisfied ones."""
+        reachable = []
+        for index in range(self.pos, len(self.slots)):
+            reachable.append(index)
+            if not self.slots[index].skippable:
+                break
+        return reachable
+
+    def wants(self, event: Event) -> bool:
+        """The event is one this list expects next (or one it is still waiting for, late)."""
+        return any(self._fits(self.slots[i], event) for i in self._reachable()) or any(
+            self._fits(slot, event) for slot in self.late
+        )
 
     def absorb(self, event: Event) -> bool:
         """After this expectation is done: take an event only if it fits a remaining optional entry."""
-        for slot in self.slots[self.pos :]:
-            if self._fits(slot, event):
+        for index in self._reachable():
+            slot = self.slots[index]
+            if self._fits(slot, event, strict=True):
+                self.pos = index if slot.entry.repeat else index + 1
                 self._consume(slot, event)
                 return True
-            if not slot.skippable:
-                return False
         return False
 
     def offer(self, event: Event) -> bool:
         """Offer an in-scope event; returns False (and ignores it) when it is out of scope."""
         if not self.in_scope(event):
             return False
-        # In order: the next entries, skipping only optional or already satisfied repeatable ones.
-        for index in range(self.pos, len(self.slots)):
-            slot = self.slots[index]
-            if self._fits(slot, event):
-                self.pos = index if slot.entry.repeat else index + 1
-                self._consume(slot, event)
-                return True
-            if not slot.skippable:
-                break
+        # In order: the next entries, skipping only optional or already satisfied repeatable ones. An entry
+        # whose data fits is preferred; else the first with the event's name and object (wrong data).
+        reachable = self._reachable()
+        for strict in (True, False):
+            for index in reachable:
+                slot = self.slots[index]
+                if self._fits(slot, event, strict):
+                    self.pos = index if slot.entry.repeat else index + 1
+                    self._consume(slot, event)
+                    return True
         # Out of order: an entry further down the list arrived before a required one. The skipped entries
         # wait in ``late``: if they come later it is a wrong order, if they never come they are missing.
         for index in range(self.pos, len(self.slots)):
@@ -255,6 +273,7 @@ class EventExpectation:
                 ref=slot.entry.ref,
                 expected=f"entry {slot.index} before entry {overtaking.index}",
                 actual=_event_summary(event),
+                inferred=slot.entry.inferred,
             )
         )
 
@@ -265,7 +284,7 @@ class EventExpectation:
             self.suppressed += 1
 
     def _unlisted(self, event: Event) -> None:
-        self.unlisted.append(event)
+        self.seen.append(_event_summary(event) + " (not in the list)")
         self.unlisted_total += 1
         if self.event_list.interleave_allowed or not self.event_list.complete:
             return  # an elided list cannot judge extra events; the object model still does
@@ -279,12 +298,13 @@ class EventExpectation:
                 f"does not allow here",
                 ref=self.event_list.ref,
                 actual=_event_summary(event),
+                inferred=None if self.event_list.complete else "the seeds cut this list",
             )
         )
 
     def _consume(self, slot: Slot, event: Event) -> None:
         slot.matched += 1
-        self.matched_events.append(event)
+        self.seen.append(_event_summary(event))
         entry = slot.entry
         spec = self.catalogue.events.get(entry.event)
         data = event.data if isinstance(event.data, dict) else {}
@@ -296,7 +316,8 @@ class EventExpectation:
                     f"{self.owner}: {event.name} about {event.target} must carry {dict(entry.data)}",
                     ref=entry.ref,
                     expected=dict(entry.data),
-                    actual=event.data,
+                    actual=evidence(event.data),
+                    inferred=entry.inferred,
                 )
             )
         if spec is not None:
@@ -307,7 +328,7 @@ class EventExpectation:
                         "malformed event data",
                         f"{event.name} about {event.target}: {message}",
                         ref=spec.ref,
-                        actual=event.data,
+                        actual=evidence(event.data),
                     )
                 )
             if entry.binds and spec.creates_id_path:
@@ -328,7 +349,8 @@ class EventExpectation:
                     f"{self.owner}: {slot.describe(self.env)} (entry {slot.index} of {total}) {reason}{after}",
                     ref=slot.entry.ref,
                     expected=slot.describe(self.env),
-                    actual=[_event_summary(e) for e in [*self.matched_events, *self.unlisted]][-20:],
+                    actual=list(self.seen)[-20:],
+                    inferred=slot.entry.inferred,
                 )
             )
         self.late.clear()

@@ -45,6 +45,20 @@ class Malformed:
 Message = Request | Response | Event | Malformed
 
 PREVIEW_CHARS = 200
+MAX_DEPTH = 64  # deeper JSON is malformed for this protocol; keeps every later walk shallow
+
+
+def nesting_depth_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """True if ``value`` nests containers deeper than ``limit`` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def preview(text: str | bytes) -> str:
@@ -66,6 +80,8 @@ def classify(frame: str | bytes) -> Message:
 def classify_value(value: Any, text: str = "") -> Message:
     if not isinstance(value, dict):
         return Malformed(f"a JSON {type(value).__name__}, not an object", preview(text))
+    if nesting_depth_exceeds(value):
+        return Malformed(f"JSON nested deeper than {MAX_DEPTH} levels", preview(text))
     if "messageType" in value:
         name, target = value.get("name"), value.get("target")
         if not isinstance(name, str) or not isinstance(target, str):

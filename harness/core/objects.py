@@ -12,9 +12,8 @@ the objects the model knows, each of which was created with its level.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..jsonpaths import MISSING, find
@@ -31,7 +30,7 @@ class MbObject:
     address: str
     state: str | None = None
     initialized: bool = False
-    info: dict[str, Any] = field(default_factory=dict)  # the data of the event that created it
+    info: dict[str, Any] = field(default_factory=dict)  # the data of the event that created it (never mutated)
     children: list[str] = field(default_factory=list)
 
     @property
@@ -61,7 +60,9 @@ class ObjectModel:
 
     def copy(self) -> ObjectModel:
         clone = ObjectModel(self.catalogue)
-        clone.objects = copy.deepcopy(self.objects)
+        clone.objects = {
+            address: replace(obj, children=list(obj.children)) for address, obj in self.objects.items()
+        }
         clone.session = clone.objects.get(self.session.address) if self.session else None
         clone.disposed = dict(self.disposed)
         return clone
@@ -148,7 +149,7 @@ class ObjectModel:
             level = self.catalogue.levels.get(obj.level)
             if state is MISSING:
                 problems.append(f"{event.name} for {obj.address} has no state at {spec.sets_state_path}")
-            elif level is not None and state not in level.states:
+            elif not isinstance(state, str) or (level is not None and state not in level.states):
                 problems.append(f"{event.name}: {state!r} is not a state of a {obj.level}")
             else:
                 obj.state = state

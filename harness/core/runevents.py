@@ -10,6 +10,19 @@ from .violations import Verdict, Violation
 
 
 @dataclass(frozen=True)
+class CaseInfo:
+    """What a reporter shows about a test case."""
+
+    id: str
+    title: str
+    level: str
+    feature: str
+    story: str
+    description: str
+    spec: str  # where the case comes from (spec file and line)
+
+
+@dataclass(frozen=True)
 class StepStarted:
     step: Step
     title: str

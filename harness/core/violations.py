@@ -7,11 +7,23 @@ protocol: title, message, severity, spec reference).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Any
 
 from ..spec.catalogue import SpecRef
+
+EVIDENCE_CHARS = 2000
+
+
+def evidence(value: Any) -> Any:
+    """What a violation keeps of the IUT's data: the value itself if small, else a cut JSON text."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, TypeError, RecursionError):
+        return repr(value)[:EVIDENCE_CHARS]
+    return value if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS] + f"… ({len(text)} chars)"
 
 
 class HarnessError(Exception):
@@ -34,6 +46,7 @@ class Category(Enum):
     TIMEOUT = "timeout"
     CONNECTION_LOST = "connection lost"
     MALFORMED_FRAME = "malformed frame"
+    HARNESS_FAULT = "harness fault"
 
 
 class Verdict(IntEnum):
@@ -58,10 +71,11 @@ class Violation:
     ref: SpecRef | None = None
     expected: Any = None
     actual: Any = None
+    inferred: str | None = None  # why the expectation is inferred rather than printed in the seeds
 
     @property
     def verdict(self) -> Verdict:
-        if self.category in (Category.CONNECTION_LOST,):
+        if self.category in (Category.CONNECTION_LOST, Category.HARNESS_FAULT):
             return Verdict.ERROR
         return Verdict.FAIL if self.severity is Severity.MUST else Verdict.WARN
 
@@ -69,4 +83,6 @@ class Violation:
         text = f"[{self.category.value}] {self.title}: {self.message}"
         if self.ref is not None:
             text += f"\n    spec: {self.ref}"
+        if self.inferred:
+            text += f"\n    inferred: {self.inferred}"
         return text

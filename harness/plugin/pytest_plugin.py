@@ -19,10 +19,11 @@ import pytest
 
 from .. import __version__
 from ..cases import TestCase, command_cases, scenario_case
+from ..core.results import FlowResult
 from ..core.runevents import Listener, no_listener
 from ..core.violations import Verdict
 from ..paths import default_profile, specs_dir
-from ..runner.flow import FlowResult, run_flow
+from ..runner.flow import run_flow
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError, load_catalogue
 from ..suite import Profile, load_profile, load_scenario
@@ -129,7 +130,7 @@ class CaseItem(pytest.Item):
         if context.allure_dir is not None:
             from ..reporting import allure_report as reporter
 
-            listener = reporter.start_test(case, context.url, context.profile.name)
+            listener = reporter.start_test(case.info, context.url, context.profile.name)
         result = None
         try:
             result = asyncio.run(
@@ -137,13 +138,13 @@ class CaseItem(pytest.Item):
                     case.flow,
                     url=context.url,
                     catalogue=context.catalogue,
-                    profile=context.profile,
+                    settings=context.profile.settings(),
                     listener=listener,
                 )
             )
         finally:
             if reporter is not None:
-                reporter.finish_test(listener, case, result)
+                reporter.finish_test(listener, case.info, result)
         self.result = result
         context.summary.record(case, result.verdict)
         from ..reporting.verdicts import raise_for

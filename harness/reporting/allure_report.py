@@ -14,10 +14,9 @@ from typing import Any
 
 import allure
 
-from ..cases import TestCase
-from ..core.runevents import FrameReceived, FrameSent, Note, RunEvent, StepFinished, StepStarted
+from ..core.results import FlowResult
+from ..core.runevents import CaseInfo, FrameReceived, FrameSent, Note, RunEvent, StepFinished, StepStarted
 from ..core.violations import Category, Verdict
-from ..runner.flow import FlowResult
 from .verdicts import ConformanceFailure, explain
 
 MAX_FRAME_STEPS = 400  # per test; the transcript attachment keeps every frame
@@ -68,7 +67,7 @@ def _pretty(text: str) -> str:
         return text
 
 
-def start_test(case: TestCase, adapter_url: str, profile: str) -> AllureListener:
+def start_test(case: CaseInfo, adapter_url: str, profile: str) -> AllureListener:
     allure.dynamic.title(f"{case.id} · {case.title}")
     allure.dynamic.epic(case.level)
     allure.dynamic.feature(case.feature)
@@ -77,12 +76,12 @@ def start_test(case: TestCase, adapter_url: str, profile: str) -> AllureListener
     allure.dynamic.tag(case.id)
     allure.dynamic.parameter("adapter", adapter_url)
     allure.dynamic.parameter("profile", profile)
-    description = case.description + f"\n\nSpec: {case.ref}" if case.description else f"Spec: {case.ref}"
+    description = case.description + f"\n\nSpec: {case.spec}" if case.description else f"Spec: {case.spec}"
     allure.dynamic.description(description)
     return AllureListener()
 
 
-def finish_test(listener: AllureListener, case: TestCase, result: FlowResult | None) -> None:
+def finish_test(listener: AllureListener, case: CaseInfo, result: FlowResult | None) -> None:
     listener.close()
     if result is None:
         return

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..core.results import FlowResult
 from ..core.violations import Verdict
-from ..runner.flow import FlowResult
 
 MAX_SHOWN = 600
 

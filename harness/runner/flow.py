@@ -7,17 +7,19 @@ that cannot be brought into the needed state ends it as inconclusive.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import traceback
+from dataclasses import dataclass
 
 from ..core.plan import find_plan
+from ..core.results import FlowResult
 from ..core.runevents import Listener, Note, no_listener
 from ..core.steps import Step
 from ..core.violations import Category, Verdict, Violation
 from ..spec.catalogue import Catalogue
-from ..suite import Profile
 from .connection import Connection, ConnectionLost, Transcript
 from .deadline import Deadline, StepTimeout
-from .session import Inconclusive, MediaBarSession, StepResult
+from .session import Inconclusive, MediaBarSession
+from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -35,27 +37,12 @@ class Flow:
     missing_level: str | None = None  # bind ``$missing`` to an address at this level that names nothing
 
 
-@dataclass
-class FlowResult:
-    verdict: Verdict = Verdict.PASS
-    violations: list[tuple[str, Violation]] = field(default_factory=list)  # (step title, violation)
-    steps: list[StepResult] = field(default_factory=list)
-    reason: str = ""
-    transcript: str = ""
-    not_run: list[str] = field(default_factory=list)
-
-    def add(self, title: str, violations: list[Violation]) -> None:
-        for violation in violations:
-            self.violations.append((title, violation))
-            self.verdict = self.verdict.worst(violation.verdict)
-
-
 async def run_flow(
     flow: Flow,
     *,
     url: str,
     catalogue: Catalogue,
-    profile: Profile,
+    settings: Settings,
     listener: Listener = no_listener,
 ) -> FlowResult:
     result = FlowResult()
@@ -63,18 +50,18 @@ async def run_flow(
     try:
         connection = await Connection.open(
             url,
-            Deadline(profile.connect_timeout, f"connecting to {url}"),
+            Deadline(settings.connect_timeout, f"connecting to {url}"),
             listener,
-            max_frame_bytes=profile.max_frame_bytes,
-            max_queue=profile.max_queue,
-            transcript_frames=profile.transcript_frames,
+            max_frame_bytes=settings.max_frame_bytes,
+            max_queue=settings.max_queue,
+            transcript_frames=settings.transcript_frames,
         )
     except (ConnectionLost, StepTimeout) as exc:
         result.add("connect", [Violation(Category.CONNECTION_LOST, "cannot connect", str(exc))])
         result.reason = str(exc)
         return result
     transcript = connection.transcript
-    session = MediaBarSession(catalogue, profile, connection, listener)
+    session = MediaBarSession(catalogue, settings, connection, listener)
     steps = list(flow.steps)
     try:
         result.add("session start-up", await session.bootstrap())
@@ -82,7 +69,7 @@ async def run_flow(
             result.reason = "the session did not start"
             return result
         if flow.goal is not None:
-            await _set_up(session, flow.goal, profile, result)
+            await _set_up(session, flow.goal, settings, result)
         if flow.missing_level is not None:
             session.variables["missing"] = session.model.unknown_address(flow.missing_level)
         while steps:
@@ -99,6 +86,10 @@ async def run_flow(
     except ConnectionLost as exc:
         result.add("connection", [Violation(Category.CONNECTION_LOST, "connection lost", str(exc))])
         result.reason = str(exc)
+    except Exception as exc:  # a harness fault: the test ends with verdict error, never a bare traceback
+        detail = "".join(traceback.format_exception(exc)[-6:])
+        result.add("harness", [Violation(Category.HARNESS_FAULT, "harness fault", f"{exc!r}\n{detail}")])
+        result.reason = f"harness fault: {exc!r}"
     finally:
         result.not_run = [step.describe() for step in steps]
         await connection.close()
@@ -106,8 +97,8 @@ async def run_flow(
     return result
 
 
-async def _set_up(session: MediaBarSession, goal: Goal, profile: Profile, result: FlowResult) -> None:
-    plan = find_plan(session.model, goal.level, goal.states, commands=profile.commands, stimuli=profile.stimuli)
+async def _set_up(session: MediaBarSession, goal: Goal, settings: Settings, result: FlowResult) -> None:
+    plan = find_plan(session.model, goal.level, goal.states, commands=settings.commands, stimuli=settings.stimuli)
     if plan is None:
         raise Inconclusive(
             f"no sequence of the declared commands and stimuli brings a {goal.level} into {sorted(goal.states)}"

@@ -10,46 +10,45 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
 from ..core.messages import Event, Malformed, Message, Request, Response
 from ..core.objects import ObjectModel
+from ..core.results import StepResult
 from ..core.runevents import Listener, Note, StepFinished, StepStarted
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
-from ..core.violations import Category, Severity, Verdict, Violation
+from ..core.violations import Category, Severity, Verdict, Violation, evidence
 from ..spec.catalogue import Catalogue, EventList, SpecRef
-from ..suite import Profile
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
+from .settings import Settings
 
 LINGERING = 4  # how many finished steps may still take their optional trailing events
 RECENT = 20  # frames remembered to say what arrived when a deadline expires
 MAX_STEP_VIOLATIONS = 100
 
 
+def startup_bindings(catalogue: Catalogue) -> dict[str, str]:
+    """The flow variables the start-up binds (its entries' ``as`` names) and the level of each."""
+    bound = {}
+    for entry in catalogue.startup.per_channel.entries:
+        spec = catalogue.events.get(entry.event)
+        if entry.binds and spec is not None and spec.creates_level:
+            bound[entry.binds] = spec.creates_level
+    return bound
+
+
 class Inconclusive(Exception):
     """The IUT could not be brought into the state a test needs."""
 
 
-@dataclass
-class StepResult:
-    step: Step
-    target: str
-    title: str = ""
-    request: dict[str, Any] | None = None
-    response: Response | None = None
-    violations: list[Violation] = field(default_factory=list)
-    verdict: Verdict = Verdict.PASS
-
-
 class MediaBarSession:
-    def __init__(self, catalogue: Catalogue, profile: Profile, connection: Connection, listener: Listener):
+    def __init__(self, catalogue: Catalogue, settings: Settings, connection: Connection, listener: Listener):
         self.catalogue = catalogue
-        self.profile = profile
+        self.settings = settings
         self.connection = connection
         self.listener = listener
         self.model = ObjectModel(catalogue)
@@ -89,7 +88,7 @@ class MediaBarSession:
                     f"sends requests, the adapter answers them and sends events",
                     severity=Severity.SHOULD,
                     ref=self.catalogue.protocol.ref,
-                    actual=message.raw,
+                    actual=evidence(message.raw),
                 )
             )
         else:
@@ -101,7 +100,7 @@ class MediaBarSession:
                     "malformed frame",
                     f"the adapter sent {message.reason}: {message.text}",
                     ref=self.catalogue.protocol.ref,
-                    actual=message.text,
+                    actual=evidence(message.text),
                 )
             )
 
@@ -128,9 +127,14 @@ class MediaBarSession:
                         "event the object model cannot explain",
                         problem,
                         ref=spec.ref if spec else self.catalogue.protocol.ref,
-                        actual=event.raw,
+                        actual=evidence(event.raw),
                     )
                 )
+        # The current step has first claim on an event it expects; a finished step may then take an optional
+        # trailing event of its own; anything else is judged by the current step's list.
+        if self.current is not None and self.current.wants(event):
+            self.current.offer(event)
+            return
         for expectation in self.lingering:
             if expectation.absorb(event):
                 return
@@ -147,7 +151,7 @@ class MediaBarSession:
                     f"a {response.result} response for {response.command!r} on {response.target!r} answers "
                     f"no outstanding request (ERRATA R3: it must echo the command and target of one)",
                     ref=self.catalogue.protocol.ref,
-                    actual=response.raw,
+                    actual=evidence(response.raw),
                 )
             )
         elif request is self.awaiting:
@@ -169,15 +173,12 @@ class MediaBarSession:
         self.listener(StepStarted(step, "session start-up"))
         self.violations = []
         ready_seen = False
-
-        def until() -> bool:
-            return ready_seen
-
+        message: Message | None = None
         for request in startup.send:
-            await self.connection.send(
-                {"command": request.command, "target": request.target, "data": dict(request.data)}
-            )
-        deadline = Deadline(self.profile.step_timeout, "session start-up")
+            sent = {"command": request.command, "target": request.target, "data": dict(request.data)}
+            self.correlator.sent(sent)
+            await self.connection.send(sent)
+        deadline = Deadline(self.settings.step_timeout, "session start-up")
         try:
             while not ready_seen:
                 message = await self.connection.receive(
@@ -190,22 +191,50 @@ class MediaBarSession:
         self.ready = ready_seen
         if self.model.session is not None:
             self.variables["session"] = self.model.session.address
-        channels = list(self.model.of_level("channel"))
-        if channels:
-            self.variables["channel"] = channels[0].address
-        elif ready_seen:
-            self._violate(
-                Violation(
-                    Category.MISSING_EVENT,
-                    "no channel",
-                    "the start-up announced no channel",
-                    ref=startup.per_channel.ref,
-                )
-            )
+        ready_event = message if ready_seen else None
+        if isinstance(ready_event, Event):
+            self._check_startup(ready_event)
         violations = list(self.violations)
         verdict = max((v.verdict for v in violations), default=Verdict.PASS)
         self.listener(StepFinished(step, verdict, tuple(violations)))
         return violations
+
+    def _check_startup(self, ready: Event) -> None:
+        """After the ready event: it names the session, and every object announced was initialized."""
+        startup = self.catalogue.startup
+        session = self.model.session
+        if session is not None and ready.target != session.address:
+            self._violate(
+                Violation(
+                    Category.SHAPE_MISMATCH,
+                    "ready event for another session",
+                    f"{ready.name} is about {ready.target!r}, the session is {session.address!r}",
+                    ref=startup.ref,
+                )
+            )
+        for name, level in startup_bindings(self.catalogue).items():
+            objects = list(self.model.of_level(level))
+            if not objects:
+                self._violate(
+                    Violation(
+                        Category.MISSING_EVENT,
+                        f"no {level}",
+                        f"the start-up announced no {level}",
+                        ref=startup.per_channel.ref,
+                    )
+                )
+                continue
+            self.variables[name] = objects[0].address
+            for obj in objects:
+                if not obj.initialized:
+                    self._violate(
+                        Violation(
+                            Category.MISSING_EVENT,
+                            f"{level} not initialized",
+                            f"the start-up announced {level} {obj.address} but never initialized it",
+                            ref=startup.per_channel.ref,
+                        )
+                    )
 
     # -- steps -------------------------------------------------------------------------------------
 
@@ -223,7 +252,7 @@ class MediaBarSession:
             data = dict(step.data) if step.data is not None else dict(spec.example)
             return {"command": step.name, "target": target, "data": data}, spec.events, spec.ref
         stimulus = self.catalogue.stimuli[step.name]
-        if self.profile.stimulus_driver != "in-band":
+        if self.settings.stimulus_driver != "in-band":
             raise Inconclusive(f"the profile has no way to produce the stimulus {step.name}")
         return stimulus_request(step.name, target), stimulus.events, stimulus.ref
 
@@ -245,7 +274,7 @@ class MediaBarSession:
         result.request = request
         self.correlator.sent(request)
         await self.connection.send(request)
-        deadline = Deadline(self.profile.step_timeout, f"step '{title}'")
+        deadline = Deadline(self.settings.step_timeout, f"step '{title}'")
 
         def done() -> bool:
             if self.response is None:
@@ -274,7 +303,7 @@ class MediaBarSession:
             result.violations.extend(check_response(self.catalogue, request, response, expected, ref))
         if expectation is not None and response is not None and response.result == "success":
             if not expectation.done:
-                expectation.finish(f"did not arrive within {self.profile.step_timeout:g}s")
+                expectation.finish(f"did not arrive within {self.settings.step_timeout:g}s")
             result.violations.extend(expectation.violations)
             if expectation.suppressed:
                 self.listener(Note(f"{expectation.suppressed} further violations of this step not shown"))
