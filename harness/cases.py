@@ -15,14 +15,6 @@ from .runner.flow import Flow, Goal
 from .spec.catalogue import Catalogue, CommandSpec, SpecRef
 from .suite import Profile, Scenario
 
-LEVEL_CODES = {
-    "session": "SESS",
-    "channelgroup": "GRP",
-    "channel": "CHAN",
-    "interaction": "INTR",
-    "conversation": "CONV",
-}
-
 
 @dataclass(frozen=True)
 class TestCase:
@@ -43,11 +35,14 @@ class TestCase:
         return CaseInfo(self.id, self.title, self.level, self.feature, self.story, self.description, str(self.ref))
 
 
-def case_id(command: CommandSpec, number: int) -> str:
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def case_id(catalogue: Catalogue, command: CommandSpec, number: int) -> str:
     name = command.name.split(".", 1)[1] if "." in command.name else command.name
-    return (
-        f"MB-{LEVEL_CODES.get(command.level, command.level.upper())}-{name.upper().replace('.', '-')}-{number:03d}"
-    )
+    code = catalogue.levels[command.level].code
+    return f"MB-{code}-{name.upper().replace('.', '-')}-{number:03d}"
 
 
 def command_cases(catalogue: Catalogue, profile: Profile) -> list[TestCase]:
@@ -58,7 +53,7 @@ def command_cases(catalogue: Catalogue, profile: Profile) -> list[TestCase]:
         markers = (command.level, command.marker)
         cases.append(
             TestCase(
-                id=case_id(command, 1),
+                id=case_id(catalogue, command, 1),
                 title=f"{command.name} succeeds from {' or '.join(sorted(command.when_states))} with its events",
                 level=command.level,
                 feature=command.name,
@@ -76,8 +71,8 @@ def command_cases(catalogue: Catalogue, profile: Profile) -> list[TestCase]:
         )
         cases.append(
             TestCase(
-                id=case_id(command, 2),
-                title=f"{command.name} fails for a {command.level} that does not exist",
+                id=case_id(catalogue, command, 2),
+                title=f"{command.name} fails for {_article(command.level)} {command.level} that does not exist",
                 level=command.level,
                 feature=command.name,
                 story="unknown target",

@@ -55,10 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "run":
-        urls = [arg for arg in rest if arg.startswith(("ws://", "wss://"))]
+        urls = [arg for arg in rest if "://" in arg and not arg.startswith("-")]
         if len(urls) > 1:
             parser.error(f"run takes one adapter URL, got {urls}")
+        if urls and not urls[0].startswith(("ws://", "wss://")):
+            parser.error(f"the adapter URL must be ws:// or wss://, got {urls[0]}")
         args.url = urls[0] if urls else None
+        if args.url and args.fault:
+            parser.error("--fault makes the embedded reference adapter misbehave; it cannot apply to a URL")
         return _run(args, [arg for arg in rest if arg not in urls])
     if args.command == "lint":
         from .lint import lint_paths

@@ -56,12 +56,22 @@ def find_plan(
                 return Plan(node.steps, node.names.get(obj.address, obj.address))
         if len(node.steps) >= MAX_DEPTH:
             continue
+        representatives = _representatives(node.platform.model)
         for kind, name, spec_level, when in _actions(catalogue, command_names, stimulus_names):
-            for obj in list(node.platform.model.of_level(spec_level)):
-                if obj.state not in when:
-                    continue
-                queue.append(_successor(node, kind, name, obj.address))
+            for state in sorted(when):
+                address = representatives.get((spec_level, state))
+                if address is not None:
+                    queue.append(_successor(node, kind, name, address))
     return None
+
+
+def _representatives(model: ObjectModel) -> dict[tuple[str, str | None], str]:
+    """One object per (level, state): objects alike in both are interchangeable for planning, and it keeps
+    the search small however many objects the IUT announces."""
+    chosen: dict[tuple[str, str | None], str] = {}
+    for obj in model.objects.values():
+        chosen.setdefault((obj.level, obj.state), obj.address)
+    return chosen
 
 
 def _actions(

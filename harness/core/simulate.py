@@ -67,7 +67,8 @@ class Platform:
     # -- events ---------------------------------------------------------------------------------
 
     def event(self, name: str, target: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        return {"messageType": "objectEvent", "target": target, "name": name, "data": dict(data)}
+        kind = self.catalogue.protocol.event_message_type
+        return {"messageType": kind, "target": target, "name": name, "data": dict(data)}
 
     def emit_list(
         self,

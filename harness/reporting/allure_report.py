@@ -20,6 +20,7 @@ from ..core.violations import Category, Verdict
 from .verdicts import ConformanceFailure, explain
 
 MAX_FRAME_STEPS = 400  # per test; the transcript attachment keeps every frame
+MAX_ATTACHMENT_CHARS = 65536
 
 
 class AllureListener:
@@ -61,6 +62,8 @@ class AllureListener:
 
 
 def _pretty(text: str) -> str:
+    if len(text) > MAX_ATTACHMENT_CHARS:
+        return text[:MAX_ATTACHMENT_CHARS] + f"\n… [{len(text)} chars, cut; see the transcript]"
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except (ValueError, RecursionError):

@@ -30,6 +30,8 @@ def explain(case_id: str, title: str, result: FlowResult) -> str:
             lines.append(f"  arrived:  {_shown(violation.actual)}")
         if violation.ref is not None:
             lines.append(f"  spec:     {violation.ref}")
+        if violation.inferred:
+            lines.append(f"  inferred: {violation.inferred} (see specs/ERRATA.md; a profile can override)")
     if result.not_run:
         lines.append(f"- not run after the failure: {'; '.join(result.not_run)}")
     return "\n".join(lines)

@@ -19,7 +19,8 @@ from ..core.messages import Event, Malformed, Message, Request, Response, classi
 from ..core.runevents import FrameReceived, FrameSent, Listener
 from .deadline import Deadline, StepTimeout, within
 
-TRANSCRIPT_FRAME_CHARS = 65536
+TRANSCRIPT_FRAME_CHARS = 16384  # of one frame
+TRANSCRIPT_CHARS = 4_000_000  # of the whole transcript: older frames go first
 CLOSE_SECONDS = 2.0
 
 
@@ -36,7 +37,9 @@ class TranscriptEntry:
 
 class Transcript:
     def __init__(self, limit: int) -> None:
-        self.entries: deque[TranscriptEntry] = deque(maxlen=limit)
+        self.limit = limit
+        self.entries: deque[TranscriptEntry] = deque()
+        self.chars = 0
         self.total = 0
         self.started = time.monotonic()
 
@@ -45,6 +48,9 @@ class Transcript:
         if len(text) > TRANSCRIPT_FRAME_CHARS:
             text = text[:TRANSCRIPT_FRAME_CHARS] + f"… [{len(text)} chars, cut]"
         self.entries.append(TranscriptEntry(time.monotonic() - self.started, direction, text))
+        self.chars += len(text)
+        while len(self.entries) > self.limit or self.chars > TRANSCRIPT_CHARS:
+            self.chars -= len(self.entries.popleft().text)
 
     def render(self) -> str:
         lines = []
@@ -130,7 +136,9 @@ class Connection:
         except ConnectionClosed as exc:
             raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
         message = classify(frame)
-        shown = frame if isinstance(frame, str) else repr(frame[:TRANSCRIPT_FRAME_CHARS])
+        shown = (
+            frame[: TRANSCRIPT_FRAME_CHARS + 1] if isinstance(frame, str) else repr(frame[:TRANSCRIPT_FRAME_CHARS])
+        )
         self.transcript.add("<", shown)
         self.listener(FrameReceived(shown, summarize(message), kind_of(message)))
         return message
@@ -143,6 +151,9 @@ class Connection:
 
 
 def _close_reason(exc: ConnectionClosed) -> str:
+    sent = exc.sent
+    if sent is not None and sent.code == 1009:
+        return f"the harness closed it: a frame was larger than the profile's max_frame_bytes ({sent.reason})"
     received = exc.rcvd
     if received is None:
         return "no close frame: the connection dropped"

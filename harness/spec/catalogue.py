@@ -12,8 +12,6 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-LEVELS = ("session", "channelgroup", "channel", "interaction", "conversation")
-
 
 @dataclass(frozen=True)
 class SpecRef:
@@ -101,6 +99,7 @@ class Schema:
 @dataclass(frozen=True)
 class LevelSpec:
     name: str
+    code: str  # in test ids (MB-<code>-...)
     parents: tuple[str, ...]
     initial: str | None
     states: frozenset[str]
@@ -185,6 +184,7 @@ class ResponseRule:
 
 @dataclass(frozen=True)
 class Protocol:
+    event_message_type: str  # the value of an event's messageType (from the event envelope)
     request_envelope: Schema
     event_envelope: Schema
     responses: Mapping[str, ResponseRule]

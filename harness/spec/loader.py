@@ -230,7 +230,14 @@ def _build_protocol(b: _Builder, doc: LoadedYaml) -> Protocol:
             echo=tuple(EchoRule(e["response"], e["request"]) for e in rule["echo"]),
             ref=b.ref(doc, path, rule),
         )
+    message_type = data["envelopes"]["event"].get("properties", {}).get("messageType", {}).get("const")
+    if not isinstance(message_type, str):
+        b.problems.append(
+            doc.problem(("envelopes", "event"), "the event envelope must fix messageType with 'const'")
+        )
+        message_type = ""
     return Protocol(
+        event_message_type=message_type,
         request_envelope=b.schema(doc, ("envelopes", "request"), data["envelopes"]["request"]),
         event_envelope=b.schema(doc, ("envelopes", "event"), data["envelopes"]["event"]),
         responses=responses,
@@ -244,7 +251,7 @@ def _build_levels(doc: LoadedYaml) -> dict[str, LevelSpec]:
     for name, node in doc.data["levels"].items():
         parent = node["parent"]
         parents = () if parent is None else (parent,) if isinstance(parent, str) else tuple(parent)
-        levels[name] = LevelSpec(name, parents, node.get("initial"), frozenset(node["states"]))
+        levels[name] = LevelSpec(name, node["code"], parents, node.get("initial"), frozenset(node["states"]))
     return levels
 
 

@@ -88,7 +88,7 @@ def test_a_command_that_drops_any_one_of_its_events_is_caught_by_its_own_test(
     spec = catalogue.commands[command]
     from harness.cases import case_id
 
-    success_case = case_id(spec, 1)
+    success_case = case_id(catalogue, spec, 1)
     done = mbconform_run(
         tmp_path, "--fault", f"drop-event:{command}:{event}", "--profile", str(FAST_PROFILE), "-k", success_case
     )

@@ -1,0 +1,80 @@
+"""The runner against an adapter that sends garbage: every test ends with a verdict, none with a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from harness.core.messages import encode
+from harness.core.simulate import Platform
+from harness.core.steps import Step
+from harness.core.violations import Category, Verdict
+from harness.paths import default_profile
+from harness.runner.flow import Flow, run_flow
+from harness.spec.catalogue import Catalogue
+from harness.suite import load_profile
+
+pytestmark = pytest.mark.selftest
+
+Reply = Callable[[dict[str, Any]], list[str | bytes]]
+
+
+async def _run(catalogue: Catalogue, reply: Reply, flow: Flow) -> Any:
+    async def handler(socket: ServerConnection) -> None:
+        platform = Platform(catalogue)
+        for event in platform.startup([{}], "S1"):
+            await socket.send(encode(event))
+        async for frame in socket:
+            for out in reply(json.loads(frame)):
+                await socket.send(out)
+
+    settings = load_profile(default_profile(), catalogue).settings()
+    settings = type(settings)(**{**settings.__dict__, "step_timeout": 1.0})
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        return await run_flow(flow, url=f"ws://127.0.0.1:{port}", catalogue=catalogue, settings=settings)
+
+
+def run(catalogue: Catalogue, reply: Reply) -> Any:
+    flow = Flow((Step("command", "channel.activate", "$channel"),))
+    coroutine: Awaitable[Any] = _run(catalogue, reply, flow)
+    return asyncio.run(asyncio.wait_for(coroutine, 30))
+
+
+def test_a_result_that_is_a_list_fails_the_test(catalogue: Catalogue) -> None:
+    result = run(catalogue, lambda req: [json.dumps({**req, "result": []})])
+    assert result.verdict == Verdict.FAIL
+    assert any(v.category is Category.SHAPE_MISMATCH for _, v in result.violations)
+
+
+def test_a_state_that_is_a_list_fails_the_test(catalogue: Catalogue) -> None:
+    def reply(req: dict[str, Any]) -> list[str | bytes]:
+        event = {
+            "messageType": "objectEvent",
+            "target": req["target"],
+            "name": "state.updated",
+            "data": {"state": []},
+        }
+        return [json.dumps({**req, "result": "success"}), json.dumps(event)]
+
+    result = run(catalogue, reply)
+    assert result.verdict == Verdict.FAIL
+
+
+def test_binary_and_non_json_frames_are_malformed_frame_violations(catalogue: Catalogue) -> None:
+    result = run(catalogue, lambda req: [b"\x00\x01", "not json", "[1]"])
+    categories = {v.category for _, v in result.violations}
+    assert Category.MALFORMED_FRAME in categories and Category.TIMEOUT in categories
+    assert result.verdict == Verdict.FAIL
+
+
+def test_an_adapter_that_never_answers_times_out_with_what_was_expected(catalogue: Catalogue) -> None:
+    result = run(catalogue, lambda req: [])
+    [(_step, violation)] = result.violations
+    assert violation.category is Category.TIMEOUT
+    assert "Still expected: the response to channel.activate" in violation.message
