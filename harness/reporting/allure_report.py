@@ -16,8 +16,8 @@ import allure
 
 from ..core.results import FlowResult
 from ..core.runevents import CaseInfo, FrameReceived, FrameSent, Note, RunEvent, StepFinished, StepStarted
-from ..core.violations import Category, Verdict
-from .verdicts import ConformanceFailure, explain
+from ..core.violations import Verdict
+from .verdicts import ConformanceFailure, categories
 
 MAX_FRAME_STEPS = 400  # per test; the transcript attachment keeps every frame
 MAX_ATTACHMENT_CHARS = 65536
@@ -42,11 +42,17 @@ class AllureListener:
             arrow = "→" if isinstance(event, FrameSent) else "←"
             with allure.step(f"{arrow} {event.summary}"):
                 kind = "request" if isinstance(event, FrameSent) else event.kind
-                allure.attach(_pretty(event.text), name=kind, attachment_type=allure.attachment_type.JSON)
+                name = event.summary if event.summary.startswith(kind) else f"{kind} {event.summary}"
+                allure.attach(_pretty(event.text), name=name, attachment_type=allure.attachment_type.JSON)
         elif isinstance(event, StepFinished):
             if not self.open:
                 return
             step = self.open.pop()
+            for violation in event.violations:
+                failure = ConformanceFailure(str(violation))
+                sub = allure.step(f"✗ [{violation.category.value}] {violation.message.splitlines()[0][:300]}")
+                sub.__enter__()
+                sub.__exit__(ConformanceFailure, failure, None)
             if event.verdict >= Verdict.FAIL:
                 failure = ConformanceFailure("; ".join(f"{v.title}: {v.message}" for v in event.violations))
                 step.__exit__(ConformanceFailure, failure, None)
@@ -76,7 +82,6 @@ def start_test(case: CaseInfo, adapter_url: str, profile: str) -> AllureListener
     allure.dynamic.feature(case.feature)
     allure.dynamic.story(case.story)
     allure.dynamic.label("testId", case.id)
-    allure.dynamic.tag(case.id)
     allure.dynamic.parameter("adapter", adapter_url)
     allure.dynamic.parameter("profile", profile)
     description = case.description + f"\n\nSpec: {case.spec}" if case.description else f"Spec: {case.spec}"
@@ -89,26 +94,13 @@ def finish_test(listener: AllureListener, case: CaseInfo, result: FlowResult | N
     if result is None:
         return
     allure.attach(result.transcript, name="transcript", attachment_type=allure.attachment_type.TEXT)
-    if result.violations or result.reason:
-        allure.attach(
-            explain(case.id, case.title, result), name="verdict", attachment_type=allure.attachment_type.TEXT
-        )
 
 
 def write_run_files(results_dir: Path, environment: dict[str, str]) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"{key}={_escape(value)}" for key, value in environment.items()]
     (results_dir / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    categories = [
-        {
-            "name": category.value.capitalize(),
-            "messageRegex": rf"(?s).*\[{category.value}\].*",
-            "matchedStatuses": ["broken"] if category is Category.CONNECTION_LOST else ["failed", "broken"],
-        }
-        for category in Category
-    ]
-    categories.append({"name": "Harness or set-up problems", "matchedStatuses": ["broken"]})
-    (results_dir / "categories.json").write_text(json.dumps(categories, indent=2), encoding="utf-8")
+    (results_dir / "categories.json").write_text(json.dumps(categories(), indent=2), encoding="utf-8")
 
 
 def _escape(value: str) -> str:

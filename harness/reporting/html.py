@@ -7,13 +7,18 @@ it, rather than ship a report that phones home.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from .verdicts import categories
+
 REPORT_SECONDS = 300
+REPORT_NAME = "mbconform conformance report"
+HIDDEN_LABELS = ("thread", "framework", "language", "host", "package", "suite", "parentSuite", "subSuite")
 # Script tags that load code from another host. A single-file report needs none.
 EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>", re.IGNORECASE)
 REMOTE_URL = re.compile(r"https?://(?:www\.)?(?:googletagmanager|google-analytics)\.com[^\"' )]*", re.IGNORECASE)
@@ -52,16 +57,16 @@ def build_report(reports: Path, root: Path, quiet_if_missing: bool = False) -> i
         return 2
     if output.exists():
         shutil.rmtree(output)
-    command = [
-        str(cli),
-        "awesome",
-        str(results),
-        "--single-file",
-        "--output",
-        str(output),
-        "--report-name",
-        "mbconform conformance report",
-    ]
+    config = reports / "allurerc.mjs"
+    config.write_text(
+        "// Written by mbconform for each report: Allure 3 reads categories from its config only.\n"
+        "export default " + json.dumps({"name": REPORT_NAME, "categories": categories()}, indent=1) + ";\n",
+        encoding="utf-8",
+    )
+    command = [str(cli), "awesome", str(results), "--config", str(config), "--single-file"]
+    command += ["--output", str(output), "--report-name", REPORT_NAME, "--group-by", "epic,feature,story"]
+    for label in HIDDEN_LABELS:
+        command += ["--hide-labels", label]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=REPORT_SECONDS, check=False)
     except subprocess.TimeoutExpired:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..core.results import FlowResult
-from ..core.violations import Verdict
+from ..core.violations import Category, Verdict
 
 MAX_SHOWN = 600
 
@@ -43,6 +43,35 @@ class ConformanceFailure(AssertionError):
 
 class AdapterError(Exception):
     """The connection was lost or the harness could not go on (Allure: broken)."""
+
+
+# Reports show an exception's module; "mbconform.ConformanceFailure" reads better than the package path.
+ConformanceFailure.__module__ = AdapterError.__module__ = "mbconform"
+
+
+def categories() -> list[dict[str, object]]:
+    """Allure categories, one per kind of violation, matched on the "[kind]" tag in every failure text.
+
+    The regexes are valid in both JavaScript (Allure 3) and Java (Allure 2): no inline flags.
+    """
+    found: list[dict[str, object]] = [
+        {
+            "name": category.value.capitalize(),
+            "messageRegex": rf"[\s\S]*\[{category.value}\][\s\S]*",
+            "matchedStatuses": ["broken"]
+            if category.value in ("connection lost", "harness fault")
+            else ["failed"],
+        }
+        for category in Category
+    ]
+    found.append(
+        {
+            "name": "Inconclusive (the adapter could not be brought into the needed state)",
+            "messageRegex": "INCONCLUSIVE[\\s\\S]*",
+            "matchedStatuses": ["skipped"],
+        }
+    )
+    return found
 
 
 def raise_for(case_id: str, title: str, result: FlowResult) -> None:

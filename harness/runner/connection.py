@@ -53,7 +53,7 @@ class Transcript:
             self.chars -= len(self.entries.popleft().text)
 
     def render(self) -> str:
-        lines = []
+        lines = ["# seconds since the connection opened, > sent by mbconform, < received from the adapter"]
         dropped = self.total - len(self.entries)
         if dropped:
             lines.append(f"[{dropped} earlier frames not kept]")
