@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     lint.add_argument("paths", nargs="*", type=Path, help="files or folders (default: specs/ and suites/)")
     lint.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
+    specs = commands.add_parser("specs", help="print the spec catalogue")
+    specs.add_argument("--json", action="store_true", help="as one JSON object (the default for now)")
+    specs.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
     report = commands.add_parser("report", help="build the single-file HTML report from Allure results")
     report.add_argument("--reports", type=Path, default=None, help="the reports folder (default: reports/)")
 
@@ -68,6 +72,13 @@ def main(argv: list[str] | None = None) -> int:
         from .lint import lint_paths
 
         return lint_paths(args.paths, args.specs or specs_dir())
+    if args.command == "specs":
+        import json
+
+        from .spec.export import catalogue_json
+
+        print(json.dumps(catalogue_json(_catalogue(args.specs)), indent=2))
+        return 0
     if args.command == "report":
         from .reporting.html import build_report
 

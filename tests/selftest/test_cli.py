@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from harness.spec.catalogue import Catalogue
 
 pytestmark = pytest.mark.selftest
 SECONDS = 60
@@ -65,3 +68,28 @@ def test_markers_and_keywords_select_tests(selection: list[str], expected: set[s
     assert done.returncode == 0, done.stdout + done.stderr
     collected = {line.rsplit("::", 1)[1] for line in done.stdout.splitlines() if "::" in line}
     assert collected == expected
+
+
+def test_specs_json_lists_every_command_and_event(catalogue: Catalogue) -> None:
+    done = mbconform("specs", "--json")
+    assert done.returncode == 0, done.stderr
+    exported = json.loads(done.stdout)
+    assert {c["name"] for c in exported["commands"]} == set(catalogue.commands)
+    assert {e["name"] for e in exported["events"]} == set(catalogue.events)
+    dial = next(c for c in exported["commands"] if c["name"] == "channel.dial")
+    assert dial["request_required"] == ["destination"] and dial["events_complete"] is True
+    assert dial["events"][-2:] == ["interaction.preview", "interaction.initialized"]
+    assert dial["source"]["seed"] == "001_a721d25eafd7d182.txt"
+    for command in exported["commands"]:
+        assert {
+            "name",
+            "level",
+            "platforms",
+            "media",
+            "request_required",
+            "results",
+            "events",
+            "events_complete",
+            "provenance",
+            "source",
+        } <= set(command)

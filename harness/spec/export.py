@@ -1,0 +1,51 @@
+"""The catalogue as one JSON object (``mbconform specs --json``), for tools and reviewers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .catalogue import Catalogue, SpecRef
+
+
+def _source(ref: SpecRef) -> dict[str, Any]:
+    return {"seed": ref.seed, "section": ref.section, "spec": f"{ref.file}:{ref.line}"}
+
+
+def catalogue_json(catalogue: Catalogue) -> dict[str, Any]:
+    commands = []
+    for command in sorted(catalogue.commands.values(), key=lambda c: c.name):
+        commands.append(
+            {
+                "name": command.name,
+                "level": command.level,
+                "platforms": sorted(command.platforms),
+                "media": sorted(command.media),
+                "request_required": sorted(command.request.document.get("required", [])),
+                "results": sorted(command.results),
+                "legal_in": sorted(command.when_states),
+                "events": [entry.event for entry in command.events.entries],
+                "events_complete": command.events.complete,
+                "provenance": command.provenance,
+                "source": _source(command.ref),
+            }
+        )
+    events = [
+        {
+            "name": event.name,
+            "levels": sorted(event.levels),
+            "provenance": event.provenance,
+            "creates": event.creates_level,
+            "source": _source(event.ref),
+        }
+        for event in sorted(catalogue.events.values(), key=lambda e: e.name)
+    ]
+    stimuli = [
+        {
+            "name": stimulus.name,
+            "level": stimulus.level,
+            "events": [entry.event for entry in stimulus.events.entries],
+            "provenance": stimulus.provenance,
+        }
+        for stimulus in sorted(catalogue.stimuli.values(), key=lambda s: s.name)
+    ]
+    return {"version": catalogue.version, "commands": commands, "events": events, "stimuli": stimuli}
