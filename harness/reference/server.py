@@ -15,6 +15,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -23,7 +24,7 @@ from ..core.messages import encode
 from ..core.simulate import IdFactory, Platform, Refusal
 from ..core.testcontrol import STIMULATE
 from ..spec.catalogue import Catalogue
-from .faults import Fault
+from .faults import Fault, UnknownFault, parse_fault
 
 log = logging.getLogger("mbconform.reference")
 
@@ -39,11 +40,21 @@ class ReferenceAdapter:
     max_frame_bytes: int = 1 << 20
     sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def _skip(self, owner: str) -> Any:
-        faults = self.faults
+    def session_faults(self, path: str) -> list[Fault]:
+        """Faults for one session, from the connection URL's query (``?fault=NAME``, repeatable).
+
+        Honoured only with test control on, so self-tests can run many faulty sessions on one adapter.
+        """
+        names = parse_qs(urlsplit(path).query).get("fault", [])
+        if names and not self.test_control:
+            raise UnknownFault("faults in the URL need the adapter started with --test-control")
+        return [*self.faults, *(parse_fault(name, self.catalogue) for name in names)]
+
+    @staticmethod
+    def _skip(faults: Sequence[Fault], owner: str) -> Any:
         return lambda event: any(fault.drops(owner, event) for fault in faults)
 
-    def answer(self, platform: Platform, frame: str | bytes) -> list[dict[str, Any]]:
+    def answer(self, platform: Platform, frame: str | bytes, faults: Sequence[Fault] = ()) -> list[dict[str, Any]]:
         """Everything the adapter sends in reply to one frame: the response, then the events."""
         if isinstance(frame, bytes):
             refusal = Refusal("malformed_request", "binary frames are not part of the protocol; send JSON text")
@@ -57,11 +68,13 @@ class ReferenceAdapter:
             refusal = Refusal("malformed_request", f"a request is a JSON object, not a {type(request).__name__}")
             return [platform.failure({"text": frame[:MAX_ORIGINAL_TEXT]}, refusal)]
         if request.get("command") == STIMULATE and self.test_control:
-            return self._stimulate(platform, request)
-        outcome = platform.handle(request, self._skip(str(request.get("command"))))
+            return self._stimulate(platform, request, faults)
+        outcome = platform.handle(request, self._skip(faults, str(request.get("command"))))
         return [outcome.response, *outcome.events]
 
-    def _stimulate(self, platform: Platform, request: dict[str, Any]) -> list[dict[str, Any]]:
+    def _stimulate(
+        self, platform: Platform, request: dict[str, Any], faults: Sequence[Fault]
+    ) -> list[dict[str, Any]]:
         data = request.get("data")
         name = data.get("stimulus") if isinstance(data, dict) else None
         target = request.get("target")
@@ -71,17 +84,25 @@ class ReferenceAdapter:
             events = platform.stimulate(name, target)
         except Refusal as refusal:
             return [platform.failure(request, refusal)]
-        return [platform.respond(request, "success"), *[e for e in events if not self._skip(name)(e["name"])]]
+        return [
+            platform.respond(request, "success"),
+            *[e for e in events if not self._skip(faults, name)(e["name"])],
+        ]
 
     async def handler(self, socket: ServerConnection) -> None:
         number = next(self.sessions)
         session_id = f"S{number}"
         platform = Platform(self.catalogue, ids=IdFactory())
         try:
+            try:
+                faults = self.session_faults(socket.request.path if socket.request else "")
+            except UnknownFault as exc:
+                await socket.close(1008, str(exc)[:120])
+                return
             for event in platform.startup(list(self.channels), session_id):
                 await socket.send(encode(event))
             async for frame in socket:
-                for message in self.answer(platform, frame):
+                for message in self.answer(platform, frame, faults):
                     await socket.send(encode(message))
         except ConnectionClosed:
             pass

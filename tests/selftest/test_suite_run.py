@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from harness.cases import command_cases
+from harness.core.results import FlowResult
+from harness.core.violations import Category, Verdict
+from harness.reference.process import RunningAdapter, start_reference
+from harness.runner.flow import run_flow
 from harness.spec.catalogue import Catalogue
+from harness.suite import load_profile
 
 pytestmark = pytest.mark.selftest
 
 HERE = Path(__file__).parent
 FAST_PROFILE = HERE / "fast-profile.yaml"
 RUN_SECONDS = 120
+CONCURRENT_SESSIONS = 16
 
 
 def mbconform_run(reports: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -72,27 +81,46 @@ def _drop_cases(catalogue: Catalogue) -> list[tuple[str, str]]:
     return sorted({(c.name, e.event) for c in catalogue.commands.values() for e in c.events.entries})
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "dropped" in metafunc.fixturenames:
-        from harness.paths import specs_dir
-        from harness.spec.loader import load_catalogue
-
-        cases = _drop_cases(load_catalogue(specs_dir()))
-        metafunc.parametrize("dropped", cases, ids=[f"{c}:{e}" for c, e in cases])
+@pytest.fixture(scope="module")
+def control_adapter() -> Iterator[RunningAdapter]:
+    with start_reference(["--test-control"]) as adapter:
+        yield adapter
 
 
-def test_a_command_that_drops_any_one_of_its_events_is_caught_by_its_own_test(
-    tmp_path: Path, catalogue: Catalogue, dropped: tuple[str, str]
+def test_dropping_any_event_of_any_command_is_caught_by_that_commands_own_test(
+    catalogue: Catalogue, control_adapter: RunningAdapter
 ) -> None:
-    command, event = dropped
-    spec = catalogue.commands[command]
-    from harness.cases import case_id
+    """Each (command, event) pair runs in its own session with that one event dropped (?fault= in the URL)."""
+    profile = load_profile(FAST_PROFILE, catalogue)
+    success = {case.feature: case for case in command_cases(catalogue, profile) if case.story == "success"}
+    drops = _drop_cases(catalogue)
 
-    success_case = case_id(catalogue, spec, 1)
-    done = mbconform_run(
-        tmp_path, "--fault", f"drop-event:{command}:{event}", "--profile", str(FAST_PROFILE), "-k", success_case
-    )
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert f"FAILED specs/commands/{command}.yaml::{success_case}" in done.stdout
-    assert f"{command}: {event} about" in done.stdout
-    assert "[missing event]" in done.stdout
+    async def run_one(command: str, event: str, slots: asyncio.Semaphore) -> FlowResult:
+        async with slots:
+            url = f"{control_adapter.url}/?fault=drop-event:{command}:{event}"
+            return await run_flow(success[command].flow, url=url, catalogue=catalogue, settings=profile.settings())
+
+    async def run_all() -> list[FlowResult]:
+        slots = asyncio.Semaphore(CONCURRENT_SESSIONS)
+        return await asyncio.gather(*(run_one(command, event, slots) for command, event in drops))
+
+    results = asyncio.run(asyncio.wait_for(run_all(), RUN_SECONDS))
+    missed = []
+    for (command, event), result in zip(drops, results, strict=True):
+        missing = [v.message for _, v in result.violations if v.category is Category.MISSING_EVENT]
+        if result.verdict != Verdict.FAIL or not any(m.startswith(f"{command}: {event} about") for m in missing):
+            missed.append(
+                f"{command} without {event}: {result.verdict.name} {[v.message for _, v in result.violations]}"
+            )
+    assert not missed, "\n".join(missed)
+    assert len(drops) >= len(catalogue.commands)
+
+
+def test_a_fault_in_the_url_needs_test_control(catalogue: Catalogue) -> None:
+    profile = load_profile(FAST_PROFILE, catalogue)
+    with start_reference([]) as adapter:
+        url = f"{adapter.url}/?fault=dial-without-preview"
+        flow = command_cases(catalogue, profile)[0].flow
+        result = asyncio.run(run_flow(flow, url=url, catalogue=catalogue, settings=profile.settings()))
+    assert result.verdict == Verdict.ERROR
+    assert "--test-control" in result.reason
