@@ -97,13 +97,14 @@ def _catalogue(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .reference.faults import NAMED, UnknownFault, parse_fault
+    from .reference.faults import FAMILIES, NAMED, UnknownFault, parse_fault
     from .reference.server import ReferenceAdapter, run
 
     if args.list_faults:
         for fault in NAMED.values():
             print(f"{fault.name:28} {fault.description}")
-        print(f"{'drop-event:<command>:<event>':28} the command never sends that secondary event")
+        for family, description in FAMILIES.items():
+            print(f"{family:28} {description}")
         return 0
     catalogue = _catalogue(args.specs)
     try:

@@ -71,6 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker, text in (
         ("success", "the command succeeds from a legal state"),
         ("unknown_target", "the command fails for a target that does not exist"),
+        ("invalid_data", "the command fails for data its schema rejects"),
+        ("illegal_state", "the command fails from a state where it is not legal"),
         ("scenario", "call flows from suites/"),
     ):
         config.addinivalue_line("markers", f"{marker}: {text}")

@@ -16,9 +16,13 @@ class Fault:
     name: str
     description: str
     drop: tuple[str, str] | None = None  # (command or stimulus, event): this event is never sent
+    lenient: tuple[str, frozenset[str]] | None = None  # (command, checks it skips: "state", "data")
 
     def drops(self, owner: str, event: str) -> bool:
         return self.drop is not None and self.drop == (owner, event)
+
+    def skips(self, command: str) -> frozenset[str]:
+        return self.lenient[1] if self.lenient is not None and self.lenient[0] == command else frozenset()
 
 
 NAMED: dict[str, Fault] = {
@@ -38,6 +42,17 @@ NAMED: dict[str, Fault] = {
 }
 
 
+LENIENT = {
+    "any-state": ("state", "succeeds in every state, also where its precondition forbids it"),
+    "no-data-check": ("data", "accepts request data its schema rejects"),
+}
+FAMILIES = {
+    "drop-event:<command>:<event>": "the command never sends that secondary event",
+    "any-state:<command>": LENIENT["any-state"][1],
+    "no-data-check:<command>": LENIENT["no-data-check"][1],
+}
+
+
 class UnknownFault(ValueError):
     pass
 
@@ -47,6 +62,12 @@ def parse_fault(text: str, catalogue: Catalogue) -> Fault:
     if text in NAMED:
         return NAMED[text]
     parts = text.split(":")
+    if len(parts) == 2 and parts[0] in LENIENT:
+        command = parts[1]
+        if command not in catalogue.commands:
+            raise UnknownFault(f"--fault {text}: {command!r} is no command of the catalogue")
+        check, description = LENIENT[parts[0]]
+        return Fault(text, f"{command} {description}", lenient=(command, frozenset({check})))
     if len(parts) == 3 and parts[0] == "drop-event":
         owner, event = parts[1], parts[2]
         spec = catalogue.commands.get(owner) or catalogue.stimuli.get(owner)
@@ -56,4 +77,4 @@ def parse_fault(text: str, catalogue: Catalogue) -> Fault:
             raise UnknownFault(f"--fault {text}: {owner}'s event list has no {event!r}")
         return Fault(text, f"{owner} never sends {event}", drop=(owner, event))
     known = ", ".join(sorted(NAMED))
-    raise UnknownFault(f"--fault {text}: unknown fault (known: {known}; or drop-event:<command>:<event>)")
+    raise UnknownFault(f"--fault {text}: unknown fault (known: {known}; or {', '.join(FAMILIES)})")

@@ -103,6 +103,7 @@ class LevelSpec:
     parents: tuple[str, ...]
     initial: str | None
     states: frozenset[str]
+    states_in_order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -251,7 +251,9 @@ def _build_levels(doc: LoadedYaml) -> dict[str, LevelSpec]:
     for name, node in doc.data["levels"].items():
         parent = node["parent"]
         parents = () if parent is None else (parent,) if isinstance(parent, str) else tuple(parent)
-        levels[name] = LevelSpec(name, node["code"], parents, node.get("initial"), frozenset(node["states"]))
+        levels[name] = LevelSpec(
+            name, node["code"], parents, node.get("initial"), frozenset(node["states"]), tuple(node["states"])
+        )
     return levels
 
 

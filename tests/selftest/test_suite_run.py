@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import command_cases
+from harness.cases import TestCase, command_cases
 from harness.core.results import FlowResult
 from harness.core.violations import Category, Verdict
 from harness.reference.process import RunningAdapter, start_reference
@@ -40,7 +40,8 @@ def test_the_whole_suite_passes_against_the_reference_adapter(tmp_path: Path, ca
     done = mbconform_run(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     scenarios = len(list((Path(catalogue.root).parent / "suites" / "conformance").glob("*.yaml")))
-    expected = 2 * len(catalogue.commands) + scenarios
+    profile = load_profile(Path(catalogue.root).parent / "suites" / "profiles" / "reference.yaml", catalogue)
+    expected = len(command_cases(catalogue, profile)) + scenarios
     assert f"{expected} passed" in done.stdout
     assert f": {expected} pass" in done.stdout
     assert (tmp_path / "junit.xml").is_file()
@@ -71,8 +72,12 @@ def test_a_dial_that_drops_its_preview_fails_naming_the_event_the_command_and_th
     assert "[missing event]" in done.stdout
     assert "channel.dial: interaction.preview about" in done.stdout
     assert f"spec:     {entry.ref.file}:{entry.ref.line}" in done.stdout
-    failed = [r for r in allure_results(tmp_path) if r["status"] != "passed"]
+    results = allure_results(tmp_path)
+    failed = [r for r in results if r["status"] == "failed"]
     assert [r["name"].split(" ")[0] for r in failed] == ["MB-CHAN-DIAL-001"]
+    for skipped in (r for r in results if r["status"] == "skipped"):  # set up through the faulty dial
+        assert "INCONCLUSIVE: set-up step 'send channel.dial" in skipped["statusDetails"]["message"]
+    assert {r["status"] for r in results} <= {"passed", "failed", "skipped"}
     assert "interaction.preview" in failed[0]["statusDetails"]["message"]
     assert f"{entry.ref.file}:{entry.ref.line}" in failed[0]["statusDetails"]["message"]
 
@@ -114,6 +119,53 @@ def test_dropping_any_event_of_any_command_is_caught_by_that_commands_own_test(
             )
     assert not missed, "\n".join(missed)
     assert len(drops) >= len(catalogue.commands)
+
+
+def _run_cases(
+    adapter: RunningAdapter, catalogue: Catalogue, runs: list[tuple[str, TestCase]]
+) -> list[FlowResult]:
+    """Run (fault, case) pairs concurrently, each in its own session on ``adapter``."""
+    settings = load_profile(FAST_PROFILE, catalogue).settings()
+
+    async def run_one(fault: str, case: TestCase, slots: asyncio.Semaphore) -> FlowResult:
+        async with slots:
+            url = f"{adapter.url}/?fault={fault}"
+            return await run_flow(case.flow, url=url, catalogue=catalogue, settings=settings)
+
+    async def run_all() -> list[FlowResult]:
+        slots = asyncio.Semaphore(CONCURRENT_SESSIONS)
+        return await asyncio.gather(*(run_one(fault, case, slots) for fault, case in runs))
+
+    return asyncio.run(asyncio.wait_for(run_all(), RUN_SECONDS))
+
+
+def test_a_command_that_succeeds_where_its_state_forbids_it_fails_each_illegal_state_case(
+    catalogue: Catalogue, control_adapter: RunningAdapter
+) -> None:
+    cases = [
+        c for c in command_cases(catalogue, load_profile(FAST_PROFILE, catalogue)) if c.story.startswith("illegal")
+    ]
+    assert cases
+    runs = [(f"any-state:{case.feature}", case) for case in cases]
+    missed = [
+        f"{case.id}: {result.verdict.name}"
+        for (_, case), result in zip(runs, _run_cases(control_adapter, catalogue, runs), strict=True)
+        if result.verdict != Verdict.FAIL
+        or not any(v.category is Category.WRONG_RESULT for _, v in result.violations)
+    ]
+    assert not missed
+
+
+def test_a_command_that_accepts_invalid_data_fails_its_invalid_data_case(
+    catalogue: Catalogue, control_adapter: RunningAdapter
+) -> None:
+    cases = [
+        c for c in command_cases(catalogue, load_profile(FAST_PROFILE, catalogue)) if c.story == "invalid data"
+    ]
+    assert cases
+    runs = [(f"no-data-check:{case.feature}", case) for case in cases]
+    results = _run_cases(control_adapter, catalogue, runs)
+    assert [r.verdict for r in results] == [Verdict.FAIL] * len(cases)
 
 
 def test_a_fault_in_the_url_needs_test_control(catalogue: Catalogue) -> None:
