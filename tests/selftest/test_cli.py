@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from harness.cases import TestCase, command_cases
+from harness.paths import default_profile
 from harness.spec.catalogue import Catalogue
+from harness.suite import load_profile
 
 pytestmark = pytest.mark.selftest
 SECONDS = 60
@@ -45,25 +49,32 @@ def test_lint_lists_every_problem_as_file_line_message(specs_copy: Path) -> None
     assert any("commands/interaction.accept.yaml:" in line and "duplicate key 'extra'" in line for line in lines)
 
 
-@pytest.mark.parametrize(
-    ("selection", "expected"),
-    [
-        (["-m", "conversation_hold"], {"MB-CONV-HOLD-001", "MB-CONV-HOLD-002", "MB-FLOW-HOLD-001"}),
-        (["-m", "conversation and success"], {"MB-CONV-HOLD-001", "MB-CONV-RETRIEVE-001"}),
-        (["-k", "MB-CHAN-DIAL"], {"MB-CHAN-DIAL-001", "MB-CHAN-DIAL-002"}),
-        (["-m", "scenario"], {"MB-FLOW-HOLD-001"}),
-    ],
-)
-def test_markers_and_keywords_select_tests(selection: list[str], expected: set[str], tmp_path: Path) -> None:
+def _case_ids(catalogue: Catalogue, keep: Callable[[TestCase], bool]) -> set[str]:
+    profile = load_profile(default_profile(), catalogue)
+    return {case.id for case in command_cases(catalogue, profile) if keep(case)}
+
+
+SELECTIONS: list[tuple[list[str], Callable[[TestCase], bool], set[str]]] = [
+    (["-m", "conversation_hold"], lambda c: c.feature == "conversation.hold", {"MB-FLOW-HOLD-001"}),
+    (["-m", "conversation and success"], lambda c: c.level == "conversation" and c.story == "success", set()),
+    (["-k", "MB-CHAN-DIAL"], lambda c: c.feature == "channel.dial", set()),
+    (["-m", "illegal_state and channel"], lambda c: c.level == "channel" and c.story.startswith("illegal"), set()),
+    (["-m", "scenario"], lambda c: False, {"MB-FLOW-HOLD-001"}),
+]
+
+
+@pytest.mark.parametrize(("selection", "keep", "scenarios"), SELECTIONS, ids=[" ".join(s[0]) for s in SELECTIONS])
+def test_markers_and_keywords_select_tests(
+    selection: list[str],
+    keep: Callable[[TestCase], bool],
+    scenarios: set[str],
+    tmp_path: Path,
+    catalogue: Catalogue,
+) -> None:
+    expected = _case_ids(catalogue, keep) | scenarios
+    assert expected
     done = mbconform(
-        "run",
-        "ws://127.0.0.1:9",
-        "--no-html",
-        "--reports",
-        "/tmp/mbconform-collect",
-        "--collect-only",
-        "-q",
-        *selection,
+        "run", "ws://127.0.0.1:9", "--no-html", "--reports", str(tmp_path), "--collect-only", "-q", *selection
     )
     assert done.returncode == 0, done.stdout + done.stderr
     collected = {line.rsplit("::", 1)[1] for line in done.stdout.splitlines() if "::" in line}
