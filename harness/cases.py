@@ -88,7 +88,7 @@ def command_cases(catalogue: Catalogue, profile: Profile) -> list[TestCase]:
                 description=command.summary,  # noqa: B023
             )
 
-        legal = " or ".join(sorted(command.when_states))
+        legal = " or ".join(sorted(command.when_states)) or "any state"
         failure = frozenset({"failure"})
         cases.append(
             case(

@@ -41,7 +41,8 @@ def find_plan(
     commands: Iterable[str] | None = None,
     stimuli: Iterable[str] | None = None,
 ) -> Plan | None:
-    """The shortest list of steps after which some ``level`` object is in one of ``states``."""
+    """The shortest list of steps after which some ``level`` object is in one of ``states`` (no states:
+    any object of that level)."""
     catalogue = model.catalogue
     wanted = frozenset(states)
     command_names = sorted(catalogue.commands if commands is None else commands)
@@ -52,13 +53,15 @@ def find_plan(
         node = queue.popleft()
         seen += 1
         for obj in node.platform.model.of_level(level):
-            if obj.state in wanted:
+            if obj.state in wanted or not wanted:
                 return Plan(node.steps, node.names.get(obj.address, obj.address))
         if len(node.steps) >= MAX_DEPTH:
             continue
         representatives = _representatives(node.platform.model)
         for kind, name, spec_level, when in _actions(catalogue, command_names, stimulus_names):
-            for state in sorted(when):
+            any_state = [state for (lvl, state) in representatives if lvl == spec_level]
+            legal_in: list[str | None] = list(sorted(when)) if when else any_state
+            for state in legal_in:
                 address = representatives.get((spec_level, state))
                 if address is not None:
                     queue.append(_successor(node, kind, name, address))

@@ -149,7 +149,7 @@ class Platform:
         errors = [] if "data" in skip_checks else spec.request.errors(data)
         if errors:
             raise Refusal("invalid_data", "; ".join(errors))
-        if obj.state not in spec.when_states and "state" not in skip_checks:
+        if spec.when_states and obj.state not in spec.when_states and "state" not in skip_checks:
             raise Refusal(
                 "invalid_state",
                 f"{command} needs the {spec.level} in {sorted(spec.when_states)}, it is {obj.state}",

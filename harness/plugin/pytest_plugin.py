@@ -39,6 +39,13 @@ class Context:
     profile: Profile
     allure_dir: Path | None
     summary: RunSummary
+    _cases: list[TestCase] | None = None
+
+    def command_cases(self) -> list[TestCase]:
+        """The generated cases, computed once per run (finding reachable states simulates the catalogue)."""
+        if self._cases is None:
+            self._cases = command_cases(self.catalogue, self.profile)
+        return self._cases
 
 
 CONTEXT = pytest.StashKey[Context]()
@@ -96,7 +103,7 @@ class CommandFile(pytest.File):
         name = self.path.stem
         if name not in context.catalogue.commands:
             return
-        for case in command_cases(context.catalogue, context.profile):
+        for case in context.command_cases():
             if case.feature == name:
                 yield CaseItem.from_parent(self, name=case.id, case=case)
 

@@ -129,7 +129,7 @@ class CommandSpec:
     media: frozenset[str]
     provenance: str
     summary: str
-    when_states: frozenset[str]
+    when_states: frozenset[str]  # empty: legal in any state
     request: Schema
     example: Mapping[str, Any]
     results: frozenset[str]

@@ -289,7 +289,7 @@ def _build_command(b: _Builder, doc: LoadedYaml) -> CommandSpec:
         media=frozenset(data["media"]),
         provenance=data["provenance"],
         summary=data.get("summary", ""),
-        when_states=frozenset(data["when"]["state"]),
+        when_states=frozenset(data["when"]["state"]) if "when" in data else frozenset(),
         request=request,
         example=data["request"]["example"],
         results=frozenset(data["results"]),
