@@ -143,18 +143,21 @@ class Platform:
         spec = self.catalogue.commands.get(command)
         if spec is None:
             raise Refusal("unknown_command", f"unknown command {command!r}")
-        obj, why = self.model.find_target(target, spec.level)
+        errors = [] if "data" in skip_checks else spec.request.errors(data)
+        self._check_target(command, spec.level, target, spec.when_states, "state" in skip_checks, errors)
+        return command, target, data
+
+    def _check_target(
+        self, name: str, level: str, target: str, when: frozenset[str], any_state: bool, data_errors: list[str]
+    ) -> None:
+        """The target is a live object of ``level``, the data is valid, and the object is in a ``when`` state."""
+        obj, why = self.model.find_target(target, level)
         if obj is None:
             raise Refusal("invalid_target", why)
-        errors = [] if "data" in skip_checks else spec.request.errors(data)
-        if errors:
-            raise Refusal("invalid_data", "; ".join(errors))
-        if spec.when_states and obj.state not in spec.when_states and "state" not in skip_checks:
-            raise Refusal(
-                "invalid_state",
-                f"{command} needs the {spec.level} in {sorted(spec.when_states)}, it is {obj.state}",
-            )
-        return command, target, data
+        if data_errors:
+            raise Refusal("invalid_data", "; ".join(data_errors))
+        if when and obj.state not in when and not any_state:
+            raise Refusal("invalid_state", f"{name} needs the {level} in {sorted(when)}, it is {obj.state}")
 
     def respond(self, request: Mapping[str, Any], result: str, **extra: Any) -> dict[str, Any]:
         """A response built from the protocol's echo rules (specs/protocol.yaml)."""
@@ -197,11 +200,7 @@ class Platform:
         spec = self.catalogue.stimuli.get(name)
         if spec is None:
             raise Refusal("unknown_command", f"unknown stimulus {name!r}")
-        obj, why = self.model.find_target(target, spec.level)
-        if obj is None:
-            raise Refusal("invalid_target", why)
-        if obj.state not in spec.when_states:
-            raise Refusal("invalid_state", f"{name} needs the {spec.level} in {sorted(spec.when_states)}")
+        self._check_target(name, spec.level, target, spec.when_states, False, [])
         return self.emit_list(spec.events, target)
 
 
