@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from .core.steps import Step
 from .runner.session import startup_bindings
 from .runner.settings import Settings
-from .spec.catalogue import Catalogue, SpecRef
+from .spec.catalogue import Catalogue, SpecRef, describe_error
 from .spec.loader import SpecError
 from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
 
@@ -80,10 +80,7 @@ def _validated(path: Path, schema_file: Path, catalogue: Catalogue) -> tuple[Loa
         return loaded, problems
     schema = json.loads((catalogue.root / schema_file).read_text(encoding="utf-8"))
     for error in Draft202012Validator(schema).iter_errors(loaded.data):
-        where = "/".join(str(p) for p in error.absolute_path)
-        problems.append(
-            loaded.problem(tuple(error.absolute_path), f"{where}: {error.message}" if where else error.message)
-        )
+        problems.append(loaded.problem(tuple(error.absolute_path), describe_error(error)))
     return loaded, problems
 
 

@@ -92,13 +92,6 @@ class ObjectModel:
             if obj.address.startswith(prefix) and (level is None or obj.level == level):
                 yield obj
 
-    def ancestor(self, address: str, level: str) -> MbObject | None:
-        obj = self.objects.get(address)
-        while obj is not None and obj.level != level:
-            parent = obj.parent_address
-            obj = self.objects.get(parent) if parent else None
-        return obj
-
     def unknown_address(self, level: str) -> str:
         """An address at ``level`` that names no object, under a live parent where there is one."""
         missing = "mbconform-missing"

@@ -1,8 +1,8 @@
 """What the core reports: violations (the IUT broke the protocol) and verdicts.
 
 Three kinds of failure are kept apart (see STYLE.md): a spec error (``SpecError``: bad YAML, file and line),
-a harness error (:class:`HarnessError`: our bug or misuse), and a :class:`Violation` (the IUT broke the
-protocol: title, message, severity, spec reference).
+a harness fault (our bug: the flow ends with a violation of category ``HARNESS_FAULT`` and verdict error),
+and a :class:`Violation` (the IUT broke the protocol: title, message, severity, spec reference).
 """
 
 from __future__ import annotations
@@ -24,10 +24,6 @@ def evidence(value: Any) -> Any:
     except (ValueError, TypeError, RecursionError):
         return repr(value)[:EVIDENCE_CHARS]
     return value if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS] + f"… ({len(text)} chars)"
-
-
-class HarnessError(Exception):
-    """The harness itself failed or was misused (never the IUT's fault)."""
 
 
 class Severity(Enum):

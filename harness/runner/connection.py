@@ -121,15 +121,6 @@ class Connection:
             raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
         return text
 
-    async def send_raw(self, frame: str | bytes) -> None:
-        shown = frame if isinstance(frame, str) else repr(frame)
-        self.transcript.add(">", shown)
-        self.listener(FrameSent(shown, "raw frame"))
-        try:
-            await self.socket.send(frame)
-        except ConnectionClosed as exc:
-            raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
-
     async def receive(self, deadline: Deadline, explain: Any) -> Message:
         try:
             frame = await within(deadline, self.socket.recv(), explain)

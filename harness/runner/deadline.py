@@ -28,10 +28,6 @@ class Deadline:
     def remaining(self) -> float:
         return max(0.0, self.at - asyncio.get_running_loop().time())
 
-    @property
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
-
 
 async def within(deadline: Deadline, awaitable: Awaitable[T], explain: Callable[[], str]) -> T:
     """Await ``awaitable`` until ``deadline``; on expiry raise :class:`StepTimeout` with ``explain()``."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,18 @@ class Schema:
         return cls(document, Draft202012Validator(document))
 
     def errors(self, instance: Any) -> list[str]:
-        messages = []
-        for error in sorted(self.validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
-            where = "/".join(str(p) for p in error.absolute_path)
-            messages.append(f"{where}: {error.message}" if where else error.message)
-        return messages
+        errors = sorted(self.validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
+        return [describe_error(error) for error in errors]
+
+
+MAX_ERROR_CHARS = 300
+
+
+def describe_error(error: ValidationError) -> str:
+    """A JSON Schema error as one line: the path to the value, then what is wrong with it."""
+    where = "/".join(str(p) for p in error.absolute_path)
+    message = error.message if len(error.message) <= MAX_ERROR_CHARS else error.message[:MAX_ERROR_CHARS] + "…"
+    return f"{where}: {message}" if where else message
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from .catalogue import (
     StartupRequest,
     StartupSpec,
     StimulusSpec,
+    describe_error,
 )
 from .yamlfile import JsonPath, LoadedYaml, SpecProblem, display_path, load_yaml_file
 
@@ -77,18 +78,10 @@ def validate_documents(root: Path, files: list[Path]) -> tuple[list[LoadedYaml],
         if not errors:
             errors = list(by_kind[loaded.data["kind"]].iter_errors(loaded.data))
         for error in errors:
-            problems.append(loaded.problem(tuple(error.absolute_path), _schema_message(error)))
+            problems.append(loaded.problem(tuple(error.absolute_path), describe_error(error)))
         if not errors:
             valid.append(loaded)
     return valid, problems
-
-
-def _schema_message(error: Any) -> str:
-    where = "/".join(str(p) for p in error.absolute_path)
-    message = error.message
-    if len(message) > 300:
-        message = message[:300] + "…"
-    return f"{where}: {message}" if where else message
 
 
 @dataclass
