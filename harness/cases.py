@@ -1,22 +1,33 @@
 """The test cases: generated from each command of the catalogue, and one per scenario file.
 
-Every case has a stable id that says what it checks, ``MB-<LEVEL>-<COMMAND>-<NNN>`` for generated cases
-(001: success from a state where the command is legal; 002: failure for a target that does not exist;
-003: failure for invalid data; 1NN: failure from the NNth state of its level in states.yaml, where the
-command is illegal and the declared commands can reach it) and the scenario's own id for call flows.
+Every case has a stable id that says what it checks, ``MB-<LEVEL>-<COMMAND>-<NNN>`` for generated cases,
+and the scenario's own id for call flows:
+
+- 001: success from a situation where the command is legal, with its secondary events;
+- 002: failure for a target that does not exist;
+- 003: failure for invalid data;
+- 1NN: failure from the NNth state of its level in states.yaml, where the precondition does not hold and
+  the declared commands and stimuli can bring an object;
+- 3N0: the command's Nth outcome (a needinfo, a failure that still changes state, an idempotent repeat);
+  3Nk: that outcome followed by its kth follow-up (the retry after a needinfo).
+
+Which cases exist, and whether each can be reached, is computed once per run by simulating the catalogue
+for the profile's platform, facts, media, commands and stimuli.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
+from .core.conditions import Context
 from .core.invalid import invalid_data
-from .core.plan import find_plan
+from .core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, Plan
 from .core.runevents import CaseInfo
-from .core.simulate import Platform
+from .core.simulate import Platform, channel_seeds
 from .core.steps import Step
-from .runner.flow import Flow, Goal
-from .spec.catalogue import Catalogue, CommandSpec, SpecRef
+from .runner.flow import Flow
+from .spec.catalogue import Catalogue, CommandSpec, OutcomeSpec, SpecRef
 from .suite import Profile, Scenario
 
 
@@ -45,108 +56,204 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
+def _unreached(what: str) -> str:
+    return f"no declared command or stimulus leads to {what}"
+
+
 def case_id(catalogue: Catalogue, command: CommandSpec, number: int) -> str:
     name = command.name.split(".", 1)[1] if "." in command.name else command.name
     code = catalogue.levels[command.level].code
     return f"MB-{code}-{name.upper().replace('.', '-')}-{number:03d}"
 
 
-def reachable_states(catalogue: Catalogue, profile: Profile) -> dict[str, frozenset[str]]:
-    """The states of each level that the profile's commands and stimuli can reach from a fresh session,
-    simulated on the catalogue (the reference start-up: one channel per the start-up spec)."""
-    platform = Platform(catalogue)
-    platform.startup([{}], "reach")
-    reachable: dict[str, frozenset[str]] = {}
-    for level, spec in catalogue.levels.items():
-        reachable[level] = frozenset(
-            state
-            for state in spec.states
-            if find_plan(platform.model, level, {state}, commands=profile.commands, stimuli=profile.stimuli)
-        )
-    return reachable
+def simulated_platform(catalogue: Catalogue, profile: Profile) -> Platform:
+    """The profile's adapter as the catalogue predicts it, just after start-up: one channel per media."""
+    platform = Platform(catalogue, platform=profile.platform, facts=profile.facts)
+    platform.startup(list(channel_seeds(catalogue, profile.media)), "reach")
+    return platform
+
+
+class _Planner:
+    """Plans computed once per goal while the cases are generated."""
+
+    def __init__(self, catalogue: Catalogue, profile: Profile) -> None:
+        self.platform = simulated_platform(catalogue, profile)
+        self.explorer = Explorer(self.platform, profile.commands, profile.stimuli)
+        self.cache: dict[str, Plan | None] = {}
+
+    def plan(self, goal: Goal) -> Plan | None:
+        key = repr(goal)
+        if key not in self.cache:
+            self.cache[key] = self.explorer.plan(goal)
+        return self.cache[key]
+
+    def reachable(self, goal: Goal) -> bool:
+        return self.plan(goal) is not None
 
 
 def command_cases(catalogue: Catalogue, profile: Profile) -> list[TestCase]:
-    reachable = reachable_states(catalogue, profile)
-    cases = []
+    planner = _Planner(catalogue, profile)
+    cases: list[TestCase] = []
     for command in sorted(catalogue.commands.values(), key=lambda c: (c.level, c.name)):
-        applicable = profile.declares(command.name)
-        why_not = "" if applicable else f"the profile {profile.name} does not declare {command.name}"
+        cases.extend(_cases_of(catalogue, profile, planner, command))
+    return cases
 
-        def case(number: int, title: str, story: str, marker: str, flow: Flow) -> TestCase:
-            return TestCase(
-                id=case_id(catalogue, command, number),  # noqa: B023 - used at once, inside the loop
+
+def _cases_of(catalogue: Catalogue, profile: Profile, planner: _Planner, command: CommandSpec) -> list[TestCase]:
+    why_not = ""
+    if profile.platform not in command.platforms:
+        why_not = (
+            f"{command.name} exists only on {'/'.join(sorted(command.platforms))} (profile: {profile.platform})"
+        )
+    elif not profile.declares(command.name):
+        why_not = f"the profile {profile.name} does not declare {command.name}"
+    level = command.level
+    cases: list[TestCase] = []
+
+    def case(number: int, title: str, story: str, marker: str, flow: Flow, not_because: str = "") -> None:
+        reason = why_not or not_because
+        if flow.goal is not None and not reason:
+            flow = replace(flow, plan=planner.plan(flow.goal))
+        cases.append(
+            TestCase(
+                id=case_id(catalogue, command, number),
                 title=title,
-                level=command.level,  # noqa: B023
-                feature=command.name,  # noqa: B023
+                level=level,
+                feature=command.name,
                 story=story,
                 flow=flow,
-                ref=command.ref,  # noqa: B023
-                markers=(command.level, command.marker, marker),  # noqa: B023
-                applicable=applicable,  # noqa: B023
-                why_not=why_not,  # noqa: B023
-                description=command.summary,  # noqa: B023
+                ref=command.ref,
+                markers=(level, command.marker, marker),
+                applicable=not reason,
+                why_not=reason,
+                description=command.summary,
             )
+        )
 
-        legal = " or ".join(sorted(command.when_states)) or "any state"
-        failure = frozenset({"failure"})
-        cases.append(
-            case(
-                1,
-                f"{command.name} succeeds from {legal} with its events",
-                "success",
-                "success",
-                Flow(
-                    (Step("command", command.name, "$goal", ref=command.ref),),
-                    goal=Goal(command.level, command.when_states),
-                ),
-            )
+    legal = " or ".join(condition.describe() for condition in command.when) or "any state"
+    failure = frozenset({"failure"})
+    success_goal = Goal(level, command.name, description=f"a {level} where {command.name} succeeds ({legal})")
+    unreachable = (
+        ""
+        if why_not or planner.reachable(success_goal)
+        else (
+            _unreached(f"{_article(level)} {level} where {command.name} simply succeeds on {profile.platform}")
+            + " (see its outcomes)"
         )
-        level = command.level
-        cases.append(
-            case(
-                2,
-                f"{command.name} fails for {_article(level)} {level} that does not exist",
-                "unknown target",
-                "unknown_target",
-                Flow(
-                    (Step("command", command.name, "$missing", expect=failure, ref=command.ref),),
-                    missing_level=level,
-                ),
-            )
+    )
+    case(
+        1,
+        f"{command.name} succeeds ({legal}) with its events",
+        "success",
+        "success",
+        Flow(
+            (Step("command", command.name, "$goal", expect=frozenset({"success"}), ref=command.ref),),
+            goal=success_goal,
+        ),
+        unreachable,
+    )
+    case(
+        2,
+        f"{command.name} fails for {_article(level)} {level} that does not exist",
+        "unknown target",
+        "unknown_target",
+        Flow((Step("command", command.name, "$missing", expect=failure, ref=command.ref),), missing_level=level),
+    )
+    legal_goal = Goal(level, command.name, decision=LEGAL, description=f"a {level} where {command.name} is legal")
+    invalid = invalid_data(command.request, command.example_for(profile.platform))
+    if invalid is not None:
+        data, how = invalid
+        case(
+            3,
+            f"{command.name} fails for data {how}",
+            "invalid data",
+            "invalid_data",
+            Flow(
+                (Step("command", command.name, "$goal", data=data, expect=failure, ref=command.ref),),
+                goal=legal_goal,
+            ),
+            ""
+            if why_not or planner.reachable(legal_goal)
+            else f"no declared command or stimulus leads to {legal}",
         )
-        invalid = invalid_data(command.request, command.example)
-        if invalid is not None:
-            data, how = invalid
-            cases.append(
-                case(
-                    3,
-                    f"{command.name} fails for data {how}",
-                    "invalid data",
-                    "invalid_data",
-                    Flow(
-                        (Step("command", command.name, "$goal", data=data, expect=failure, ref=command.ref),),
-                        goal=Goal(level, command.when_states),
-                    ),
-                )
-            )
-        states = catalogue.levels[level].states_in_order
-        for position, state in enumerate(states, start=1):
-            if state in command.when_states or state not in reachable.get(level, frozenset()):
+    if command.when and not why_not:
+        for position, state in enumerate(catalogue.levels[level].states_in_order, start=1):
+            goal = Goal(level, command.name, decision=REFUSED_STATE, state=state)
+            if not planner.reachable(goal):
                 continue
-            cases.append(
-                case(
-                    100 + position,
-                    f"{command.name} fails from {state} (legal only from {legal})",
-                    f"illegal from {state}",
-                    "illegal_state",
-                    Flow(
-                        (Step("command", command.name, "$goal", expect=failure, ref=command.ref),),
-                        goal=Goal(level, frozenset({state})),
-                    ),
-                )
+            case(
+                100 + position,
+                f"{command.name} fails from {state} (legal only {legal})",
+                f"illegal from {state}",
+                "illegal_state",
+                Flow((Step("command", command.name, "$goal", expect=failure, ref=command.ref),), goal=goal),
             )
+    for number, outcome in enumerate(command.outcomes, start=1):
+        _outcome_cases(catalogue, profile, planner, command, outcome, 300 + 10 * number, case, bool(why_not))
     return cases
+
+
+def _outcome_cases(
+    catalogue: Catalogue,
+    profile: Profile,
+    planner: _Planner,
+    command: CommandSpec,
+    outcome: OutcomeSpec,
+    base: int,
+    case: Callable[..., None],
+    excluded: bool,
+) -> None:
+    when = outcome.when
+    not_because = ""
+    if when.platform is not None and profile.platform not in when.platform:
+        not_because = (
+            f"this outcome happens only on {'/'.join(sorted(when.platform))} (profile: {profile.platform})"
+        )
+    elif when.facts:
+        context = Context(profile.platform, planner.platform.facts)
+        unmet = [
+            name
+            for name, schema in when.facts.items()
+            if name not in context.facts or schema.errors(context.facts[name])
+        ]
+        if unmet:
+            not_because = f"the profile's platform facts ({', '.join(unmet)}) rule this outcome out"
+    data = outcome.example
+    goal = Goal(
+        command.level,
+        command.name,
+        data=data,
+        decision=outcome.name,
+        description=f"a {command.level} where {command.name} brings {outcome.name}",
+    )
+    if not not_because and not excluded and not planner.reachable(goal):
+        not_because = _unreached(f"{_article(command.level)} {command.level} where {outcome.name} happens")
+    first = Step(
+        "command",
+        command.name,
+        "$goal",
+        data=data,
+        expect=frozenset({outcome.result}),
+        ref=outcome.ref,
+        title=f"send {command.name}: expect {outcome.result} ({outcome.name})",
+    )
+    summary = outcome.summary or outcome.name
+    story = f"outcome: {outcome.name}"
+    case(base, f"{command.name}: {summary}", story, "outcome", Flow((first,), goal=goal), not_because)
+    for index, follow in enumerate(outcome.then, start=1):
+        if follow.stimulus is not None:
+            target = "$goal_parent" if follow.on == "parent" else "$goal"
+            second = Step("stimulus", follow.stimulus, target, title=follow.title, ref=outcome.ref)
+        else:
+            second = Step("command", command.name, "$goal", data=follow.data, title=follow.title, ref=outcome.ref)
+        case(
+            base + index,
+            f"{command.name}: {summary}, then {follow.title}",
+            story,
+            "outcome",
+            Flow((first, second), goal=goal),
+            not_because,
+        )
 
 
 def scenario_case(scenario: Scenario, profile: Profile) -> TestCase:

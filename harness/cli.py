@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .paths import default_profile, project_root, reports_dir, specs_dir, suites_dir
+from .paths import default_profile, project_root, reference_profiles, reports_dir, specs_dir, suites_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="misbehave (repeatable)")
     serve.add_argument("--list-faults", action="store_true", help="list the known faults and exit")
     serve.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+    serve.add_argument("--platform", default="generic", help="the platform to simulate (specs/platforms.yaml)")
+    serve.add_argument(
+        "--fact", action="append", default=[], metavar="NAME=VALUE", help="override a platform fact (repeatable)"
+    )
 
     run = commands.add_parser(
         "run",
@@ -30,7 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         description="URL: the ws:// or wss:// address of the adapter under test (default: start the embedded "
         "reference adapter). Any other argument not known here is passed to pytest (-k, -m, -x, ...).",
     )
-    run.add_argument("--profile", type=Path, default=None, help="the adapter's profile (YAML)")
+    run.add_argument(
+        "--profile",
+        type=Path,
+        action="append",
+        default=None,
+        help="the adapter's profile (YAML; repeatable); default: reference-*.yaml; with a URL: reference-generic",
+    )
     run.add_argument("--reports", type=Path, default=None, help="where to write reports (default: reports/)")
     run.add_argument(
         "--fault",
@@ -106,13 +116,19 @@ def _serve(args: argparse.Namespace) -> int:
         for family, description in FAMILIES.items():
             print(f"{family:28} {description}")
         return 0
+    from .core.simulate import FactError, parse_facts
+
     catalogue = _catalogue(args.specs)
     try:
         faults = [parse_fault(text, catalogue) for text in args.fault]
-    except UnknownFault as exc:
+        facts = parse_facts(catalogue, args.fact)
+        adapter = ReferenceAdapter(
+            catalogue, test_control=args.test_control, faults=faults, platform=args.platform, facts=facts
+        )
+    except (UnknownFault, FactError) as exc:
         print(f"mbconform serve: {exc}", file=sys.stderr)
         return 2
-    run(ReferenceAdapter(catalogue, test_control=args.test_control, faults=faults), args.host, args.port)
+    run(adapter, args.host, args.port)
     return 0
 
 
@@ -138,11 +154,13 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         print(f"mbconform: started the reference adapter at {url}", flush=True)
     root = project_root()
     specs = (args.specs or specs_dir()).resolve()
+    # Against the embedded reference adapter: every set-up it is certified on; against a URL: one profile.
+    profiles = args.profile or (reference_profiles() if args.url is None else [default_profile()])
     argv = [
         str(specs / "commands"),
         str(suites_dir() / "conformance"),
         f"--adapter-url={url}",
-        f"--profile={args.profile or default_profile()}",
+        *[f"--profile={profile}" for profile in profiles],
         f"--specs={specs}",
         f"--alluredir={reports / 'allure-results'}",
         "--clean-alluredir",

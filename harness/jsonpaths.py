@@ -31,3 +31,9 @@ def with_value(document: Any, path: str, value: Any) -> Any:
     """A deep copy of ``document`` with ``value`` at ``path`` (created if missing)."""
     result = copy.deepcopy(document)
     return _compiled(path).update_or_create(result, value)
+
+
+def without(document: Any, path: str) -> Any:
+    """A deep copy of ``document`` without the value at ``path`` (unchanged if there is none)."""
+    result = copy.deepcopy(document)
+    return _compiled(path).filter(lambda _: True, result)

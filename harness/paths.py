@@ -24,7 +24,12 @@ def suites_dir() -> Path:
 
 
 def default_profile() -> Path:
-    return suites_dir() / "profiles" / "reference.yaml"
+    return suites_dir() / "profiles" / "reference-generic.yaml"
+
+
+def reference_profiles() -> list[Path]:
+    """The profiles of the embedded reference adapter: one per platform set-up it is certified on."""
+    return sorted((suites_dir() / "profiles").glob("reference-*.yaml"))
 
 
 def reports_dir() -> Path:

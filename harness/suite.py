@@ -7,7 +7,8 @@ problem is reported as ``file:line: message`` through :class:`~harness.spec.load
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,9 @@ class Profile:
     max_frame_bytes: int
     max_queue: int
     transcript_frames: int
+    facts: Mapping[str, Any] = field(default_factory=dict)  # the platform's facts, with the profile's overrides
+    media: tuple[str, ...] = ("telephony",)
+    connect_params: Mapping[str, str] = field(default_factory=dict)
 
     def declares(self, command: str) -> bool:
         return command in self.commands
@@ -52,6 +56,8 @@ class Profile:
             stimulus_driver=self.stimulus_driver,
             commands=self.commands,
             stimuli=self.stimuli,
+            platform=self.platform,
+            facts=self.facts,
         )
 
 
@@ -104,6 +110,14 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
     for index, name in enumerate(stimuli.get("available", [])):
         if name not in catalogue.stimuli:
             problems.append(loaded.problem(("stimuli", "available", index), f"unknown stimulus {name!r}"))
+    facts = dict(catalogue.platforms[platform].facts) if platform in catalogue.platforms else {}
+    for name, value in data.get("facts", {}).items():
+        schema = catalogue.facts.get(name)
+        if schema is None:
+            problems.append(loaded.problem(("facts", name), f"{name!r} is not a fact of specs/platforms.yaml"))
+            continue
+        problems.extend(loaded.problem(("facts", name), f"fact {name}: {m}") for m in schema.errors(value))
+        facts[name] = value
     if problems:
         raise SpecError(problems)
     timing = data["timing"]
@@ -121,6 +135,9 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         max_frame_bytes=int(limits.get("max_frame_bytes", 1 << 20)),
         max_queue=int(limits.get("max_queue", 64)),
         transcript_frames=int(limits.get("transcript_frames", 5000)),
+        facts=facts,
+        media=tuple(data.get("media", ["telephony"])),
+        connect_params=data.get("connect_params", {}),
     )
 
 

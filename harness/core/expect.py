@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from ..jsonpaths import MISSING, find
-from ..spec.catalogue import Catalogue, EachAbout, EventEntry, EventList, ResponseRule, SpecRef
+from ..jsonpaths import MISSING, find, with_value
+from ..spec.catalogue import Catalogue, EventEntry, EventList, ResponseRule, Schema, SpecRef
+from .conditions import Context
+from .lists import base_env, resolve
 from .messages import Event, Response
 from .objects import SEPARATOR, ObjectModel
 from .violations import Category, Violation, evidence
@@ -32,8 +34,10 @@ def check_response(
     response: Response,
     expected: frozenset[str],
     command_ref: SpecRef | None,
+    extra: tuple[str, Schema, SpecRef] | None = None,
 ) -> list[Violation]:
-    """Check a response against the protocol's rule for its result and against the expected results."""
+    """Check a response against the protocol's rule for its result and against the expected results;
+    ``extra``: a result with a schema its response must also satisfy (an outcome's members)."""
     violations: list[Violation] = []
     command = request.get("command")
     result = response.result
@@ -66,6 +70,17 @@ def check_response(
             )
         )
     violations.extend(_check_rule(rules[result], request, response))
+    if extra is not None and extra[0] == result:
+        violations.extend(
+            Violation(
+                Category.SHAPE_MISMATCH,
+                f"malformed {result} response",
+                f"{command}: {message}",
+                ref=extra[2],
+                actual=evidence(response.raw),
+            )
+            for message in extra[1].errors(response.raw)
+        )
     return violations
 
 
@@ -119,6 +134,7 @@ class Slot:
     entry: EventEntry
     about: str
     index: int  # 1-based position in the spec's list
+    data: Mapping[str, Any] = field(default_factory=dict)  # what the event's data must contain
     matched: int = 0
 
     @property
@@ -129,8 +145,8 @@ class Slot:
         about = env.get(self.about, self.about if SEPARATOR in self.about or self.about in env else None)
         where = about if about is not None else f"the new {self.about}"
         text = f"{self.entry.event} about {where}"
-        if self.entry.data:
-            text += f" with {dict(self.entry.data)}"
+        if self.data:
+            text += f" with {dict(self.data)}"
         return text
 
 
@@ -154,22 +170,29 @@ class EventExpectation:
 
     @classmethod
     def start(
-        cls, owner: str, catalogue: Catalogue, event_list: EventList, target: str, model: ObjectModel
+        cls,
+        owner: str,
+        catalogue: Catalogue,
+        event_list: EventList,
+        target: str,
+        model: ObjectModel,
+        context: Context,
     ) -> EventExpectation:
-        env = {"target": target}
-        if SEPARATOR in target:
-            env["parent"] = target.rsplit(SEPARATOR, 1)[0]
-        if model.session is not None:
-            env["session"] = model.session.address
-        expectation = cls(owner, catalogue, event_list, target, env)
-        for entry in event_list.entries:
-            if isinstance(entry.about, EachAbout):
-                for obj in model.descendants(target, entry.about.level):
-                    if entry.about.in_state is None or obj.state in entry.about.in_state:
-                        expectation.slots.append(Slot(entry, obj.address, len(expectation.slots) + 1))
-            else:
-                expectation.slots.append(Slot(entry, entry.about, len(expectation.slots) + 1))
+        """Resolve the list on the model as it is before the request (see :mod:`.lists`)."""
+        expectation = cls(owner, catalogue, event_list, target, base_env(model, target))
+        for index, item in enumerate(resolve(catalogue, event_list, target, model, context), start=1):
+            expectation.slots.append(Slot(item.entry, item.about, index, item.data))
         return expectation
+
+    def expected_data(self, slot: Slot) -> Mapping[str, Any]:
+        """The slot's data, with the ids its entry refers to (objects bound so far)."""
+        if not slot.entry.refer:
+            return slot.data
+        data: Any = dict(slot.data)
+        for path, name in slot.entry.refer.items():
+            if name in self.env:
+                data = with_value(data, path, self.env[name].rsplit(SEPARATOR, 1)[-1])
+        return cast(Mapping[str, Any], data)
 
     # -- state --------------------------------------------------------------------------------
 
@@ -198,7 +221,10 @@ class EventExpectation:
         """The event is this entry's (its name and object); ``strict``: its data fits the entry too."""
         if slot.entry.event != event.name or self.address_of(slot.about) != event.target:
             return False
-        return not strict or not slot.entry.data or contains(slot.entry.data, event.data)
+        if not strict:
+            return True
+        expected = self.expected_data(slot)
+        return not expected or contains(expected, event.data)
 
     def _reachable(self) -> list[int]:
         """Indexes of the entries the next event may be: the next ones, past optional or satisfied ones."""
@@ -308,14 +334,15 @@ class EventExpectation:
         entry = slot.entry
         spec = self.catalogue.events.get(entry.event)
         data = event.data if isinstance(event.data, dict) else {}
-        if entry.data and not contains(entry.data, data):
+        expected = self.expected_data(slot)
+        if expected and not contains(expected, data):
             self._violate(
                 Violation(
                     Category.SHAPE_MISMATCH,
                     "wrong event data",
-                    f"{self.owner}: {event.name} about {event.target} must carry {dict(entry.data)}",
+                    f"{self.owner}: {event.name} about {event.target} must carry {dict(expected)}",
                     ref=entry.ref,
-                    expected=dict(entry.data),
+                    expected=dict(expected),
                     actual=evidence(event.data),
                     inferred=entry.inferred,
                 )

@@ -12,7 +12,7 @@ the objects the model knows, each of which was created with its level.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -32,6 +32,8 @@ class MbObject:
     initialized: bool = False
     info: dict[str, Any] = field(default_factory=dict)  # the data of the event that created it (never mutated)
     children: list[str] = field(default_factory=list)
+    facets: dict[str, Any] = field(default_factory=dict)  # mute, recording, focus... (states.yaml facets)
+    media: str | None = None  # for a level whose creating event names its media (a channel)
 
     @property
     def id(self) -> str:
@@ -61,7 +63,8 @@ class ObjectModel:
     def copy(self) -> ObjectModel:
         clone = ObjectModel(self.catalogue)
         clone.objects = {
-            address: replace(obj, children=list(obj.children)) for address, obj in self.objects.items()
+            address: replace(obj, children=list(obj.children), facets=dict(obj.facets))
+            for address, obj in self.objects.items()
         }
         clone.session = clone.objects.get(self.session.address) if self.session else None
         clone.disposed = dict(self.disposed)
@@ -91,6 +94,28 @@ class ObjectModel:
         for obj in self.objects.values():
             if obj.address.startswith(prefix) and (level is None or obj.level == level):
                 yield obj
+
+    def children_of(self, obj: MbObject, level: str | None = None) -> Iterator[MbObject]:
+        for address in obj.children:
+            child = self.objects.get(address)
+            if child is not None and (level is None or child.level == level):
+                yield child
+
+    def parent_of(self, obj: MbObject) -> MbObject | None:
+        return self.objects.get(obj.parent_address or "")
+
+    def media_of(self, obj: MbObject | None) -> str | None:
+        """The media of the channel an object lives in (from the data that created the channel)."""
+        while obj is not None:
+            level = self.catalogue.levels.get(obj.level)
+            if level is not None and level.media_path is not None:
+                return obj.media
+            obj = self.parent_of(obj)
+        return None
+
+    def is_live(self, obj: MbObject) -> bool:
+        level = self.catalogue.levels.get(obj.level)
+        return level is None or level.live is None or obj.state in level.live
 
     def unknown_address(self, level: str) -> str:
         """An address at ``level`` that names no object, under a live parent where there is one."""
@@ -137,20 +162,46 @@ class ObjectModel:
                 created, problem = self._create(obj, spec.creates_level, new_id, data)
                 if problem:
                     problems.append(problem)
-        if spec.sets_state_path:
-            state = find(data, spec.sets_state_path)
-            level = self.catalogue.levels.get(obj.level)
-            if state is MISSING:
-                problems.append(f"{event.name} for {obj.address} has no state at {spec.sets_state_path}")
-            elif not isinstance(state, str) or (level is not None and state not in level.states):
-                problems.append(f"{event.name}: {state!r} is not a state of a {obj.level}")
-            else:
-                obj.state = state
+        if spec.sets:
+            problems.extend(self._set(obj, event.name, spec.sets, data))
         if spec.initializes:
             obj.initialized = True
         if spec.disposes:
             self._dispose(obj)
         return Applied(created, tuple(problems))
+
+    def _set(self, obj: MbObject, name: str, sets: Mapping[str, str], data: dict[str, Any]) -> list[str]:
+        """Apply the state and facets an event carries; an event that carries none of them is a problem."""
+        level = self.catalogue.levels.get(obj.level)
+        problems = []
+        carried = False
+        for key, path in sets.items():
+            value = find(data, path)
+            if value is MISSING:
+                continue
+            carried = True
+            if key == "state":
+                if not isinstance(value, str) or (level is not None and value not in level.states):
+                    problems.append(f"{name}: {value!r} is not a state of a {obj.level}")
+                else:
+                    obj.state = value
+                continue
+            facet = level.facets.get(key) if level is not None else None
+            if facet is None:
+                continue  # not a facet of this level: the data schema judges it
+            if facet.values is not None and value not in facet.values:
+                problems.append(
+                    f"{name}: {value!r} is not a value of a {obj.level}'s {key} ({list(facet.values)})"
+                )
+            elif facet.child is not None and not any(
+                child.id == value for child in self.children_of(obj, facet.child)
+            ):
+                problems.append(f"{name}: {key} {value!r} names no {facet.child} of {obj.address}")
+            else:
+                obj.facets[key] = value
+        if not carried:
+            problems.append(f"{name} for {obj.address} carries none of {', '.join(sets.values())}")
+        return problems
 
     def _create(self, parent: MbObject, level: str, new_id: str, data: dict[str, Any]) -> tuple[MbObject, str]:
         address = parent.address + SEPARATOR + new_id
@@ -160,7 +211,23 @@ class ObjectModel:
             problem = f"a {level} cannot be created in a {parent.level} ({parent.address})"
         if address in self.objects:
             problem = f"{address!r} is created a second time"
-        obj = MbObject(level, address, state=level_spec.initial if level_spec else None, info=data)
+        most = (
+            self.catalogue.levels[parent.level].most.get(level) if parent.level in self.catalogue.levels else None
+        )
+        if most is not None and sum(1 for c in self.children_of(parent, level) if self.is_live(c)) >= most:
+            problem = (
+                f"a {level} is created in {parent.address}, which already has {most} live {level}s (the most)"
+            )
+        facets = {name: facet.initial for name, facet in level_spec.facets.items()} if level_spec else {}
+        media = find(data, level_spec.media_path) if level_spec and level_spec.media_path else None
+        obj = MbObject(
+            level,
+            address,
+            state=level_spec.initial if level_spec else None,
+            info=data,
+            facets=facets,
+            media=media if isinstance(media, str) else None,
+        )
         self.objects[address] = obj
         parent.children.append(address)
         return obj, problem

@@ -1,30 +1,86 @@
-"""The planner: which steps bring an object of a level into one of the given states?
+"""The planner: which steps bring some object into the situation a test needs?
 
-It searches breadth-first over the catalogue's commands and stimuli, simulating each on a copy of the
-object model (:mod:`.simulate`), so a plan follows from the specs alone. The result names objects the
+A :class:`Goal` says what the test will send (a command with its data) and what the catalogue must
+decide for it there (the default success, a named outcome, or a refusal for the object's state). The
+planner searches breadth-first over the catalogue's commands and stimuli, simulating each on a copy of
+the object model (:mod:`.simulate`), so a plan follows from the specs alone. The result names objects the
 plan creates as ``$p<step>_<name>`` (bound from the real events when the plan runs) and objects that
 already exist by their address.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from ..spec.catalogue import Catalogue
-from .objects import ObjectModel
-from .simulate import Platform
+from ..spec.catalogue import Catalogue, with_facts
+from .conditions import legal
+from .objects import MbObject, ObjectModel
+from .simulate import Platform, Refusal
 from .steps import Step, StepKind
 
 MAX_DEPTH = 6
-MAX_NODES = 2000
+MAX_NODES = 3000
+GROWTH = 2  # objects of a level a plan may create beyond those at the start
+
+REFUSED_STATE = "refused (invalid_state)"
+LEGAL = "legal"  # any decision but a refusal: the precondition holds
+
+
+@dataclass(frozen=True)
+class Goal:
+    """An object of ``level`` on which ``command`` with ``data`` brings the decision named ``decision``
+    ("default", an outcome's name, ``REFUSED_STATE``, or ``LEGAL``), optionally in ``state``. Without a
+    command: any object of ``level`` in ``state`` (if given)."""
+
+    level: str
+    command: str | None = None
+    data: Mapping[str, Any] | None = None  # None: the command's example for the platform
+    decision: str = "default"
+    state: str | None = None
+    description: str = field(default="", compare=False)
+
+    def accepts(self, platform: Platform, obj: MbObject) -> bool:
+        if obj.level != self.level or (self.state is not None and obj.state != self.state):
+            return False
+        if self.command is None:
+            return True
+        spec = platform.catalogue.commands[self.command]
+        data = self.data if self.data is not None else spec.example_for(platform.platform)
+        request = {"command": self.command, "target": obj.address, "data": with_facts(dict(data), platform.facts)}
+        decision = platform.decide(request)
+        if self.decision == LEGAL:
+            return decision.refusal is None
+        return decision.name == self.decision
+
+    def describe(self) -> str:
+        if self.description:
+            return self.description
+        where = f"a {self.level}" + (f" in {self.state}" if self.state else "")
+        return where if self.command is None else f"{where} where {self.command} brings {self.decision}"
 
 
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...]
-    target: str  # "$name" or an address: the object that is in the wanted state
+    target: str  # "$name" or an address: the object that meets the goal
+    # Each address the plan names (objects that existed before it): which object that is, by its kind of
+    # situation and rank, so the plan can be replayed on another model that starts out alike.
+    anchors: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+
+    def relocate(self, model: ObjectModel) -> Plan | None:
+        """This plan for ``model``: each anchored address replaced by the live object of the same kind and
+        rank; None if ``model`` has no such object (then plan afresh)."""
+        found: dict[str, str] = {}
+        for address, (key, rank) in self.anchors.items():
+            alike = [obj.address for obj in model.objects.values() if _object_key(model, obj) == key]
+            if rank >= len(alike):
+                return None
+            found[address] = alike[rank]
+        steps = tuple(replace(step, target=found.get(step.target, step.target)) for step in self.steps)
+        return Plan(steps, found.get(self.target, self.target))
 
 
 @dataclass
@@ -34,58 +90,148 @@ class _Node:
     names: dict[str, str]  # simulated address -> "$name" for objects the plan created
 
 
+class Explorer:
+    """A breadth-first exploration from one situation, shared by every goal planned from it.
+
+    Successors are simulated on copies of the platform. Situations alike in every object's level, state,
+    facets, media and children are visited once, and no plan creates more than ``GROWTH`` objects of a
+    level beyond those that exist at the start (a test never needs a third chat or a second channel group,
+    and the bound keeps the search small)."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        commands: Iterable[str] | None = None,
+        stimuli: Iterable[str] | None = None,
+        max_nodes: int = MAX_NODES,
+        max_depth: int = MAX_DEPTH,
+    ) -> None:
+        self.actions = list(_actions(platform.catalogue, platform.platform, commands, stimuli))
+        root = _Node(platform.copy(), (), {})
+        self.nodes = [root]
+        self.visited = {_signature(root.platform.model)}
+        self.expanded = 0
+        self.max_nodes = max_nodes
+        self.max_depth = max_depth
+        self.limits = {level: count + GROWTH for level, count in _counts(root.platform.model).items()}
+        self.valid_examples = {
+            name
+            for kind, name, _ in self.actions
+            if kind == "command"
+            and not platform.catalogue.commands[name].request_errors(
+                platform.platform, platform.catalogue.commands[name].example_for(platform.platform)
+            )
+        }
+
+    def plan(self, goal: Goal) -> Plan | None:
+        """The shortest list of steps after which some object meets ``goal``."""
+        index = 0
+        while True:
+            while index < len(self.nodes):
+                node = self.nodes[index]
+                index += 1
+                for obj in list(node.platform.model.of_level(goal.level)):
+                    if goal.accepts(node.platform, obj):
+                        return self._anchored(node.steps, node.names.get(obj.address, obj.address))
+            if not self._expand_next():
+                return None
+
+    def _anchored(self, steps: tuple[Step, ...], target: str) -> Plan:
+        model = self.nodes[0].platform.model
+        anchors = {}
+        for address in {step.target for step in steps} | {target}:
+            obj = model.get(address)
+            if obj is not None:
+                key = _object_key(model, obj)
+                alike = [o.address for o in model.objects.values() if _object_key(model, o) == key]
+                anchors[address] = (key, alike.index(address))
+        return Plan(steps, target, anchors)
+
+    def _expand_next(self) -> bool:
+        while self.expanded < len(self.nodes) and len(self.nodes) < self.max_nodes:
+            node = self.nodes[self.expanded]
+            self.expanded += 1
+            if len(node.steps) >= self.max_depth:
+                continue
+            before = len(self.nodes)
+            representatives = _representatives(node.platform.model)
+            for kind, name, level in self.actions:
+                for obj in representatives.get(level, ()):
+                    if not self._possible(node.platform, kind, name, obj):
+                        continue
+                    successor = _successor(node, kind, name, obj.address)
+                    model = successor.platform.model
+                    if any(count > self.limits.get(lvl, GROWTH) for lvl, count in _counts(model).items()):
+                        continue
+                    signature = _signature(model)
+                    if signature not in self.visited:
+                        self.visited.add(signature)
+                        self.nodes.append(successor)
+            if len(self.nodes) > before:
+                return True
+        return False
+
+    def _possible(self, platform: Platform, kind: StepKind, name: str, obj: MbObject) -> bool:
+        if kind == "command":
+            spec = platform.catalogue.commands[name]
+            request = {"command": name, "target": obj.address, "data": dict(spec.example_for(platform.platform))}
+            skip = frozenset({"data"}) if name in self.valid_examples else frozenset()
+            decision = platform.decide(request, skip)
+            return decision.refusal is None and decision.result == "success"
+        stimulus = platform.catalogue.stimuli[name]
+        return not legal(stimulus.when, platform.model, obj, platform.context())
+
+
 def find_plan(
-    model: ObjectModel,
-    level: str,
-    states: Iterable[str],
+    platform: Platform,
+    goal: Goal,
     commands: Iterable[str] | None = None,
     stimuli: Iterable[str] | None = None,
 ) -> Plan | None:
-    """The shortest list of steps after which some ``level`` object is in one of ``states`` (no states:
-    any object of that level)."""
-    catalogue = model.catalogue
-    wanted = frozenset(states)
-    command_names = sorted(catalogue.commands if commands is None else commands)
-    stimulus_names = sorted(catalogue.stimuli if stimuli is None else stimuli)
-    queue = deque([_Node(Platform(catalogue, model.copy()), (), {})])
-    seen = 0
-    while queue and seen < MAX_NODES:
-        node = queue.popleft()
-        seen += 1
-        for obj in node.platform.model.of_level(level):
-            if obj.state in wanted or not wanted:
-                return Plan(node.steps, node.names.get(obj.address, obj.address))
-        if len(node.steps) >= MAX_DEPTH:
-            continue
-        representatives = _representatives(node.platform.model)
-        for kind, name, spec_level, when in _actions(catalogue, command_names, stimulus_names):
-            any_state = [state for (lvl, state) in representatives if lvl == spec_level]
-            legal_in: list[str | None] = list(sorted(when)) if when else any_state
-            for state in legal_in:
-                address = representatives.get((spec_level, state))
-                if address is not None:
-                    queue.append(_successor(node, kind, name, address))
-    return None
+    """The shortest list of steps after which some object meets ``goal``, simulated on a copy of
+    ``platform`` (its model, kind and facts)."""
+    return Explorer(platform, commands, stimuli).plan(goal)
 
 
-def _representatives(model: ObjectModel) -> dict[tuple[str, str | None], str]:
-    """One object per (level, state): objects alike in both are interchangeable for planning, and it keeps
-    the search small however many objects the IUT announces."""
-    chosen: dict[tuple[str, str | None], str] = {}
+def _counts(model: ObjectModel) -> dict[str, int]:
+    counts: dict[str, int] = {}
     for obj in model.objects.values():
-        chosen.setdefault((obj.level, obj.state), obj.address)
-    return chosen
+        counts[obj.level] = counts.get(obj.level, 0) + 1
+    return counts
+
+
+def _object_key(model: ObjectModel, obj: MbObject) -> str:
+    children = sorted(f"{c.level}:{c.state}:{c.facets}" for c in model.children_of(obj))
+    return f"{obj.level}:{obj.state}:{obj.facets}:{model.media_of(obj)}:{children}"
+
+
+def _signature(model: ObjectModel) -> tuple[str, ...]:
+    return tuple(sorted(_object_key(model, obj) for obj in model.objects.values()))
+
+
+def _representatives(model: ObjectModel) -> dict[str, list[MbObject]]:
+    """One object per kind of situation: objects alike in level, state, facets, media and children are
+    interchangeable for planning, and it keeps the search small however many objects the IUT announces."""
+    chosen: dict[str, MbObject] = {}
+    for obj in model.objects.values():
+        chosen.setdefault(_object_key(model, obj), obj)
+    by_level: dict[str, list[MbObject]] = {}
+    for obj in chosen.values():
+        by_level.setdefault(obj.level, []).append(obj)
+    return by_level
 
 
 def _actions(
-    catalogue: Catalogue, commands: list[str], stimuli: list[str]
-) -> Iterator[tuple[StepKind, str, str, frozenset[str]]]:
-    for name in commands:
-        command = catalogue.commands[name]
-        yield "command", name, command.level, command.when_states
-    for name in stimuli:
-        stimulus = catalogue.stimuli[name]
-        yield "stimulus", name, stimulus.level, stimulus.when_states
+    catalogue: Catalogue, platform: str, commands: Iterable[str] | None, stimuli: Iterable[str] | None
+) -> Iterator[tuple[StepKind, str, str]]:
+    for name in sorted(catalogue.commands if commands is None else commands):
+        command = catalogue.commands.get(name)
+        if command is not None and platform in command.platforms:
+            yield "command", name, command.level
+    for name in sorted(catalogue.stimuli if stimuli is None else stimuli):
+        stimulus = catalogue.stimuli.get(name)
+        if stimulus is not None and (not stimulus.platforms or platform in stimulus.platforms):
+            yield "stimulus", name, stimulus.level
 
 
 def _successor(node: _Node, kind: StepKind, name: str, address: str) -> _Node:
@@ -93,9 +239,10 @@ def _successor(node: _Node, kind: StepKind, name: str, address: str) -> _Node:
     index = len(node.steps) + 1
     if kind == "command":
         spec = platform.catalogue.commands[name]
-        platform.handle({"command": name, "target": address, "data": dict(spec.example)})
+        platform.handle({"command": name, "target": address, "data": dict(spec.example_for(platform.platform))})
     else:
-        platform.stimulate(name, address)
+        with suppress(Refusal):
+            platform.stimulate(name, address)
     names = dict(node.names)
     bind = {}
     for entry_name, created in platform.last_bound.items():

@@ -8,14 +8,26 @@ No event list, data shape or state transition is written here: they are all read
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
-from ..jsonpaths import find, with_value
-from ..spec.catalogue import Catalogue, EachAbout, EventEntry, EventList
+from ..jsonpaths import MISSING, find, with_value, without
+from ..spec.catalogue import (
+    Catalogue,
+    CommandSpec,
+    Condition,
+    EventEntry,
+    EventList,
+    EventSpec,
+    OutcomeSpec,
+    with_facts,
+)
+from .conditions import Context, holds, legal
+from .lists import base_env, resolve
 from .messages import Event
-from .objects import SEPARATOR, ObjectModel
+from .objects import SEPARATOR, MbObject, ObjectModel
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,6 +55,22 @@ class Refusal(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the catalogue says a request brings, decided on the model before the request is applied."""
+
+    result: str
+    outcome: OutcomeSpec | None  # None: the default (success with the command's list) or a refusal
+    events: EventList | None
+    refusal: Refusal | None = None
+
+    @property
+    def name(self) -> str:
+        if self.refusal is not None:
+            return f"refused ({self.refusal.reason})"
+        return self.outcome.name if self.outcome is not None else "default"
+
+
 @dataclass
 class IdFactory:
     prefix: str = ""
@@ -53,16 +81,31 @@ class IdFactory:
 
 
 class Platform:
-    """A simulated contact-center platform for one session."""
+    """A simulated contact-center platform for one session: its objects, its kind and its facts."""
 
-    def __init__(self, catalogue: Catalogue, model: ObjectModel | None = None, ids: IdFactory | None = None):
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        model: ObjectModel | None = None,
+        ids: IdFactory | None = None,
+        platform: str = "generic",
+        facts: Mapping[str, Any] | None = None,
+    ):
         self.catalogue = catalogue
         self.model = model if model is not None else ObjectModel(catalogue)
         self.ids = ids or IdFactory()
+        self.platform = platform
+        spec = catalogue.platforms.get(platform)
+        self.facts: dict[str, Any] = {**(spec.facts if spec else {}), **(facts or {})}
         self.last_bound: dict[str, str] = {}  # names bound ('as') by the last list emitted -> addresses
 
     def copy(self) -> Platform:
-        return Platform(self.catalogue, self.model.copy(), IdFactory(self.ids.prefix + "x"))
+        return Platform(
+            self.catalogue, self.model.copy(), IdFactory(self.ids.prefix + "x"), self.platform, self.facts
+        )
+
+    def context(self, data: Any = MISSING) -> Context:
+        return Context(self.platform, self.facts, data)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -75,36 +118,29 @@ class Platform:
         event_list: EventList,
         target: str,
         skip: Callable[[str], bool] = lambda name: False,
+        data: Any = MISSING,
     ) -> list[dict[str, Any]]:
         """Emit a spec's list about ``target``, applying each event to the model as it goes."""
-        env = {"target": target}
-        if SEPARATOR in target:
-            env["parent"] = target.rsplit(SEPARATOR, 1)[0]
-        if self.model.session is not None:
-            env["session"] = self.model.session.address
+        resolved = resolve(self.catalogue, event_list, target, self.model, self.context(data))
+        env = base_env(self.model, target)
         out = []
-        for entry in event_list.entries:
+        for item in resolved:
+            entry = item.entry
             spec = self.catalogue.events[entry.event]
-            if isinstance(entry.about, EachAbout):
-                about_level = entry.about
-                addresses = [
-                    obj.address
-                    for obj in self.model.descendants(target, about_level.level)
-                    if about_level.in_state is None or obj.state in about_level.in_state
-                ]
-            else:
-                addresses = [env[entry.about]]
-            for address in addresses:
-                data = deep_merge(spec.example, entry.data)
-                if spec.creates_level and spec.creates_id_path:
-                    new_id = self.ids(spec.creates_level)
-                    data = with_value(data, spec.creates_id_path, new_id)
-                    if entry.binds:
-                        env[entry.binds] = address + SEPARATOR + new_id
-                event = self.event(entry.event, address, data)
-                self.model.apply(Event(entry.event, address, data, event))
-                if not skip(entry.event):
-                    out.append(event)
+            address = env.get(item.about, item.about)
+            event_data = deep_merge(_example_for(spec, item.data), item.data)
+            for path, name in entry.refer.items():
+                if name in env:
+                    event_data = with_value(event_data, path, env[name].rsplit(SEPARATOR, 1)[-1])
+            if spec.creates_level and spec.creates_id_path:
+                new_id = self.ids(spec.creates_level)
+                event_data = with_value(event_data, spec.creates_id_path, new_id)
+                if entry.binds:
+                    env[entry.binds] = address + SEPARATOR + new_id
+            event = self.event(entry.event, address, event_data)
+            self.model.apply(Event(entry.event, address, event_data, event))
+            if not skip(entry.event):
+                out.append(event)
         self.last_bound = {k: v for k, v in env.items() if k not in ("target", "parent", "session")}
         return out
 
@@ -118,12 +154,11 @@ class Platform:
         out: list[dict[str, Any]] = []
         per_channel = self.catalogue.startup.per_channel
         for channel in channels:
-            overrides = EventList(
-                per_channel.provenance,
-                per_channel.complete,
-                per_channel.interleave_allowed,
-                tuple(_with_data(entry, channel) if entry.binds else entry for entry in per_channel.entries),
-                per_channel.ref,
+            overrides = replace(
+                per_channel,
+                entries=tuple(
+                    _with_data(entry, channel) if entry.binds else entry for entry in per_channel.entries
+                ),
             )
             out.extend(self.emit_list(overrides, session_id))
         ready = self.catalogue.events[self.catalogue.startup.ready_event]
@@ -134,8 +169,19 @@ class Platform:
 
     # -- requests -------------------------------------------------------------------------------
 
-    def check(self, request: Any, skip_checks: frozenset[str] = frozenset()) -> tuple[str, str, Any]:
-        """Validate a request against the catalogue and the model; raise :class:`Refusal` if it fails."""
+    def decide(self, request: Any, skip_checks: frozenset[str] = frozenset()) -> Decision:
+        """What the catalogue says this request brings, from the model as it is (nothing is changed)."""
+        try:
+            spec, obj, data = self._check(request, skip_checks)
+        except Refusal as refusal:
+            return Decision("failure", None, None, refusal)
+        context = self.context(data)
+        for outcome in spec.outcomes:
+            if holds(outcome.when, self.model, obj, context):
+                return Decision(outcome.result, outcome, outcome.events)
+        return Decision("success", None, spec.events)
+
+    def _check(self, request: Any, skip_checks: frozenset[str]) -> tuple[CommandSpec, MbObject, Any]:
         errors = self.catalogue.protocol.request_envelope.errors(request)
         if errors:
             raise Refusal("malformed_request", "; ".join(errors))
@@ -143,21 +189,32 @@ class Platform:
         spec = self.catalogue.commands.get(command)
         if spec is None:
             raise Refusal("unknown_command", f"unknown command {command!r}")
-        errors = [] if "data" in skip_checks else spec.request.errors(data)
-        self._check_target(command, spec.level, target, spec.when_states, "state" in skip_checks, errors)
-        return command, target, data
+        if self.platform not in spec.platforms:
+            raise Refusal("unsupported", f"{command} is not supported on the {self.platform} platform")
+        errors = [] if "data" in skip_checks else spec.request_errors(self.platform, data)
+        obj = self._check_target(spec.name, spec.level, target, spec.when, "state" in skip_checks, errors, data)
+        return spec, obj, data
 
     def _check_target(
-        self, name: str, level: str, target: str, when: frozenset[str], any_state: bool, data_errors: list[str]
-    ) -> None:
-        """The target is a live object of ``level``, the data is valid, and the object is in a ``when`` state."""
+        self,
+        name: str,
+        level: str,
+        target: str,
+        when: tuple[Condition, ...],
+        any_state: bool,
+        data_errors: list[str],
+        data: Any = MISSING,
+    ) -> MbObject:
+        """The target is a live object of ``level``, the data is valid, and the precondition holds."""
         obj, why = self.model.find_target(target, level)
         if obj is None:
             raise Refusal("invalid_target", why)
         if data_errors:
             raise Refusal("invalid_data", "; ".join(data_errors))
-        if when and obj.state not in when and not any_state:
-            raise Refusal("invalid_state", f"{name} needs the {level} in {sorted(when)}, it is {obj.state}")
+        reasons = [] if any_state else legal(when, self.model, obj, self.context(data))
+        if reasons:
+            raise Refusal("invalid_state", f"{name} is not possible now: {'; or '.join(reasons)}")
+        return obj
 
     def respond(self, request: Mapping[str, Any], result: str, **extra: Any) -> dict[str, Any]:
         """A response built from the protocol's echo rules (specs/protocol.yaml)."""
@@ -188,20 +245,75 @@ class Platform:
     ) -> Outcome:
         """Answer a request; ``skip`` names events not to send and ``skip_checks`` checks not to make
         (both for the reference adapter's faults)."""
-        try:
-            command, target, _ = self.check(request, skip_checks)
-        except Refusal as refusal:
-            return Outcome(self.failure(request, refusal))
-        spec = self.catalogue.commands[command]
-        response = self.respond(request, "success")
-        return Outcome(response, self.emit_list(spec.events, target, skip))
+        decision = self.decide(request, skip_checks)
+        if decision.refusal is not None:
+            return Outcome(self.failure(request, decision.refusal))
+        outcome = decision.outcome
+        extra = with_facts(dict(outcome.response_example), self.facts) if outcome is not None else {}
+        if decision.result == "failure":
+            reason = outcome.failure if outcome is not None and outcome.failure else "failed"
+            refusal = Refusal(reason, outcome.summary if outcome is not None else "the request failed")
+            response = self.failure(request, refusal)
+        else:
+            response = self.respond(request, decision.result, **extra)
+        events = []
+        if decision.events is not None:
+            events = self.emit_list(decision.events, request["target"], skip, request["data"])
+        return Outcome(response, events)
 
     def stimulate(self, name: str, target: str) -> list[dict[str, Any]]:
         spec = self.catalogue.stimuli.get(name)
         if spec is None:
             raise Refusal("unknown_command", f"unknown stimulus {name!r}")
-        self._check_target(name, spec.level, target, spec.when_states, False, [])
+        if spec.platforms and self.platform not in spec.platforms:
+            raise Refusal("unsupported", f"the stimulus {name} does not exist on the {self.platform} platform")
+        self._check_target(name, spec.level, target, spec.when, False, [])
         return self.emit_list(spec.events, target)
+
+
+def _example_for(spec: EventSpec, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event's example as the base of an entry's data, without the state and facets the example sets
+    when the entry sets any of them (a facet change does not repeat the example's state)."""
+    paths = list(spec.sets.values())
+    if not any(find(data, path) is not MISSING for path in paths):
+        return spec.example
+    base: Any = spec.example
+    for path in paths:
+        if find(base, path) is not MISSING and find(data, path) is MISSING:
+            base = without(base, path)
+    return cast(Mapping[str, Any], base)
+
+
+def channel_seeds(catalogue: Catalogue, media: Sequence[str]) -> list[dict[str, Any]]:
+    """Start-up data for one channel per media, at the path states.yaml names for a channel's media (the
+    event that creates the channel fills in the rest from its example)."""
+    path = catalogue.levels["channel"].media_path if "channel" in catalogue.levels else None
+    if path is None:
+        return [{} for _ in media]
+    return [with_value({}, path, kind) for kind in media]
+
+
+class FactError(ValueError):
+    pass
+
+
+def parse_facts(catalogue: Catalogue, items: Sequence[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` items (VALUE is JSON, or else a string), each checked against its fact's schema."""
+    facts: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or name not in catalogue.facts:
+            known = ", ".join(sorted(catalogue.facts))
+            raise FactError(f"fact {item!r}: expected NAME=VALUE with NAME one of {known}")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        errors = catalogue.facts[name].errors(value)
+        if errors:
+            raise FactError(f"fact {name}: {'; '.join(errors)}")
+        facts[name] = value
+    return facts
 
 
 def _with_data(entry: EventEntry, data: Mapping[str, Any]) -> EventEntry:

@@ -21,7 +21,7 @@ class Step:
     name: str  # the command or stimulus
     target: str  # "$name" or a literal address
     data: Mapping[str, Any] | None = None  # None: the command's example from its spec
-    expect: frozenset[str] = frozenset({"success"})
+    expect: frozenset[str] | None = None  # the results the step accepts; None: what the catalogue predicts
     bind: Mapping[str, str] = field(default_factory=dict)  # flow variable -> the list entry's 'as' name
     title: str | None = None
     ref: SpecRef | None = None  # where the step is written (a scenario file line)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -36,16 +37,27 @@ SCENARIO_FORMAT = "mbconform/scenario/1"
 class Context:
     url: str
     catalogue: Catalogue
-    profile: Profile
+    profiles: list[Profile]
     allure_dir: Path | None
     summary: RunSummary
-    _cases: list[TestCase] | None = None
+    _cases: dict[str, list[TestCase]] = field(default_factory=dict)
 
-    def command_cases(self) -> list[TestCase]:
-        """The generated cases, computed once per run (finding reachable states simulates the catalogue)."""
-        if self._cases is None:
-            self._cases = command_cases(self.catalogue, self.profile)
-        return self._cases
+    def command_cases(self, profile: Profile) -> list[TestCase]:
+        """The generated cases, computed once per run and profile (finding them simulates the catalogue)."""
+        if profile.name not in self._cases:
+            self._cases[profile.name] = command_cases(self.catalogue, profile)
+        return self._cases[profile.name]
+
+    def url_for(self, profile: Profile) -> str:
+        """The adapter URL with the profile's connection parameters (for example the reference adapter's
+        ``platform=``)."""
+        if not profile.connect_params:
+            return self.url
+        joiner = "&" if "?" in self.url else "?"
+        return self.url + joiner + urlencode(dict(profile.connect_params))
+
+    def item_name(self, case: TestCase, profile: Profile) -> str:
+        return case.id if len(self.profiles) == 1 else f"{case.id}[{profile.name}]"
 
 
 CONTEXT = pytest.StashKey[Context]()
@@ -54,7 +66,12 @@ CONTEXT = pytest.StashKey[Context]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mbconform", "media bar conformance")
     group.addoption("--adapter-url", default=None, help="WebSocket URL of the adapter under test")
-    group.addoption("--profile", default=None, help="the adapter's profile (YAML); default: the reference's")
+    group.addoption(
+        "--profile",
+        action="append",
+        default=None,
+        help="the adapter's profile (YAML); repeat to run the suite once per profile; default: the reference's",
+    )
     group.addoption("--specs", default=None, help="the spec catalogue folder (default: the project's specs/)")
 
 
@@ -64,12 +81,15 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         catalogue = load_catalogue(Path(config.getoption("specs") or specs_dir()))
-        profile = load_profile(Path(config.getoption("profile") or default_profile()), catalogue)
+        profiles = [load_profile(Path(p), catalogue) for p in config.getoption("profile") or [default_profile()]]
     except SpecError as exc:
         raise pytest.UsageError(f"mbconform: the specs or the profile have problems:\n{exc}") from exc
+    names = [profile.name for profile in profiles]
+    if len(set(names)) != len(names):
+        raise pytest.UsageError(f"mbconform: two profiles have the same name: {names}")
     allure_dir = config.getoption("allure_report_dir", None)
     config.stash[CONTEXT] = Context(
-        url, catalogue, profile, Path(allure_dir) if allure_dir else None, RunSummary()
+        url, catalogue, profiles, Path(allure_dir) if allure_dir else None, RunSummary()
     )
     for level in catalogue.levels:
         config.addinivalue_line("markers", f"{level}: tests of {level}-level commands")
@@ -80,6 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ("unknown_target", "the command fails for a target that does not exist"),
         ("invalid_data", "the command fails for data its schema rejects"),
         ("illegal_state", "the command fails from a state where it is not legal"),
+        ("outcome", "a needinfo, a failure that changes state, or another outcome the spec names"),
         ("scenario", "call flows from suites/"),
     ):
         config.addinivalue_line("markers", f"{marker}: {text}")
@@ -103,9 +124,12 @@ class CommandFile(pytest.File):
         name = self.path.stem
         if name not in context.catalogue.commands:
             return
-        for case in context.command_cases():
-            if case.feature == name:
-                yield CaseItem.from_parent(self, name=case.id, case=case)
+        for profile in context.profiles:
+            for case in context.command_cases(profile):
+                if case.feature == name:
+                    yield CaseItem.from_parent(
+                        self, name=context.item_name(case, profile), case=case, profile=profile
+                    )
 
 
 class ScenarioFile(pytest.File):
@@ -115,14 +139,16 @@ class ScenarioFile(pytest.File):
             scenario = load_scenario(self.path, context.catalogue)
         except SpecError as exc:
             raise pytest.UsageError(f"mbconform: scenario file problems:\n{exc}") from exc
-        case = scenario_case(scenario, context.profile)
-        yield CaseItem.from_parent(self, name=case.id, case=case)
+        for profile in context.profiles:
+            case = scenario_case(scenario, profile)
+            yield CaseItem.from_parent(self, name=context.item_name(case, profile), case=case, profile=profile)
 
 
 class CaseItem(pytest.Item):
-    def __init__(self, *, case: TestCase, **kwargs: Any) -> None:
+    def __init__(self, *, case: TestCase, profile: Profile, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
+        self.profile = profile
         self.result: FlowResult | None = None
         for marker in case.markers:
             self.add_marker(marker)
@@ -130,24 +156,25 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         context = self.config.stash[CONTEXT]
-        case = self.case
+        case, profile = self.case, self.profile
+        url = context.url_for(profile)
         if not case.applicable:
-            context.summary.record(case, Verdict.PASS, skipped=True)
+            context.summary.record(case, profile.name, Verdict.PASS, skipped=True)
             pytest.skip(f"not applicable: {case.why_not}")
         listener: Listener = no_listener
         reporter: Any = None
         if context.allure_dir is not None:
             from ..reporting import allure_report as reporter
 
-            listener = reporter.start_test(case.info, context.url, context.profile.name)
+            listener = reporter.start_test(case.info, url, profile.name, several=len(context.profiles) > 1)
         result = None
         try:
             result = asyncio.run(
                 run_flow(
                     case.flow,
-                    url=context.url,
+                    url=url,
                     catalogue=context.catalogue,
-                    settings=context.profile.settings(),
+                    settings=profile.settings(),
                     listener=listener,
                 )
             )
@@ -155,7 +182,7 @@ class CaseItem(pytest.Item):
             if reporter is not None:
                 reporter.finish_test(listener, case.info, result)
         self.result = result
-        context.summary.record(case, result.verdict)
+        context.summary.record(case, profile.name, result.verdict)
         from ..reporting.verdicts import raise_for
 
         if result.verdict == Verdict.INCONCLUSIVE:
@@ -186,8 +213,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         context.allure_dir,
         {
             "adapter.url": context.url,
-            "profile": f"{context.profile.name} ({context.profile.file})",
-            "platform": context.profile.platform,
+            "profiles": ", ".join(f"{p.name} ({p.file}, platform {p.platform})" for p in context.profiles),
             "harness.version": __version__,
             "catalogue.version": context.catalogue.version,
         },
@@ -199,5 +225,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if context is None:
         return
     terminalreporter.write_sep("=", "mbconform")
-    for line in context.summary.lines(context.url, context.profile.name):
+    for line in context.summary.lines(context.url):
         terminalreporter.write_line(line)

@@ -11,18 +11,22 @@ from ..core.violations import Verdict
 
 @dataclass
 class RunSummary:
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: dict[str, Counter[str]] = field(default_factory=dict)  # profile -> verdict -> cases
     failing: list[str] = field(default_factory=list)
 
-    def record(self, case: TestCase, verdict: Verdict, skipped: bool = False) -> None:
+    def record(self, case: TestCase, profile: str, verdict: Verdict, skipped: bool = False) -> None:
         key = "not applicable" if skipped else verdict.name.lower()
-        self.counts[key] += 1
+        self.counts.setdefault(profile, Counter())[key] += 1
         if verdict >= Verdict.FAIL:
-            self.failing.append(f"{case.id} {case.title}: {verdict.name.lower()}")
+            self.failing.append(f"{case.id} [{profile}] {case.title}: {verdict.name.lower()}")
 
-    def lines(self, url: str, profile: str) -> list[str]:
+    def lines(self, url: str) -> list[str]:
         order = ["pass", "warn", "inconclusive", "fail", "error", "not applicable"]
-        counted = ", ".join(f"{self.counts[key]} {key}" for key in order if self.counts[key])
-        lines = [f"adapter {url} (profile {profile}): {counted or 'no cases run'}"]
+        lines = []
+        for profile, counts in self.counts.items():
+            counted = ", ".join(f"{counts[key]} {key}" for key in order if counts[key])
+            lines.append(f"adapter {url} (profile {profile}): {counted or 'no cases run'}")
+        if not self.counts:
+            lines.append(f"adapter {url}: no cases run")
         lines.extend(f"  {line}" for line in self.failing)
         return lines

@@ -21,12 +21,13 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from ..core.messages import encode
-from ..core.simulate import IdFactory, Platform, Refusal
+from ..core.simulate import FactError, IdFactory, Platform, Refusal, channel_seeds, parse_facts
 from ..core.testcontrol import STIMULATE
 from ..spec.catalogue import Catalogue
 from .faults import Fault, UnknownFault, parse_fault
 
 log = logging.getLogger("mbconform.reference")
+MEDIA = ("telephony", "chat")  # the reference adapter gives the agent a phone channel and a chat channel
 
 MAX_ORIGINAL_TEXT = 1000  # how much of an unreadable frame is echoed back in "original"
 
@@ -36,19 +37,42 @@ class ReferenceAdapter:
     catalogue: Catalogue
     test_control: bool = False
     faults: Sequence[Fault] = ()
-    channels: Sequence[Mapping[str, Any]] = field(default_factory=lambda: [{}])
+    channels: Sequence[Mapping[str, Any]] = ()  # start-up data per channel; default: one per media
+    platform: str = "generic"
+    facts: Mapping[str, Any] = field(default_factory=dict)  # overrides of the platform's facts
     max_frame_bytes: int = 1 << 20
     sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def session_faults(self, path: str) -> list[Fault]:
-        """Faults for one session, from the connection URL's query (``?fault=NAME``, repeatable).
+    def __post_init__(self) -> None:
+        if self.platform not in self.catalogue.platforms:
+            raise UnknownFault(
+                f"unknown platform {self.platform!r} (known: {', '.join(sorted(self.catalogue.platforms))})"
+            )
+        if not self.channels:
+            self.channels = channel_seeds(self.catalogue, MEDIA)
 
-        Honoured only with test control on, so self-tests can run many faulty sessions on one adapter.
+    def session_setup(self, path: str) -> tuple[list[Fault], Platform]:
+        """Faults and platform for one session, from the connection URL's query: ``fault=NAME`` (repeatable),
+        ``platform=NAME``, ``fact=NAME=VALUE`` (repeatable).
+
+        Honoured only with test control on, so self-tests and profiles can run many kinds of session on one
+        adapter.
         """
-        names = parse_qs(urlsplit(path).query).get("fault", [])
-        if names and not self.test_control:
-            raise UnknownFault("faults in the URL need the adapter started with --test-control")
-        return [*self.faults, *(parse_fault(name, self.catalogue) for name in names)]
+        query = parse_qs(urlsplit(path).query)
+        if query and not self.test_control:
+            raise UnknownFault("session options in the URL need the adapter started with --test-control")
+        unknown = sorted(set(query) - {"fault", "platform", "fact"})
+        if unknown:
+            raise UnknownFault(f"unknown session options {unknown} (known: fault, platform, fact)")
+        platform = query.get("platform", [self.platform])[-1]
+        if platform not in self.catalogue.platforms:
+            raise UnknownFault(f"unknown platform {platform!r}")
+        try:
+            facts = {**self.facts, **parse_facts(self.catalogue, query.get("fact", []))}
+        except FactError as exc:
+            raise UnknownFault(str(exc)) from exc
+        faults = [*self.faults, *(parse_fault(name, self.catalogue) for name in query.get("fault", []))]
+        return faults, Platform(self.catalogue, ids=IdFactory(), platform=platform, facts=facts)
 
     @staticmethod
     def _skip(faults: Sequence[Fault], owner: str) -> Any:
@@ -94,10 +118,9 @@ class ReferenceAdapter:
     async def handler(self, socket: ServerConnection) -> None:
         number = next(self.sessions)
         session_id = f"S{number}"
-        platform = Platform(self.catalogue, ids=IdFactory())
         try:
             try:
-                faults = self.session_faults(socket.request.path if socket.request else "")
+                faults, platform = self.session_setup(socket.request.path if socket.request else "")
             except UnknownFault as exc:
                 await socket.close(1008, str(exc)[:120])
                 return

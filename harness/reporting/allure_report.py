@@ -76,8 +76,9 @@ def _pretty(text: str) -> str:
         return text
 
 
-def start_test(case: CaseInfo, adapter_url: str, profile: str) -> AllureListener:
-    allure.dynamic.title(f"{case.id} · {case.title}")
+def start_test(case: CaseInfo, adapter_url: str, profile: str, several: bool = False) -> AllureListener:
+    """``several``: the run has several profiles, so the title names this one."""
+    allure.dynamic.title(f"{case.id} · {case.title}" + (f" [{profile}]" if several else ""))
     allure.dynamic.epic(case.level)
     allure.dynamic.feature(case.feature)
     allure.dynamic.story(case.story)

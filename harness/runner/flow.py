@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass
 
-from ..core.plan import find_plan
+from ..core.plan import Goal, Plan, find_plan
 from ..core.results import FlowResult
 from ..core.runevents import Listener, Note, no_listener
 from ..core.steps import Step
@@ -23,17 +23,10 @@ from .settings import Settings
 
 
 @dataclass(frozen=True)
-class Goal:
-    """Bring some object of ``level`` into one of ``states`` first; its address becomes ``$goal``."""
-
-    level: str
-    states: frozenset[str]
-
-
-@dataclass(frozen=True)
 class Flow:
     steps: tuple[Step, ...]
-    goal: Goal | None = None
+    goal: Goal | None = None  # bring some object into this situation first; it becomes ``$goal``
+    plan: Plan | None = None  # a plan for the goal found beforehand on the simulated start (a hint)
     missing_level: str | None = None  # bind ``$missing`` to an address at this level that names nothing
 
 
@@ -69,7 +62,7 @@ async def run_flow(
             result.reason = "the session did not start"
             return result
         if flow.goal is not None:
-            await _set_up(session, flow.goal, settings, result)
+            await _set_up(session, flow.goal, flow.plan, settings, result)
         if flow.missing_level is not None:
             session.variables["missing"] = session.model.unknown_address(flow.missing_level)
         while steps:
@@ -97,12 +90,14 @@ async def run_flow(
     return result
 
 
-async def _set_up(session: MediaBarSession, goal: Goal, settings: Settings, result: FlowResult) -> None:
-    plan = find_plan(session.model, goal.level, goal.states, commands=settings.commands, stimuli=settings.stimuli)
+async def _set_up(
+    session: MediaBarSession, goal: Goal, hint: Plan | None, settings: Settings, result: FlowResult
+) -> None:
+    plan = hint.relocate(session.model) if hint is not None else None
     if plan is None:
-        raise Inconclusive(
-            f"no sequence of the declared commands and stimuli brings a {goal.level} into {sorted(goal.states)}"
-        )
+        plan = find_plan(session.oracle, goal, commands=settings.commands, stimuli=settings.stimuli)
+    if plan is None:
+        raise Inconclusive(f"no sequence of the declared commands and stimuli leads to {goal.describe()}")
     session.listener(Note("set-up plan: " + " → ".join(f"{s.name} on {s.target}" for s in plan.steps)))
     for step in plan.steps:
         step_result = await session.run(step)
@@ -111,3 +106,5 @@ async def _set_up(session: MediaBarSession, goal: Goal, settings: Settings, resu
             first = step_result.violations[0]
             raise Inconclusive(f"set-up step '{step_result.title}' failed: {first.title}: {first.message}")
     session.variables["goal"] = session.resolve(plan.target)
+    if "." in session.variables["goal"]:
+        session.variables["goal_parent"] = session.variables["goal"].rsplit(".", 1)[0]

@@ -18,10 +18,11 @@ from ..core.messages import Event, Malformed, Message, Request, Response
 from ..core.objects import ObjectModel
 from ..core.results import StepResult
 from ..core.runevents import Listener, Note, StepFinished, StepStarted
+from ..core.simulate import Decision, Platform
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
 from ..core.violations import Category, Severity, Verdict, Violation, evidence
-from ..spec.catalogue import Catalogue, EventList, SpecRef
+from ..spec.catalogue import Catalogue, SpecRef, with_facts
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
 from .settings import Settings
@@ -52,6 +53,8 @@ class MediaBarSession:
         self.connection = connection
         self.listener = listener
         self.model = ObjectModel(catalogue)
+        # The catalogue's view of what each request brings, decided on the shadow model (never changed by it).
+        self.oracle = Platform(catalogue, self.model, platform=settings.platform, facts=settings.facts)
         self.variables: dict[str, str] = {}
         self.correlator = Correlator()
         self.lingering: deque[EventExpectation] = deque(maxlen=LINGERING)
@@ -246,15 +249,18 @@ class MediaBarSession:
             raise Inconclusive(f"{target} was never bound: the event that creates it did not arrive")
         return self.variables[name]
 
-    def _request_for(self, step: Step, target: str) -> tuple[dict[str, Any], EventList, SpecRef]:
+    def _request_for(self, step: Step, target: str) -> tuple[dict[str, Any], Decision, SpecRef]:
+        """The frame to send and what the catalogue says it brings (decided on the shadow model)."""
+        facts = self.oracle.facts
         if step.kind == "command":
             spec = self.catalogue.commands[step.name]
-            data = dict(step.data) if step.data is not None else dict(spec.example)
-            return {"command": step.name, "target": target, "data": data}, spec.events, spec.ref
+            data = step.data if step.data is not None else spec.example_for(self.settings.platform)
+            request = {"command": step.name, "target": target, "data": with_facts(dict(data), facts)}
+            return request, self.oracle.decide(request), spec.ref
         stimulus = self.catalogue.stimuli[step.name]
         if self.settings.stimulus_driver != "in-band":
             raise Inconclusive(f"the profile has no way to produce the stimulus {step.name}")
-        return stimulus_request(step.name, target), stimulus.events, stimulus.ref
+        return stimulus_request(step.name, target), Decision("success", None, stimulus.events), stimulus.ref
 
     async def run(self, step: Step) -> StepResult:
         target = self.resolve(step.target)
@@ -262,12 +268,17 @@ class MediaBarSession:
         self.listener(StepStarted(step, title))
         self.violations = []
         result = StepResult(step, target, title)
-        request, event_list, ref = self._request_for(step, target)
-        expected = step.expect if step.kind == "command" else frozenset({"success"})
-        owner = step.name
+        request, decision, ref = self._request_for(step, target)
+        expected = step.expect if step.expect is not None else frozenset({decision.result})
+        if step.kind == "stimulus":
+            expected = frozenset({"success"})
         expectation = None
-        if "success" in expected:
-            expectation = EventExpectation.start(owner, self.catalogue, event_list, target, self.model)
+        if decision.events is not None and decision.result in expected:
+            context = self.oracle.context(request.get("data"))
+            expectation = EventExpectation.start(
+                step.name, self.catalogue, decision.events, target, self.model, context
+            )
+        predicted = decision.result
         self.current = expectation
         self.awaiting = request
         self.response = None
@@ -279,11 +290,11 @@ class MediaBarSession:
         def done() -> bool:
             if self.response is None:
                 return False
-            return self.response.result != "success" or expectation is None or expectation.done
+            return self.response.result != predicted or expectation is None or expectation.done
 
         def explain() -> str:
             wanted = [] if self.response is not None else [f"the response to {step.name} on {target}"]
-            if expectation is not None and (self.response is None or self.response.result == "success"):
+            if expectation is not None and (self.response is None or self.response.result == predicted):
                 wanted += [slot.describe(expectation.env) for slot in expectation.pending()]
             return f"Still expected: {'; '.join(wanted) or 'nothing'}. {self._arrived()}"
 
@@ -300,8 +311,10 @@ class MediaBarSession:
         if response is not None:
             if step.kind == "stimulus" and response.result != "success":
                 raise Inconclusive(f"the adapter refused to produce the stimulus {step.name}: {response.raw}")
-            result.violations.extend(check_response(self.catalogue, request, response, expected, ref))
-        if expectation is not None and response is not None and response.result == "success":
+            outcome = decision.outcome
+            extra = (outcome.result, outcome.response, outcome.ref) if outcome and outcome.response else None
+            result.violations.extend(check_response(self.catalogue, request, response, expected, ref, extra))
+        if expectation is not None and response is not None and response.result == predicted:
             if not expectation.done:
                 expectation.finish(f"did not arrive within {self.settings.step_timeout:g}s")
             result.violations.extend(expectation.violations)

@@ -5,7 +5,9 @@ A profile (``suites/profiles``) produces these; the runner never reads profiles 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,3 +20,5 @@ class Settings:
     stimulus_driver: str  # "in-band" or "none"
     commands: frozenset[str]  # the commands the IUT declares
     stimuli: frozenset[str]  # the stimuli the harness can produce on it
+    platform: str = "generic"  # which platform's extensions and behaviour the IUT has (specs/platforms.yaml)
+    facts: Mapping[str, Any] = field(default_factory=dict)  # how the IUT's platform is set up (overrides)

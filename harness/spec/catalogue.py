@@ -44,6 +44,54 @@ class EachAbout:
 
 
 @dataclass(frozen=True)
+class Count:
+    """How many descendants of a level (in ``states``, if given) an object may have."""
+
+    states: frozenset[str] | None
+    min: int | None
+    max: int | None
+
+    def describe(self, level: str) -> str:
+        what = f"{level}s" + (f" in {'/'.join(sorted(self.states))}" if self.states else "")
+        if self.min is not None and self.max is not None:
+            return f"{self.min} to {self.max} {what}" if self.min != self.max else f"{self.min} {what}"
+        return f"at least {self.min} {what}" if self.min is not None else f"at most {self.max} {what}"
+
+
+@dataclass(frozen=True, eq=False)
+class Condition:
+    """What must hold of an object (and of the request and platform) for a rule to apply. Every part that
+    is given must hold; :mod:`harness.core.conditions` evaluates it."""
+
+    state: frozenset[str] | None = None
+    facets: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    media: frozenset[str] | None = None
+    count: Mapping[str, Count] = field(default_factory=dict)
+    parent: Condition | None = None
+    platform: frozenset[str] | None = None
+    facts: Mapping[str, Schema] = field(default_factory=dict)
+    data: Schema | None = None
+    inferred: str | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.media is not None:
+            parts.append("/".join(sorted(self.media)))
+        if self.state is not None:
+            parts.append("in " + " or ".join(sorted(self.state)))
+        parts += [f"{name} {'/'.join(str(v) for v in values)}" for name, values in self.facets.items()]
+        parts += [f"with {count.describe(level)}" for level, count in self.count.items()]
+        if self.parent is not None:
+            parts.append(f"whose parent is {self.parent.describe()}")
+        if self.platform is not None:
+            parts.append("on " + "/".join(sorted(self.platform)))
+        parts += [f"where {name} is {dict(schema.document)}" for name, schema in self.facts.items()]
+        if self.data is not None:
+            parts.append(f"with data {dict(self.data.document)}")
+        return ", ".join(parts) or "any state"
+
+
+@dataclass(frozen=True)
 class EventEntry:
     """One entry of a secondary-event list."""
 
@@ -55,6 +103,9 @@ class EventEntry:
     repeat: bool
     inferred: str | None
     ref: SpecRef
+    only_if: Condition | None = None  # the entry applies only if this holds of the target before the request
+    swap: Mapping[str, str] = field(default_factory=dict)  # state before the request -> state it sets
+    refer: Mapping[str, str] = field(default_factory=dict)  # data path -> name of a bound object (its id)
 
     def describe(self) -> str:
         text = f"{self.event} about {self.about}"
@@ -105,6 +156,16 @@ def describe_error(error: ValidationError) -> str:
 
 
 @dataclass(frozen=True)
+class FacetSpec:
+    """A facet of an object besides its state (hold is a state; mute, recording and focus are facets)."""
+
+    name: str
+    values: tuple[Any, ...] | None  # None: the id of a child (``child``)
+    initial: Any
+    child: str | None = None
+
+
+@dataclass(frozen=True)
 class LevelSpec:
     name: str
     code: str  # in test ids (MB-<code>-...)
@@ -112,6 +173,10 @@ class LevelSpec:
     initial: str | None
     states: frozenset[str]
     states_in_order: tuple[str, ...] = ()
+    facets: Mapping[str, FacetSpec] = field(default_factory=dict)
+    media_path: str | None = None  # where the data of its creating event names its media
+    most: Mapping[str, int] = field(default_factory=dict)  # child level -> most live children at once
+    live: frozenset[str] | None = None  # states in which it counts as live (None: all)
 
 
 @dataclass(frozen=True)
@@ -121,12 +186,64 @@ class EventSpec:
     provenance: str
     creates_level: str | None
     creates_id_path: str | None
-    sets_state_path: str | None
+    sets: Mapping[str, str]  # "state" or a facet -> where the data carries its new value
     initializes: bool
     disposes: bool
     data: Schema
     example: Mapping[str, Any]
     ref: SpecRef
+
+    @property
+    def sets_state_path(self) -> str | None:
+        return self.sets.get("state")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What the media bar does after a needinfo: send the command again with other data, or wait for a
+    stimulus (the agent acting in the platform's own UI)."""
+
+    title: str
+    data: Mapping[str, Any] | None
+    stimulus: str | None
+    on: str  # "target" or "parent" (for a stimulus)
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    """A result other than the default: when ``when`` holds, the adapter answers ``result`` (with
+    ``response`` members) and emits ``events``."""
+
+    name: str
+    summary: str
+    when: Condition
+    result: str
+    failure: str | None
+    response: Schema | None
+    response_example: Mapping[str, Any]
+    events: EventList | None
+    then: tuple[FollowUp, ...]
+    ref: SpecRef
+    example: Mapping[str, Any] | None = None  # request data that brings it (None: the command's example)
+
+
+FACT_PREFIX = "$fact:"
+
+
+def with_facts(value: Any, facts: Mapping[str, Any]) -> Any:
+    """``value`` with every string ``$fact:NAME`` replaced by that fact's value (an unknown fact stays)."""
+    if isinstance(value, str) and value.startswith(FACT_PREFIX):
+        return facts.get(value[len(FACT_PREFIX) :], value)
+    if isinstance(value, Mapping):
+        return {key: with_facts(item, facts) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_facts(item, facts) for item in value]
+    return value
+
+
+def states_of(when: tuple[Condition, ...]) -> frozenset[str]:
+    """The states a precondition names (empty: it names none, any state will do)."""
+    return frozenset(state for condition in when for state in (condition.state or ()))
 
 
 @dataclass(frozen=True)
@@ -137,17 +254,32 @@ class CommandSpec:
     media: frozenset[str]
     provenance: str
     summary: str
-    when_states: frozenset[str]  # empty: legal in any state
+    when: tuple[Condition, ...]  # alternatives; empty: legal in any state
     request: Schema
     example: Mapping[str, Any]
     results: frozenset[str]
     events: EventList
     ref: SpecRef
+    outcomes: tuple[OutcomeSpec, ...] = ()
+    platform_requests: Mapping[str, tuple[Schema | None, Mapping[str, Any] | None]] = field(default_factory=dict)
 
     @property
     def marker(self) -> str:
         """A pytest marker name for this command (dots are not allowed in marker names)."""
         return self.name.replace(".", "_")
+
+    @property
+    def when_states(self) -> frozenset[str]:
+        return states_of(self.when)
+
+    def example_for(self, platform: str) -> Mapping[str, Any]:
+        example = self.platform_requests.get(platform, (None, None))[1]
+        return example if example is not None else self.example
+
+    def request_errors(self, platform: str, data: Any) -> list[str]:
+        errors = self.request.errors(data)
+        extra = self.platform_requests.get(platform, (None, None))[0]
+        return errors if extra is None else errors + extra.errors(data)
 
 
 @dataclass(frozen=True)
@@ -157,9 +289,21 @@ class StimulusSpec:
     media: frozenset[str]
     provenance: str
     summary: str
-    when_states: frozenset[str]
+    when: tuple[Condition, ...]
     events: EventList
     ref: SpecRef
+    platforms: frozenset[str] = frozenset()  # empty: every platform
+
+    @property
+    def when_states(self) -> frozenset[str]:
+        return states_of(self.when)
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    name: str
+    summary: str
+    facts: Mapping[str, Any]  # what the platform is like where the seeds depend on it (skills, ACW...)
 
 
 @dataclass(frozen=True)
@@ -211,6 +355,8 @@ class Catalogue:
     commands: Mapping[str, CommandSpec]
     stimuli: Mapping[str, StimulusSpec]
     startup: StartupSpec
+    platforms: Mapping[str, PlatformSpec] = field(default_factory=dict)
+    facts: Mapping[str, Schema] = field(default_factory=dict)  # fact -> the schema of its value
 
     def command(self, name: str) -> CommandSpec | None:
         return self.commands.get(name)

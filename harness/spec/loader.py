@@ -21,12 +21,18 @@ from jsonschema.exceptions import SchemaError
 from .catalogue import (
     Catalogue,
     CommandSpec,
+    Condition,
+    Count,
     EachAbout,
     EchoRule,
     EventEntry,
     EventList,
     EventSpec,
+    FacetSpec,
+    FollowUp,
     LevelSpec,
+    OutcomeSpec,
+    PlatformSpec,
     Protocol,
     ResponseRule,
     Schema,
@@ -39,7 +45,7 @@ from .catalogue import (
 from .yamlfile import JsonPath, LoadedYaml, SpecProblem, display_path, load_yaml_file
 
 META_SCHEMA = Path("meta") / "spec-v1.schema.json"
-SINGLETON_KINDS = ("protocol", "states", "startup")
+SINGLETON_KINDS = ("protocol", "states", "startup", "platforms")
 
 
 class SpecError(Exception):
@@ -63,7 +69,8 @@ def validate_documents(root: Path, files: list[Path]) -> tuple[list[LoadedYaml],
     """Parse and validate each file against the format's schema. Returns the valid documents."""
     meta = load_meta_schema(root)
     base = Draft202012Validator(meta)
-    by_kind = {kind: Draft202012Validator(definition) for kind, definition in meta["$defs"].items()}
+    kinds = meta["properties"]["kind"]["enum"]
+    by_kind = {kind: Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": meta["$defs"]}) for kind in kinds}
     problems: list[SpecProblem] = []
     valid: list[LoadedYaml] = []
     for path in files:
@@ -130,6 +137,11 @@ class _Builder:
                     repeat=entry.get("repeat", False),
                     inferred=entry.get("inferred"),
                     ref=self.ref(doc, (*path, "sequence", index), node),
+                    only_if=self.condition(doc, (*path, "sequence", index, "if"), entry["if"])
+                    if "if" in entry
+                    else None,
+                    swap=entry.get("swap", {}),
+                    refer=entry.get("refer", {}),
                 )
             )
         return EventList(
@@ -139,6 +151,60 @@ class _Builder:
             entries=tuple(entries),
             ref=self.ref(doc, path, node),
         )
+
+    def condition(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any]) -> Condition:
+        def opt(key: str) -> frozenset[str] | None:
+            return frozenset(node[key]) if key in node else None
+
+        counts = {
+            level: Count(opt_states(spec), spec.get("min"), spec.get("max"))
+            for level, spec in node.get("count", {}).items()
+        }
+        return Condition(
+            state=opt("state"),
+            facets={name: tuple(values) for name, values in node.get("facets", {}).items()},
+            media=opt("media"),
+            count=counts,
+            parent=self.condition(doc, (*path, "parent"), node["parent"]) if "parent" in node else None,
+            platform=opt("platform"),
+            facts={
+                name: self.schema(doc, (*path, "facts", name), schema)
+                for name, schema in node.get("facts", {}).items()
+            },
+            data=self.schema(doc, (*path, "data"), node["data"]) if "data" in node else None,
+            inferred=node.get("inferred"),
+        )
+
+    def when(self, doc: LoadedYaml, node: Any) -> tuple[Condition, ...]:
+        if node is None:
+            return ()
+        if isinstance(node, list):
+            return tuple(self.condition(doc, ("when", index), item) for index, item in enumerate(node))
+        return (self.condition(doc, ("when",), node),)
+
+    def outcome(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any]) -> OutcomeSpec:
+        response = node.get("response")
+        schema = self.schema(doc, (*path, "response", "schema"), response["schema"]) if response else None
+        return OutcomeSpec(
+            name=node["name"],
+            summary=node.get("summary", ""),
+            when=self.condition(doc, (*path, "when"), node["when"]),
+            result=node["result"],
+            failure=node.get("failure"),
+            response=schema,
+            response_example=response["example"] if response else {},
+            events=self.event_list(doc, (*path, "events"), node["events"]) if "events" in node else None,
+            then=tuple(
+                FollowUp(item["title"], item.get("data"), item.get("stimulus"), item.get("target", "target"))
+                for item in node.get("then", [])
+            ),
+            ref=self.ref(doc, path, node),
+            example=node.get("example"),
+        )
+
+
+def opt_states(node: Mapping[str, Any]) -> frozenset[str] | None:
+    return frozenset(node["states"]) if "states" in node else None
 
 
 def load_catalogue(root: Path) -> Catalogue:
@@ -172,6 +238,7 @@ def load_catalogue(root: Path) -> Catalogue:
     commands = _unique(builder, by_kind.get("command", []), lambda d: _build_command(builder, d))
     stimuli = _unique(builder, by_kind.get("stimulus", []), lambda d: _build_stimulus(builder, d))
     startup = _build_startup(builder, by_kind["startup"][0])
+    platforms, facts = _build_platforms(builder, by_kind["platforms"][0])
 
     catalogue = Catalogue(
         root=root,
@@ -182,6 +249,8 @@ def load_catalogue(root: Path) -> Catalogue:
         commands=commands,
         stimuli=stimuli,
         startup=startup,
+        platforms=platforms,
+        facts=facts,
     )
     from .crosscheck import cross_check  # the checks between files live in their own module
 
@@ -244,10 +313,45 @@ def _build_levels(doc: LoadedYaml) -> dict[str, LevelSpec]:
     for name, node in doc.data["levels"].items():
         parent = node["parent"]
         parents = () if parent is None else (parent,) if isinstance(parent, str) else tuple(parent)
+        facets = {
+            facet: FacetSpec(
+                facet, tuple(spec["values"]) if "values" in spec else None, spec.get("initial"), spec.get("child")
+            )
+            for facet, spec in node.get("facets", {}).items()
+        }
         levels[name] = LevelSpec(
-            name, node["code"], parents, node.get("initial"), frozenset(node["states"]), tuple(node["states"])
+            name,
+            node["code"],
+            parents,
+            node.get("initial"),
+            frozenset(node["states"]),
+            tuple(node["states"]),
+            facets=facets,
+            media_path=node.get("media"),
+            most=node.get("most", {}),
+            live=frozenset(node["live"]) if "live" in node else None,
         )
     return levels
+
+
+def _build_platforms(b: _Builder, doc: LoadedYaml) -> tuple[dict[str, PlatformSpec], dict[str, Schema]]:
+    facts = {name: b.schema(doc, ("facts", name), schema) for name, schema in doc.data["facts"].items()}
+    platforms = {}
+    for name, node in doc.data["platforms"].items():
+        for fact, value in node["facts"].items():
+            if fact not in facts:
+                b.problems.append(
+                    doc.problem(("platforms", name, "facts", fact), f"{fact!r} is not a declared fact")
+                )
+                continue
+            for message in facts[fact].errors(value):
+                b.problems.append(doc.problem(("platforms", name, "facts", fact), f"fact {fact}: {message}"))
+        for fact in sorted(set(facts) - set(node["facts"])):
+            b.problems.append(
+                doc.problem(("platforms", name, "facts"), f"the platform does not give the fact {fact!r}")
+            )
+        platforms[name] = PlatformSpec(name, node["summary"], node["facts"])
+    return platforms, facts
 
 
 def _build_event(b: _Builder, doc: LoadedYaml) -> EventSpec:
@@ -262,7 +366,7 @@ def _build_event(b: _Builder, doc: LoadedYaml) -> EventSpec:
         provenance=data["provenance"],
         creates_level=creates.get("level"),
         creates_id_path=creates.get("id"),
-        sets_state_path=effect.get("sets_state"),
+        sets=effect.get("sets", {}),
         initializes=effect.get("initializes", False),
         disposes=effect.get("disposes", False),
         data=schema,
@@ -275,6 +379,16 @@ def _build_command(b: _Builder, doc: LoadedYaml) -> CommandSpec:
     data = doc.data
     request = b.schema(doc, ("request", "schema"), data["request"]["schema"])
     b.example(doc, ("request", "example"), request, data["request"]["example"])
+    platform_requests: dict[str, tuple[Schema | None, Mapping[str, Any] | None]] = {}
+    for platform, node in data["request"].get("platforms", {}).items():
+        path: JsonPath = ("request", "platforms", platform)
+        extra = b.schema(doc, (*path, "schema"), node["schema"]) if "schema" in node else None
+        example = node.get("example")
+        if example is not None:
+            b.example(doc, (*path, "example"), request, example)
+            if extra is not None:
+                b.example(doc, (*path, "example"), extra, example)
+        platform_requests[platform] = (extra, example)
     return CommandSpec(
         name=data["name"],
         level=data["level"],
@@ -282,12 +396,14 @@ def _build_command(b: _Builder, doc: LoadedYaml) -> CommandSpec:
         media=frozenset(data["media"]),
         provenance=data["provenance"],
         summary=data.get("summary", ""),
-        when_states=frozenset(data["when"]["state"]) if "when" in data else frozenset(),
+        when=b.when(doc, data.get("when")),
         request=request,
         example=data["request"]["example"],
         results=frozenset(data["results"]),
         events=b.event_list(doc, ("events",), data["events"]),
         ref=b.ref(doc, ("name",)),
+        outcomes=tuple(b.outcome(doc, ("outcomes", i), node) for i, node in enumerate(data.get("outcomes", []))),
+        platform_requests=platform_requests,
     )
 
 
@@ -299,9 +415,10 @@ def _build_stimulus(b: _Builder, doc: LoadedYaml) -> StimulusSpec:
         media=frozenset(data["media"]),
         provenance=data["provenance"],
         summary=data.get("summary", ""),
-        when_states=frozenset(data["when"]["state"]),
+        when=b.when(doc, data["when"]),
         events=b.event_list(doc, ("events",), data["events"]),
         ref=b.ref(doc, ("name",)),
+        platforms=frozenset(data.get("platforms", [])),
     )
 
 
