@@ -115,7 +115,7 @@ class ObjectModel:
 
     def is_live(self, obj: MbObject) -> bool:
         level = self.catalogue.levels.get(obj.level)
-        return level is None or level.live is None or obj.state in level.live
+        return level is None or level.live is None or obj.state is None or obj.state in level.live
 
     def unknown_address(self, level: str) -> str:
         """An address at ``level`` that names no object, under a live parent where there is one."""

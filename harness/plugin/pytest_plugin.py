@@ -158,15 +158,15 @@ class CaseItem(pytest.Item):
         context = self.config.stash[CONTEXT]
         case, profile = self.case, self.profile
         url = context.url_for(profile)
-        if not case.applicable:
-            context.summary.record(case, profile.name, Verdict.PASS, skipped=True)
-            pytest.skip(f"not applicable: {case.why_not}")
         listener: Listener = no_listener
         reporter: Any = None
         if context.allure_dir is not None:
             from ..reporting import allure_report as reporter
 
             listener = reporter.start_test(case.info, url, profile.name, several=len(context.profiles) > 1)
+        if not case.applicable:
+            context.summary.record(case, profile.name, Verdict.PASS, skipped=True)
+            pytest.skip(f"not applicable: {case.why_not}")
         result = None
         try:
             result = asyncio.run(

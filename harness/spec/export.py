@@ -23,10 +23,21 @@ def catalogue_json(catalogue: Catalogue) -> dict[str, Any]:
                 "request_required": sorted(command.request.document.get("required", [])),
                 "results": sorted(command.results),
                 "legal_in": sorted(command.when_states),
+                "legal_when": [condition.describe() for condition in command.when],
                 "events": [entry.event for entry in command.events.entries],
                 "events_complete": command.events.complete,
                 "provenance": command.provenance,
                 "source": _source(command.ref),
+                "outcomes": [
+                    {
+                        "name": outcome.name,
+                        "when": outcome.when.describe(),
+                        "result": outcome.result,
+                        "events": [entry.event for entry in outcome.events.entries] if outcome.events else [],
+                        "then": [follow.title for follow in outcome.then],
+                    }
+                    for outcome in command.outcomes
+                ],
             }
         )
     events = [
@@ -48,4 +59,22 @@ def catalogue_json(catalogue: Catalogue) -> dict[str, Any]:
         }
         for stimulus in sorted(catalogue.stimuli.values(), key=lambda s: s.name)
     ]
-    return {"version": catalogue.version, "commands": commands, "events": events, "stimuli": stimuli}
+    levels = {
+        name: {
+            "states": list(level.states_in_order),
+            "facets": {
+                facet.name: list(facet.values) if facet.values is not None else f"a {facet.child} id"
+                for facet in level.facets.values()
+            },
+        }
+        for name, level in catalogue.levels.items()
+    }
+    platforms = {name: dict(platform.facts) for name, platform in catalogue.platforms.items()}
+    return {
+        "version": catalogue.version,
+        "commands": commands,
+        "events": events,
+        "stimuli": stimuli,
+        "levels": levels,
+        "platforms": platforms,
+    }

@@ -41,6 +41,7 @@ def test_lists_the_seeds_cut_are_marked_incomplete(catalogue: Catalogue) -> None
 def test_every_problem_in_every_file_is_reported_at_once(specs_copy: Path) -> None:
     dial = specs_copy / "commands" / "channel.dial.yaml"
     dial.write_text(dial.read_text().replace("interaction.preview", "interaction.peek"))
+    line = next(n for n, text in enumerate(dial.read_text().splitlines(), 1) if "interaction.peek" in text)
     hold = specs_copy / "commands" / "conversation.hold.yaml"
     hold.write_text(hold.read_text().replace("state: [CONNECTED]", "state: [TALKING]"))
     event = specs_copy / "events" / "channel.initialized.yaml"
@@ -49,7 +50,7 @@ def test_every_problem_in_every_file_is_reported_at_once(specs_copy: Path) -> No
         load_catalogue(specs_copy)
     text = str(raised.value)
     assert (
-        "specs/commands/channel.dial.yaml:52: command channel.dial: event 'interaction.peek' is not defined"
+        f"specs/commands/channel.dial.yaml:{line}: command channel.dial: event 'interaction.peek' is not defined"
         in text
     )
     assert "specs/commands/conversation.hold.yaml:" in text and "'TALKING' is not a state of conversation" in text

@@ -19,7 +19,7 @@ def dial(platform: Platform) -> tuple[EventExpectation, list[Event]]:
     platform.handle({"command": "channel.activate", "target": channel, "data": {}})
     spec = platform.catalogue.commands["channel.dial"]
     expectation = EventExpectation.start(
-        "channel.dial", platform.catalogue, spec.events, channel, platform.model.copy()
+        "channel.dial", platform.catalogue, spec.events, channel, platform.model.copy(), platform.context()
     )
     outcome = platform.handle({"command": "channel.dial", "target": channel, "data": {"destination": "1"}})
     return expectation, [as_event(e) for e in outcome.events]
@@ -89,7 +89,9 @@ def test_wrong_event_data_is_a_shape_mismatch(platform: Platform) -> None:
 def test_an_incomplete_list_does_not_judge_extra_events(catalogue: Catalogue, platform: Platform) -> None:
     hold = catalogue.commands["conversation.hold"].events
     assert not hold.complete
-    expectation = EventExpectation.start("conversation.hold", catalogue, hold, "S1.chan1.i.c", platform.model)
+    expectation = EventExpectation.start(
+        "conversation.hold", catalogue, hold, "S1.chan1.i.c", platform.model, platform.context()
+    )
     expectation.offer(Event("channel.infochanged", "S1.chan1", {}, {}))
     expectation.offer(Event("state.updated", "S1.chan1.i.c", {"state": "HELD"}, {}))
     assert expectation.done and expectation.finish("x") == []
@@ -97,7 +99,9 @@ def test_an_incomplete_list_does_not_judge_extra_events(catalogue: Catalogue, pl
 
 def test_optional_and_repeatable_entries(catalogue: Catalogue, platform: Platform) -> None:
     per_channel = catalogue.startup.per_channel
-    expectation = EventExpectation.start("start-up", catalogue, per_channel, "S1", platform.model)
+    expectation = EventExpectation.start(
+        "start-up", catalogue, per_channel, "S1", platform.model, platform.context()
+    )
     feed = [
         Event("channel.created", "S1", {"channel": {"id": "c9"}}, {}),
         Event("channel.infochanged", "S1.c9", {}, {}),
@@ -107,7 +111,7 @@ def test_optional_and_repeatable_entries(catalogue: Catalogue, platform: Platfor
     for event in feed:
         expectation.offer(event)
     assert expectation.done and expectation.finish("x") == []
-    without = EventExpectation.start("start-up", catalogue, per_channel, "S1", platform.model)
+    without = EventExpectation.start("start-up", catalogue, per_channel, "S1", platform.model, platform.context())
     for event in (feed[0], feed[3]):
         without.offer(event)
     assert without.done and without.finish("x") == []

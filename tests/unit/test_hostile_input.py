@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from harness.core.expect import EventExpectation, check_response
 from harness.core.messages import Event, Malformed, Response, classify
-from harness.core.plan import find_plan
+from harness.core.plan import Goal, find_plan
 from harness.core.simulate import Platform
 from harness.core.violations import Category
 from harness.spec.catalogue import Catalogue, EventList
@@ -40,7 +40,7 @@ def test_deeply_nested_json_is_malformed() -> None:
 def test_the_planner_stays_small_however_many_channels_are_announced(catalogue: Catalogue) -> None:
     platform = Platform(catalogue)
     platform.startup([{} for _ in range(300)], "S1")
-    plan = find_plan(platform.model, "conversation", {"HELD"})
+    plan = find_plan(platform, Goal("conversation", state="HELD"))
     assert plan is not None and len(plan.steps) == 4
 
 
@@ -51,13 +51,15 @@ def test_an_entry_whose_data_fits_is_preferred_to_an_optional_one_that_does_not(
     [entry] = base.entries
     optional_busy = replace(entry, data={"state": "BUSY"}, optional=True)
     listed = EventList(base.provenance, True, False, (optional_busy, entry), base.ref)
-    expectation = EventExpectation.start("test", catalogue, listed, "S1.chan1", platform.model)
+    expectation = EventExpectation.start("test", catalogue, listed, "S1.chan1", platform.model, platform.context())
     expectation.offer(Event("state.updated", "S1.chan1", {"state": "ACTIVE"}, {}))
     assert expectation.done and expectation.finish("x") == []
 
 
 def test_a_step_wants_only_events_its_list_expects_next(catalogue: Catalogue, platform: Platform) -> None:
     hold = catalogue.commands["conversation.hold"].events
-    expectation = EventExpectation.start("conversation.hold", catalogue, hold, "S1.chan1.i.c", platform.model)
+    expectation = EventExpectation.start(
+        "conversation.hold", catalogue, hold, "S1.chan1.i.c", platform.model, platform.context()
+    )
     assert expectation.wants(Event("state.updated", "S1.chan1.i.c", {"state": "HELD"}, {}))
     assert not expectation.wants(Event("channel.infochanged", "S1.chan1", {}, {}))

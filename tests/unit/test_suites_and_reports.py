@@ -15,7 +15,13 @@ def test_the_shipped_scenario_and_profile_load(catalogue: Catalogue) -> None:
     scenario = load_scenario(ROOT / "suites/conformance/inbound-call-hold-retrieve.yaml", catalogue)
     assert scenario.id == "MB-FLOW-HOLD-001" and len(scenario.steps) == 5
     profile = load_profile(ROOT / "suites/profiles/reference-generic.yaml", catalogue)
-    assert profile.declares("channel.dial") and profile.stimuli == {"call.inbound"}
+    assert profile.declares("channel.dial") and profile.stimuli == {
+        "call.inbound",
+        "chat.inbound",
+        "remote.answered",
+        "remote.hangup",
+    }
+    assert profile.media == ("telephony", "chat") and profile.facts["completion"] == "plain"
 
 
 def test_scenario_problems_are_all_reported_with_lines(tmp_path: Path, catalogue: Catalogue) -> None:
@@ -36,7 +42,9 @@ def test_scenario_problems_are_all_reported_with_lines(tmp_path: Path, catalogue
 
 def test_a_profile_cannot_declare_unknown_commands(tmp_path: Path, catalogue: Catalogue) -> None:
     text = (
-        (ROOT / "suites/profiles/reference-generic.yaml").read_text().replace("commands: all", "commands: [channel.fly]")
+        (ROOT / "suites/profiles/reference-generic.yaml")
+        .read_text()
+        .replace("commands: all", "commands: [channel.fly]")
     )
     path = tmp_path / "p.yaml"
     path.write_text(text)
