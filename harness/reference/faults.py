@@ -17,9 +17,13 @@ class Fault:
     description: str
     drop: tuple[str, str] | None = None  # (command or stimulus, event): this event is never sent
     lenient: tuple[str, frozenset[str]] | None = None  # (command, checks it skips: "state", "data")
+    strip: tuple[str, str] | None = None  # (command, member): its responses lack this member (a dotted path)
 
     def drops(self, owner: str, event: str) -> bool:
         return self.drop is not None and self.drop == (owner, event)
+
+    def strips(self, command: str) -> str | None:
+        return self.strip[1] if self.strip is not None and self.strip[0] == command else None
 
     def skips(self, command: str) -> frozenset[str]:
         return self.lenient[1] if self.lenient is not None and self.lenient[0] == command else frozenset()
@@ -50,6 +54,7 @@ FAMILIES = {
     "drop-event:<command>:<event>": "the command never sends that secondary event",
     "any-state:<command>": LENIENT["any-state"][1],
     "no-data-check:<command>": LENIENT["no-data-check"][1],
+    "strip-response:<command>:<member>": "the command's responses lack that member (original, uiExtension.skills)",
 }
 
 
@@ -68,6 +73,11 @@ def parse_fault(text: str, catalogue: Catalogue) -> Fault:
             raise UnknownFault(f"--fault {text}: {command!r} is no command of the catalogue")
         check, description = LENIENT[parts[0]]
         return Fault(text, f"{command} {description}", lenient=(command, frozenset({check})))
+    if len(parts) == 3 and parts[0] == "strip-response":
+        command, member = parts[1], parts[2]
+        if command not in catalogue.commands:
+            raise UnknownFault(f"--fault {text}: {command!r} is no command of the catalogue")
+        return Fault(text, f"{command} answers without {member!r}", strip=(command, member))
     if len(parts) == 3 and parts[0] == "drop-event":
         owner, event = parts[1], parts[2]
         spec = catalogue.commands.get(owner) or catalogue.stimuli.get(owner)

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from ..core.messages import encode
 from ..core.simulate import FactError, IdFactory, Platform, Refusal, channel_seeds, parse_facts
 from ..core.testcontrol import STIMULATE
+from ..jsonpaths import without
 from ..spec.catalogue import Catalogue
 from .faults import Fault, UnknownFault, parse_fault
 
@@ -96,6 +97,10 @@ class ReferenceAdapter:
         command = str(request.get("command"))
         lenient = frozenset().union(*(fault.skips(command) for fault in faults))
         outcome = platform.handle(request, self._skip(faults, command), lenient)
+        for fault in faults:
+            member = fault.strips(command)
+            if member is not None:
+                outcome.response = without(outcome.response, "$." + member)
         return [outcome.response, *outcome.events]
 
     def _stimulate(

@@ -204,3 +204,25 @@ def test_a_fault_in_the_url_needs_test_control(catalogue: Catalogue) -> None:
         result = asyncio.run(run_flow(flow, url=url, catalogue=catalogue, settings=profile.settings()))
     assert result.verdict == Verdict.ERROR
     assert "--test-control" in result.reason
+
+
+def test_a_needinfo_whose_ui_extension_lacks_the_skills_fails_the_needinfo_case(
+    catalogue: Catalogue, control_adapter: RunningAdapter
+) -> None:
+    profile = load_profile(catalogue.root.parent / "suites" / "profiles" / "reference-incontact.yaml", catalogue)
+    [case] = [c for c in command_cases(catalogue, profile) if c.id == "MB-CHAN-DIAL-310"]
+    url = f"{control_adapter.url}/?platform=incontact&fault=strip-response:channel.dial:uiExtension.skills"
+    result = asyncio.run(run_flow(case.flow, url=url, catalogue=catalogue, settings=profile.settings()))
+    assert result.verdict == Verdict.FAIL
+    [violation] = [v for _, v in result.violations]
+    assert violation.category is Category.SHAPE_MISMATCH and "'skills' is a required property" in violation.message
+    assert violation.ref is not None and violation.ref.file.endswith("channel.dial.yaml")
+    clean = asyncio.run(
+        run_flow(
+            case.flow,
+            url=f"{control_adapter.url}/?platform=incontact",
+            catalogue=catalogue,
+            settings=profile.settings(),
+        )
+    )
+    assert clean.verdict == Verdict.PASS, clean.violations

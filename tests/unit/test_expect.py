@@ -150,3 +150,55 @@ def test_contains_compares_mappings_member_by_member() -> None:
     assert contains({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}, "d": 3})
     assert not contains({"a": {"b": 1}}, {"a": {"b": 2}})
     assert not contains({"a": 1}, [1])
+
+
+def _consulting(platform: Platform) -> tuple[str, str]:
+    channel = "S1.chan1"
+    platform.handle({"command": "channel.activate", "target": channel, "data": {}})
+    platform.stimulate("call.inbound", channel)
+    interaction, caller = platform.last_bound["interaction"], platform.last_bound["conversation"]
+    platform.handle({"command": "interaction.accept", "target": interaction, "data": {}})
+    return interaction, caller
+
+
+def test_a_focus_on_the_wrong_call_is_wrong_event_data(platform: Platform) -> None:
+    interaction, caller = _consulting(platform)
+    consult = platform.catalogue.commands["interaction.consult"]
+    request = {"command": consult.name, "target": interaction, "data": {"destination": "2"}}
+    expectation = EventExpectation.start(
+        consult.name, platform.catalogue, consult.events, interaction, platform.model.copy(), platform.context()
+    )
+    events = [as_event(e) for e in platform.handle(request).events]
+    focus = events[-1]
+    assert focus.name == "interaction.focuschanged"
+    wrong = {**focus.raw, "data": {"conversation": {"id": caller.rsplit(".", 1)[1]}}}
+    for event in [*events[:-1], as_event(wrong)]:
+        expectation.offer(event)
+    [violation] = expectation.finish("x")
+    assert violation.category is Category.SHAPE_MISMATCH and violation.title == "wrong event data"
+    assert violation.expected == {"conversation": {"id": platform.last_bound["consult"].rsplit(".", 1)[1]}}
+
+
+def test_entries_with_if_are_expected_only_where_they_apply(platform: Platform) -> None:
+    interaction, caller = _consulting(platform)
+    release = platform.catalogue.commands["conversation.release"]
+    last = EventExpectation.start(
+        release.name, platform.catalogue, release.events, caller, platform.model, platform.context()
+    )
+    assert [slot.entry.event for slot in last.slots] == ["state.updated", "interaction.ended", "state.updated"]
+    platform.handle({"command": "interaction.consult", "target": interaction, "data": {"destination": "2"}})
+    one_of_two = EventExpectation.start(
+        release.name, platform.catalogue, release.events, caller, platform.model, platform.context()
+    )
+    assert [slot.entry.event for slot in one_of_two.slots] == ["state.updated"]
+
+
+def test_a_needinfo_response_is_checked_against_its_outcome(catalogue: Catalogue) -> None:
+    outcome = next(o for o in catalogue.commands["channel.dial"].outcomes if o.name == "outbound-skill")
+    assert outcome.response is not None
+    request = {"command": "channel.dial", "target": "S1.c", "data": {"destination": "1"}}
+    raw = {**request, "result": "needinfo", "original": request, "uiExtension": {"id": "inContact.outboundskill"}}
+    response = Response(raw["command"], raw["target"], "needinfo", raw)
+    extra = ("needinfo", outcome.response, outcome.ref)
+    [violation] = check_response(catalogue, request, response, frozenset({"needinfo"}), None, extra)
+    assert "'skills' is a required property" in violation.message and violation.ref == outcome.ref
