@@ -82,7 +82,7 @@ class _Planner:
         self.cache: dict[str, Plan | None] = {}
 
     def plan(self, goal: Goal) -> Plan | None:
-        key = repr(goal)
+        key = goal.key
         if key not in self.cache:
             self.cache[key] = self.explorer.plan(goal)
         return self.cache[key]

@@ -38,14 +38,15 @@ def unmet(condition: Condition, model: ObjectModel, obj: MbObject, context: Cont
         media = model.media_of(obj)
         if media not in condition.media:
             problems.append(f"it is a {media or 'unknown'} {obj.level}, not {'/'.join(sorted(condition.media))}")
-    for level, count in condition.count.items():
-        number = sum(
-            1
-            for child in model.descendants(obj.address, level)
-            if count.states is None or child.state in count.states
-        )
-        if (count.min is not None and number < count.min) or (count.max is not None and number > count.max):
-            problems.append(f"it has {number}, not {count.describe(level)}")
+    for level, counts in condition.count.items():
+        for count in counts:
+            number = sum(
+                1
+                for child in model.descendants(obj.address, level)
+                if count.states is None or child.state in count.states
+            )
+            if (count.min is not None and number < count.min) or (count.max is not None and number > count.max):
+                problems.append(f"it has {number}, not {count.describe(level)}")
     if condition.parent is not None:
         parent = model.parent_of(obj)
         if parent is None:
@@ -64,14 +65,14 @@ def unmet(condition: Condition, model: ObjectModel, obj: MbObject, context: Cont
     return problems
 
 
-_FACT_SCHEMAS: dict[tuple[int, str], Schema] = {}
+_FACT_SCHEMAS: dict[tuple[str, str], Schema] = {}
 
 
 def _with_facts(schema: Schema, facts: Mapping[str, Any]) -> Schema:
     """A data schema that names facts (``$fact:NAME``), with their values; compiled once per fact set."""
     if FACT_PREFIX not in repr(schema.document):
         return schema
-    key = (id(schema), repr(sorted(facts.items())))
+    key = (repr(schema.document), repr(sorted(facts.items())))
     if key not in _FACT_SCHEMAS:
         if len(_FACT_SCHEMAS) > 256:
             _FACT_SCHEMAS.clear()

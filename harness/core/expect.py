@@ -9,6 +9,7 @@ violation only when the list is complete (printed in full by the seeds); an elid
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -143,12 +144,13 @@ class Slot:
     def skippable(self) -> bool:
         return self.entry.optional or (self.entry.repeat and self.matched > 0)
 
-    def describe(self, env: Mapping[str, str]) -> str:
+    def describe(self, env: Mapping[str, str], data: Mapping[str, Any] | None = None) -> str:
         about = env.get(self.about, self.about if SEPARATOR in self.about or self.about in env else None)
         where = about if about is not None else f"the new {self.about}"
         text = f"{self.entry.event} about {where}"
-        if self.data:
-            text += f" with {dict(self.data)}"
+        shown = self.data if data is None else data
+        if shown:
+            text += f" with {dict(shown)}"
         return text
 
 
@@ -258,9 +260,12 @@ class EventExpectation:
         if not self.in_scope(event):
             return False
         # In order: the next entries, skipping only optional or already satisfied repeatable ones. An entry
-        # whose data fits is preferred; else the first with the event's name and object (wrong data).
+        # whose data fits is preferred; else, in a complete list, the first with the event's name and object
+        # (wrong data). An incomplete list may have more events than it prints, so there an event whose data
+        # does not fit is one of those, and the entry waits for its own (missing if it never comes).
         reachable = self._reachable()
-        for strict in (True, False):
+        only_fitting = not self.event_list.complete
+        for strict in (True,) if only_fitting else (True, False):
             for index in reachable:
                 slot = self.slots[index]
                 if self._fits(slot, event, strict):
@@ -271,7 +276,7 @@ class EventExpectation:
         # wait in ``late``: if they come later it is a wrong order, if they never come they are missing.
         for index in range(self.pos, len(self.slots)):
             slot = self.slots[index]
-            if slot.matched == 0 and self._fits(slot, event):
+            if slot.matched == 0 and self._fits(slot, event, only_fitting):
                 for skipped in self.slots[self.pos : index]:
                     if not skipped.skippable:
                         self.late.append(skipped)
@@ -280,7 +285,7 @@ class EventExpectation:
                 self._consume(slot, event)
                 return True
         for slot in self.late:
-            if self._fits(slot, event):
+            if self._fits(slot, event, only_fitting):
                 self.late.remove(slot)
                 self._consume(slot, event)
                 self._wrong_order(slot, event)
@@ -375,9 +380,10 @@ class EventExpectation:
                 Violation(
                     Category.MISSING_EVENT,
                     "missing event",
-                    f"{self.owner}: {slot.describe(self.env)} (entry {slot.index} of {total}) {reason}{after}",
+                    f"{self.owner}: {slot.describe(self.env, self.expected_data(slot))} (entry {slot.index} of "
+                    f"{total}) {reason}{after}",
                     ref=slot.entry.ref,
-                    expected=slot.describe(self.env),
+                    expected=slot.describe(self.env, self.expected_data(slot)),
                     actual=list(self.seen)[-20:],
                     inferred=slot.entry.inferred,
                 )
@@ -390,5 +396,12 @@ class EventExpectation:
         return {name: address for name, address in self.env.items() if name not in ("target", "parent", "session")}
 
 
+SUMMARY_DATA_CHARS = 100
+
+
 def _event_summary(event: Event) -> str:
-    return f"{event.name} about {event.target}"
+    text = f"{event.name} about {event.target}"
+    if event.data:
+        data = json.dumps(event.data, separators=(",", ":"), default=str)
+        text += " " + (data if len(data) <= SUMMARY_DATA_CHARS else data[:SUMMARY_DATA_CHARS] + "…")
+    return text

@@ -229,7 +229,8 @@ class ObjectModel:
             media=media if isinstance(media, str) else None,
         )
         self.objects[address] = obj
-        parent.children.append(address)
+        if address not in parent.children:
+            parent.children.append(address)
         return obj, problem
 
     def _dispose(self, obj: MbObject) -> None:

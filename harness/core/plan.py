@@ -55,6 +55,11 @@ class Goal:
             return decision.refusal is None
         return decision.name == self.decision
 
+    @property
+    def key(self) -> str:
+        """The goal without its description (equal goals are planned once)."""
+        return repr((self.level, self.command, self.data, self.decision, self.state))
+
     def describe(self) -> str:
         if self.description:
             return self.description
@@ -201,8 +206,17 @@ def _counts(model: ObjectModel) -> dict[str, int]:
 
 
 def _object_key(model: ObjectModel, obj: MbObject) -> str:
-    children = sorted(f"{c.level}:{c.state}:{c.facets}" for c in model.children_of(obj))
-    return f"{obj.level}:{obj.state}:{obj.facets}:{model.media_of(obj)}:{children}"
+    """What makes objects interchangeable for planning: level, state, facets (but not which child has the
+    focus: ids differ between sessions), media, the parent's level, and the same of each child."""
+
+    def own(o: MbObject) -> str:
+        level = model.catalogue.levels.get(o.level)
+        facets = sorted((k, v) for k, v in o.facets.items() if not (level and level.facets[k].child))
+        return f"{o.level}:{o.state}:{facets}"
+
+    parent = model.parent_of(obj)
+    children = sorted(own(c) for c in model.children_of(obj))
+    return f"{own(obj)}:{model.media_of(obj)}:{parent.level if parent else None}:{children}"
 
 
 def _signature(model: ObjectModel) -> tuple[str, ...]:

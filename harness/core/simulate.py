@@ -192,7 +192,9 @@ class Platform:
         if self.platform not in spec.platforms:
             raise Refusal("unsupported", f"{command} is not supported on the {self.platform} platform")
         errors = [] if "data" in skip_checks else spec.request_errors(self.platform, data)
-        obj = self._check_target(spec.name, spec.level, target, spec.when, "state" in skip_checks, errors, data)
+        obj = self._check_target(
+            spec.name, spec.level, target, spec.when, "state" in skip_checks, errors, data, spec.media
+        )
         return spec, obj, data
 
     def _check_target(
@@ -204,11 +206,16 @@ class Platform:
         any_state: bool,
         data_errors: list[str],
         data: Any = MISSING,
+        media: frozenset[str] = frozenset(),
     ) -> MbObject:
-        """The target is a live object of ``level``, the data is valid, and the precondition holds."""
+        """The target is a live object of ``level`` on a channel of ``media``, the data is valid, and the
+        precondition holds."""
         obj, why = self.model.find_target(target, level)
         if obj is None:
             raise Refusal("invalid_target", why)
+        kind = self.model.media_of(obj)
+        if media and kind is not None and kind not in media:
+            raise Refusal("invalid_target", f"{name} is for {'/'.join(sorted(media))}; {target} is {kind}")
         if data_errors:
             raise Refusal("invalid_data", "; ".join(data_errors))
         reasons = [] if any_state else legal(when, self.model, obj, self.context(data))
@@ -267,7 +274,7 @@ class Platform:
             raise Refusal("unknown_command", f"unknown stimulus {name!r}")
         if spec.platforms and self.platform not in spec.platforms:
             raise Refusal("unsupported", f"the stimulus {name} does not exist on the {self.platform} platform")
-        self._check_target(name, spec.level, target, spec.when, False, [])
+        self._check_target(name, spec.level, target, spec.when, False, [], MISSING, spec.media)
         return self.emit_list(spec.events, target)
 
 

@@ -106,5 +106,10 @@ async def _set_up(
             first = step_result.violations[0]
             raise Inconclusive(f"set-up step '{step_result.title}' failed: {first.title}: {first.message}")
     session.variables["goal"] = session.resolve(plan.target)
+    reached = session.model.get(session.variables["goal"])
+    if reached is None or not goal.accepts(session.oracle, reached):
+        # The adapter took another path than the catalogue predicts where its lists leave room for it.
+        state = f"it is {reached.state}" if reached is not None else "it is gone"
+        raise Inconclusive(f"after the set-up, {session.variables['goal']} is not {goal.describe()} ({state})")
     if "." in session.variables["goal"]:
         session.variables["goal_parent"] = session.variables["goal"].rsplit(".", 1)[0]

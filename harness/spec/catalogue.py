@@ -66,7 +66,7 @@ class Condition:
     state: frozenset[str] | None = None
     facets: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     media: frozenset[str] | None = None
-    count: Mapping[str, Count] = field(default_factory=dict)
+    count: Mapping[str, tuple[Count, ...]] = field(default_factory=dict)
     parent: Condition | None = None
     platform: frozenset[str] | None = None
     facts: Mapping[str, Schema] = field(default_factory=dict)
@@ -80,7 +80,7 @@ class Condition:
         if self.state is not None:
             parts.append("in " + " or ".join(sorted(self.state)))
         parts += [f"{name} {'/'.join(str(v) for v in values)}" for name, values in self.facets.items()]
-        parts += [f"with {count.describe(level)}" for level, count in self.count.items()]
+        parts += [f"with {count.describe(level)}" for level, counts in self.count.items() for count in counts]
         if self.parent is not None:
             parts.append(f"whose parent is {self.parent.describe()}")
         if self.platform is not None:

@@ -97,12 +97,13 @@ def _check_condition(catalogue: Catalogue, level: str, condition: Condition) -> 
                 for value in values
                 if value not in facet_spec.values
             ]
-    for child, count in condition.count.items():
+    for child, counts in condition.count.items():
         if child not in levels:
             problems.append(f"count: {child!r} is not a level")
             continue
         problems += [
             f"count: {state!r} is not a state of {child}"
+            for count in counts
             for state in sorted((count.states or set()) - levels[child].states)
         ]
     problems += [

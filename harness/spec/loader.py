@@ -157,7 +157,10 @@ class _Builder:
             return frozenset(node[key]) if key in node else None
 
         counts = {
-            level: Count(opt_states(spec), spec.get("min"), spec.get("max"))
+            level: tuple(
+                Count(opt_states(item), item.get("min"), item.get("max"))
+                for item in (spec if isinstance(spec, list) else [spec])
+            )
             for level, spec in node.get("count", {}).items()
         }
         return Condition(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -78,3 +79,43 @@ def test_an_adapter_that_never_answers_times_out_with_what_was_expected(catalogu
     [(_step, violation)] = result.violations
     assert violation.category is Category.TIMEOUT
     assert "Still expected: the response to channel.activate" in violation.message
+
+
+def test_a_set_up_that_leaves_the_goal_unmet_ends_inconclusive(catalogue: Catalogue) -> None:
+    """The lists of answer and accept are incomplete, so an adapter that also mutes the call then is not
+    wrong there; but the mute test it was set up for (muting an unmuted call) can no longer run, and must
+    say so rather than fail."""
+    from harness.core.plan import Goal
+    from harness.reference.server import ReferenceAdapter
+
+    adapter = ReferenceAdapter(catalogue, test_control=True)
+
+    async def handler(socket: ServerConnection) -> None:
+        platform = Platform(catalogue)
+        for event in platform.startup([{}], "S1"):
+            await socket.send(encode(event))
+        async for frame in socket:
+            request = json.loads(frame)
+            extra = []
+            if request.get("command") in ("interaction.accept", "conversation.answer"):
+                interaction = (
+                    request["target"].rsplit(".", 1)[0] if "answer" in request["command"] else request["target"]
+                )
+                for conversation in platform.model.descendants(interaction, "conversation"):
+                    muted = {"messageType": "objectEvent", "target": conversation.address, "name": "state.updated"}
+                    extra.append({**muted, "data": {"muted": True}})
+            for out in [*extra, *adapter.answer(platform, frame)]:
+                await socket.send(encode(out))
+
+    async def main() -> Any:
+        settings = load_profile(default_profile(), catalogue).settings()
+        settings = replace(settings, commands=settings.commands - {"channel.dial"})  # plan through accept
+        goal = Goal("conversation", "conversation.request.mute")
+        flow = Flow((Step("command", "conversation.request.mute", "$goal"),), goal=goal)
+        async with serve(handler, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            return await run_flow(flow, url=f"ws://127.0.0.1:{port}", catalogue=catalogue, settings=settings)
+
+    result = asyncio.run(asyncio.wait_for(main(), 30))
+    assert result.verdict == Verdict.INCONCLUSIVE, [step.title for step in result.steps]
+    assert "after the set-up" in result.reason and "(it is CONNECTED)" in result.reason

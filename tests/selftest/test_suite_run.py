@@ -38,14 +38,14 @@ def allure_results(reports: Path) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_the_whole_suite_passes_against_the_reference_adapter(tmp_path: Path, catalogue: Catalogue) -> None:
-    """Every reference profile (generic, InContact with dispositions, InContact with ACW) in one run."""
+    """Every reference profile (generic; InContact with dispositions, with required dispositions, with ACW)."""
     done = mbconform_run(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     scenarios = [
         load_scenario(p, catalogue) for p in (catalogue.root.parent / "suites" / "conformance").glob("*.yaml")
     ]
     profiles = [load_profile(path, catalogue) for path in reference_profiles()]
-    assert {p.platform for p in profiles} == {"generic", "incontact"} and len(profiles) == 3
+    assert {p.platform for p in profiles} == {"generic", "incontact"} and len(profiles) == 4
     total = applicable = 0
     for profile in profiles:
         cases = command_cases(catalogue, profile) + [scenario_case(s, profile) for s in scenarios]

@@ -224,3 +224,32 @@ def test_preconditions_explain_which_alternative_failed(platform: Platform) -> N
     reasons = legal(complete.when, platform.model, obj, platform.context({}))
     assert reasons[0].startswith("it is a telephony interaction, not chat")
     assert "the interaction is ACTIVE, not ENDED" in reasons[1]
+
+
+def test_a_telephony_command_is_refused_on_a_chat_channel(catalogue: Catalogue) -> None:
+    platform = Platform(catalogue)
+    platform.startup(channel_seeds(catalogue, ["telephony", "chat"]), "S1")
+    platform.handle({"command": "channel.activate", "target": "S1.chan2", "data": {}})
+    outcome = platform.handle({"command": "channel.dial", "target": "S1.chan2", "data": {"destination": "1"}})
+    assert outcome.response["failure"]["code"] == "INVALID_TARGET"
+    assert "channel.dial is for telephony; S1.chan2 is chat" in outcome.response["failure"]["message"]
+
+
+def test_rejecting_a_call_disconnects_it_so_the_interaction_can_be_completed(platform: Platform) -> None:
+    _call(platform, ("c", "channel.activate", {"@": "S1.chan1"}), ("s", "call.inbound", {"@": "S1.chan1"}))
+    interaction, caller = platform.last_bound["interaction"], platform.last_bound["conversation"]
+    _call(platform, ("c", "interaction.reject", {"@": interaction}))
+    assert platform.model.get(caller).state == "DISCONNECTED"  # type: ignore[union-attr]
+    answer = platform.decide({"command": "conversation.answer", "target": caller, "data": {}})
+    assert answer.refusal is not None
+    _call(platform, ("c", "interaction.complete", {"@": interaction}))
+    assert platform.model.get("S1.chan1").state == "ACTIVE"  # type: ignore[union-attr]
+
+
+def test_alternate_needs_one_connected_and_one_held_call(platform: Platform) -> None:
+    interaction, caller = _connected_call(platform)
+    _call(platform, ("c", "interaction.consult", {"@": interaction, "destination": "2"}))
+    consult = platform.last_bound["consult"]
+    _call(platform, ("s", "remote.answered", {"@": consult}), ("c", "conversation.retrieve", {"@": caller}))
+    alternate = platform.decide({"command": "interaction.alternate", "target": interaction, "data": {}})
+    assert alternate.refusal is not None and "not 1 conversations in HELD" in alternate.refusal.message
