@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="misbehave (repeatable)")
     serve.add_argument("--list-faults", action="store_true", help="list the known faults and exit")
     serve.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
-    serve.add_argument("--platform", default="generic", help="the platform to simulate (specs/platforms.yaml)")
+    serve.add_argument(
+        "--platform", default=None, help="the platform to simulate (default: specs/platforms.yaml's default)"
+    )
     serve.add_argument(
         "--fact", action="append", default=[], metavar="NAME=VALUE", help="override a platform fact (repeatable)"
     )

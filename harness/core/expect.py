@@ -18,7 +18,7 @@ from typing import Any, cast
 from ..jsonpaths import MISSING, find, with_value
 from ..spec.catalogue import Catalogue, EventEntry, EventList, ResponseRule, Schema, SpecRef
 from .conditions import Context
-from .lists import base_env, resolve
+from .lists import base_env, bound_names, resolve
 from .messages import Event, Response
 from .objects import SEPARATOR, ObjectModel
 from .violations import Category, Violation, evidence
@@ -393,7 +393,7 @@ class EventExpectation:
         return self.violations
 
     def bindings(self) -> dict[str, str]:
-        return {name: address for name, address in self.env.items() if name not in ("target", "parent", "session")}
+        return bound_names(self.env)
 
 
 SUMMARY_DATA_CHARS = 100

@@ -19,6 +19,7 @@ from .conditions import Context, holds
 from .objects import SEPARATOR, ObjectModel
 
 IN_STATE = " in "
+SCOPE = ("target", "parent", "session")  # the names every list starts with (base_env)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ def base_env(model: ObjectModel, target: str) -> dict[str, str]:
     if model.session is not None:
         env["session"] = model.session.address
     return env
+
+
+def bound_names(env: Mapping[str, str]) -> dict[str, str]:
+    """The names a list bound (``as``), without the scope names :func:`base_env` starts with."""
+    return {name: address for name, address in env.items() if name not in SCOPE}
 
 
 def resolve(

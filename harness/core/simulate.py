@@ -25,7 +25,7 @@ from ..spec.catalogue import (
     with_facts,
 )
 from .conditions import Context, holds, legal
-from .lists import base_env, resolve
+from .lists import base_env, bound_names, resolve
 from .messages import Event
 from .objects import SEPARATOR, MbObject, ObjectModel
 
@@ -88,12 +88,14 @@ class Platform:
         catalogue: Catalogue,
         model: ObjectModel | None = None,
         ids: IdFactory | None = None,
-        platform: str = "generic",
+        platform: str | None = None,
         facts: Mapping[str, Any] | None = None,
     ):
+        """``platform``: a name from specs/platforms.yaml; None: its default."""
         self.catalogue = catalogue
         self.model = model if model is not None else ObjectModel(catalogue)
         self.ids = ids or IdFactory()
+        platform = platform or catalogue.default_platform
         self.platform = platform
         spec = catalogue.platforms.get(platform)
         self.facts: dict[str, Any] = {**(spec.facts if spec else {}), **(facts or {})}
@@ -141,7 +143,7 @@ class Platform:
             self.model.apply(Event(entry.event, address, event_data, event))
             if not skip(entry.event):
                 out.append(event)
-        self.last_bound = {k: v for k, v in env.items() if k not in ("target", "parent", "session")}
+        self.last_bound = bound_names(env)
         return out
 
     def startup(self, channels: list[Mapping[str, Any]], session_id: str) -> list[dict[str, Any]]:

@@ -39,12 +39,13 @@ class ReferenceAdapter:
     test_control: bool = False
     faults: Sequence[Fault] = ()
     channels: Sequence[Mapping[str, Any]] = ()  # start-up data per channel; default: one per media
-    platform: str = "generic"
+    platform: str | None = None  # None: the default of specs/platforms.yaml
     facts: Mapping[str, Any] = field(default_factory=dict)  # overrides of the platform's facts
     max_frame_bytes: int = 1 << 20
     sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
+        self.platform = self.platform or self.catalogue.default_platform
         if self.platform not in self.catalogue.platforms:
             raise UnknownFault(
                 f"unknown platform {self.platform!r} (known: {', '.join(sorted(self.catalogue.platforms))})"
@@ -65,7 +66,7 @@ class ReferenceAdapter:
         unknown = sorted(set(query) - {"fault", "platform", "fact"})
         if unknown:
             raise UnknownFault(f"unknown session options {unknown} (known: fault, platform, fact)")
-        platform = query.get("platform", [self.platform])[-1]
+        platform = query.get("platform", [self.platform or ""])[-1]
         if platform not in self.catalogue.platforms:
             raise UnknownFault(f"unknown platform {platform!r}")
         try:

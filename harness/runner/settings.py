@@ -20,5 +20,5 @@ class Settings:
     stimulus_driver: str  # "in-band" or "none"
     commands: frozenset[str]  # the commands the IUT declares
     stimuli: frozenset[str]  # the stimuli the harness can produce on it
-    platform: str = "generic"  # which platform's extensions and behaviour the IUT has (specs/platforms.yaml)
+    platform: str  # which platform's extensions and behaviour the IUT has (specs/platforms.yaml)
     facts: Mapping[str, Any] = field(default_factory=dict)  # how the IUT's platform is set up (overrides)

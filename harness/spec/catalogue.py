@@ -357,6 +357,7 @@ class Catalogue:
     startup: StartupSpec
     platforms: Mapping[str, PlatformSpec] = field(default_factory=dict)
     facts: Mapping[str, Schema] = field(default_factory=dict)  # fact -> the schema of its value
+    default_platform: str = ""  # the platform of an adapter or simulation that names none
 
     def command(self, name: str) -> CommandSpec | None:
         return self.commands.get(name)

@@ -242,6 +242,11 @@ def load_catalogue(root: Path) -> Catalogue:
     stimuli = _unique(builder, by_kind.get("stimulus", []), lambda d: _build_stimulus(builder, d))
     startup = _build_startup(builder, by_kind["startup"][0])
     platforms, facts = _build_platforms(builder, by_kind["platforms"][0])
+    default_platform = by_kind["platforms"][0].data["default"]
+    if default_platform not in platforms:
+        problems.append(
+            by_kind["platforms"][0].problem(("default",), f"{default_platform!r} is not a platform here")
+        )
 
     catalogue = Catalogue(
         root=root,
@@ -254,6 +259,7 @@ def load_catalogue(root: Path) -> Catalogue:
         startup=startup,
         platforms=platforms,
         facts=facts,
+        default_platform=default_platform,
     )
     from .crosscheck import cross_check  # the checks between files live in their own module
 
