@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from .core.steps import Step
 from .runner.session import startup_bindings
 from .runner.settings import Settings
-from .spec.catalogue import Catalogue, SpecRef, describe_error
+from .spec.catalogue import Catalogue, Schema, SpecRef, describe_error
 from .spec.loader import SpecError
 from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
 
@@ -69,6 +70,22 @@ class Scenario:
     level: str
     steps: tuple[Step, ...]
     ref: SpecRef
+    platforms: frozenset[str] | None = None  # None: every platform
+    media: frozenset[str] = frozenset()  # media the profile's channels must include
+    facts: Mapping[str, Schema] = field(default_factory=dict)  # fact -> the schema its value must satisfy
+
+    def ruled_out(self, profile: Profile) -> str:
+        """Why this call flow does not apply to the profile's adapter ("" if it does)."""
+        if self.platforms is not None and profile.platform not in self.platforms:
+            return f"a call flow of {'/'.join(sorted(self.platforms))}; the profile is {profile.platform}"
+        missing = sorted(self.media - set(profile.media))
+        if missing:
+            return f"it needs a {' and a '.join(missing)} channel; the profile has {', '.join(profile.media)}"
+        for name, schema in self.facts.items():
+            value = profile.facts.get(name)
+            if name not in profile.facts or schema.errors(value):
+                return f"it needs the platform fact {name} to be {dict(schema.document)} (the profile: {value!r})"
+        return ""
 
     @property
     def commands(self) -> frozenset[str]:
@@ -187,6 +204,23 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
                 ref=SpecRef(loaded.file, loaded.line_of(at)),
             )
         )
+    when = data.get("when", {})
+    for index, name in enumerate(when.get("platform", [])):
+        if name not in catalogue.platforms:
+            problems.append(loaded.problem(("when", "platform", index), f"unknown platform {name!r}"))
+    facts: dict[str, Schema] = {}
+    for name, document in when.get("facts", {}).items():
+        if name not in catalogue.facts:
+            problems.append(
+                loaded.problem(("when", "facts", name), f"{name!r} is not a fact of specs/platforms.yaml")
+            )
+            continue
+        try:
+            Draft202012Validator.check_schema(document)
+        except SchemaError as exc:
+            problems.append(loaded.problem(("when", "facts", name), f"not a JSON Schema: {exc.message}"[:300]))
+            continue
+        facts[name] = Schema.of(document)
     if problems:
         raise SpecError(problems)
     return Scenario(
@@ -196,4 +230,7 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
         level=data["level"],
         steps=tuple(steps),
         ref=SpecRef(loaded.file, loaded.line_of(("id",))),
+        platforms=frozenset(when["platform"]) if "platform" in when else None,
+        media=frozenset(when.get("media", [])),
+        facts=facts,
     )
