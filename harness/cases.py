@@ -69,7 +69,7 @@ def case_id(catalogue: Catalogue, command: CommandSpec, number: int) -> str:
 def simulated_platform(catalogue: Catalogue, profile: Profile) -> Platform:
     """The profile's adapter as the catalogue predicts it, just after start-up: one channel per media."""
     platform = Platform(catalogue, platform=profile.platform, facts=profile.facts)
-    platform.startup(list(channel_seeds(catalogue, profile.media)), "reach")
+    platform.startup(list(channel_seeds(catalogue, profile.media)), "reach", profile.addressing)
     return platform
 
 

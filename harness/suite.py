@@ -18,6 +18,7 @@ from jsonschema.exceptions import SchemaError
 from .core.steps import Step
 from .runner.session import startup_bindings
 from .runner.settings import Settings
+from .runner.stimuli import StimulusDriver
 from .spec.catalogue import Catalogue, Schema, SpecRef, describe_error
 from .spec.loader import SpecError
 from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
@@ -43,6 +44,10 @@ class Profile:
     facts: Mapping[str, Any] = field(default_factory=dict)  # the platform's facts, with the profile's overrides
     media: tuple[str, ...] = ("telephony",)
     connect_params: Mapping[str, str] = field(default_factory=dict)
+    stimulus: StimulusDriver = field(default_factory=StimulusDriver)
+    startup_send: tuple[Mapping[str, Any], ...] | None = None  # None: the catalogue's start-up requests
+    ready_event: str | None = None  # None: the catalogue's ready event
+    settle: float = 0.3
 
     def declares(self, command: str) -> bool:
         return command in self.commands
@@ -54,11 +59,15 @@ class Profile:
             max_frame_bytes=self.max_frame_bytes,
             max_queue=self.max_queue,
             transcript_frames=self.transcript_frames,
-            stimulus_driver=self.stimulus_driver,
             commands=self.commands,
             stimuli=self.stimuli,
             platform=self.platform,
             facts=self.facts,
+            stimulus=self.stimulus,
+            addressing=self.addressing,
+            startup_send=self.startup_send,
+            ready_event=self.ready_event,
+            settle=self.settle,
         )
 
 
@@ -135,6 +144,16 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
             continue
         problems.extend(loaded.problem(("facts", name), f"fact {name}: {m}") for m in schema.errors(value))
         facts[name] = value
+    startup = data.get("startup", {})
+    ready = startup.get("ready")
+    if ready is not None:
+        spec = catalogue.events.get(ready)
+        if spec is None:
+            problems.append(loaded.problem(("startup", "ready"), f"unknown event {ready!r}"))
+        elif "session" not in spec.levels:
+            problems.append(loaded.problem(("startup", "ready"), f"{ready} is not an event about the session"))
+    if data["addressing"] == "channelgroup" and catalogue.startup.per_group is None:
+        problems.append(loaded.problem(("addressing",), "the catalogue's start-up has no per_group list"))
     if problems:
         raise SpecError(problems)
     timing = data["timing"]
@@ -155,6 +174,27 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         facts=facts,
         media=tuple(data.get("media", ["telephony"])),
         connect_params=data.get("connect_params", {}),
+        stimulus=_stimulus_driver(stimuli, float(timing["step_timeout"])),
+        startup_send=(
+            tuple({"data": {}, **request} for request in startup["send"]) if "send" in startup else None
+        ),
+        ready_event=ready,
+        settle=float(timing.get("settle", 0.3)),
+    )
+
+
+def _stimulus_driver(stimuli: Mapping[str, Any], step_timeout: float) -> StimulusDriver:
+    kind = stimuli["driver"]
+    http = stimuli.get("http", {})
+    return StimulusDriver(
+        kind=kind,
+        timeout=float(stimuli.get("timeout", step_timeout)),
+        method=http.get("method", "POST" if "body" in http else "GET"),
+        url=http.get("url", ""),
+        headers=http.get("headers", {}),
+        body=http.get("body"),
+        command=tuple(stimuli.get("shell", {}).get("command", ())),
+        prompt=stimuli.get("manual", {}).get("prompt", StimulusDriver.prompt),
     )
 
 

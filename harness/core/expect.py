@@ -142,7 +142,13 @@ class Slot:
 
     @property
     def skippable(self) -> bool:
-        return self.entry.optional or (self.entry.repeat and self.matched > 0)
+        """Nothing more is owed to this entry: it is optional or has arrived."""
+        return self.entry.optional or self.matched > 0
+
+    @property
+    def open(self) -> bool:
+        """It may still take an event: it has not arrived yet, or it repeats."""
+        return self.matched == 0 or self.entry.repeat
 
     def describe(self, env: Mapping[str, str], data: Mapping[str, Any] | None = None) -> str:
         about = env.get(self.about, self.about if SEPARATOR in self.about or self.about in env else None)
@@ -171,6 +177,7 @@ class EventExpectation:
     seen: deque[str] = field(default_factory=lambda: deque(maxlen=KEEP_EVENTS))  # in arrival order
     unlisted_total: int = 0
     suppressed: int = 0  # violations beyond MAX_VIOLATIONS, counted, not kept
+    settling: bool = False  # every entry arrived and the list says nothing more happens (settle window)
 
     @classmethod
     def start(
@@ -230,14 +237,38 @@ class EventExpectation:
         expected = self.expected_data(slot)
         return not expected or contains(expected, event.data)
 
+    def _group_end(self, index: int) -> int:
+        group = self.slots[index].entry.group
+        end = index
+        while end < len(self.slots) and group and self.slots[end].entry.group == group:
+            end += 1
+        return max(end, index + 1)
+
     def _reachable(self) -> list[int]:
-        """Indexes of the entries the next event may be: the next ones, past optional or satisfied ones."""
+        """Indexes of the entries the next event may be: the next ones, past optional or satisfied ones; all
+        the open members of an unordered group at once."""
         reachable = []
-        for index in range(self.pos, len(self.slots)):
-            reachable.append(index)
-            if not self.slots[index].skippable:
+        index = self.pos
+        while index < len(self.slots):
+            end = self._group_end(index)
+            members = range(index, end)
+            reachable += [i for i in members if self.slots[i].open]
+            if not all(self.slots[i].skippable for i in members):
                 break
+            index = end
         return reachable
+
+    def _advance(self, index: int) -> None:
+        """After entry ``index`` took an event: the list goes on from it (a repeat, or a group still open)
+        or from the next entry."""
+        slot = self.slots[index]
+        if slot.entry.group:
+            start = index
+            while start > 0 and self.slots[start - 1].entry.group == slot.entry.group:
+                start -= 1
+            self.pos = start
+        else:
+            self.pos = index if slot.entry.repeat else index + 1
 
     def wants(self, event: Event) -> bool:
         """The event is one this list expects next (or one it is still waiting for, late)."""
@@ -250,7 +281,7 @@ class EventExpectation:
         for index in self._reachable():
             slot = self.slots[index]
             if self._fits(slot, event, strict=True):
-                self.pos = index if slot.entry.repeat else index + 1
+                self._advance(index)
                 self._consume(slot, event)
                 return True
         return False
@@ -269,7 +300,7 @@ class EventExpectation:
             for index in reachable:
                 slot = self.slots[index]
                 if self._fits(slot, event, strict):
-                    self.pos = index if slot.entry.repeat else index + 1
+                    self._advance(index)
                     self._consume(slot, event)
                     return True
         # Out of order: an entry further down the list arrived before a required one. The skipped entries
@@ -277,11 +308,16 @@ class EventExpectation:
         for index in range(self.pos, len(self.slots)):
             slot = self.slots[index]
             if slot.matched == 0 and self._fits(slot, event, only_fitting):
-                for skipped in self.slots[self.pos : index]:
+                start = index
+                while (
+                    start > self.pos and slot.entry.group and self.slots[start - 1].entry.group == slot.entry.group
+                ):
+                    start -= 1  # the members of its own group are not overtaken
+                for skipped in self.slots[self.pos : start]:
                     if not skipped.skippable:
                         self.late.append(skipped)
                         self.overtaken[id(skipped)] = (slot, event)
-                self.pos = index if slot.entry.repeat else index + 1
+                self._advance(index)
                 self._consume(slot, event)
                 return True
         for slot in self.late:
@@ -319,6 +355,18 @@ class EventExpectation:
     def _unlisted(self, event: Event) -> None:
         self.seen.append(_event_summary(event) + " (not in the list)")
         self.unlisted_total += 1
+        if self.settling:
+            self._violate(
+                Violation(
+                    Category.UNEXPECTED_EVENT,
+                    "event after the list settled",
+                    f"{self.owner}: {event.name} about {event.target} arrived after every entry of the list; "
+                    f"the spec says nothing more happens",
+                    ref=self.event_list.ref,
+                    actual=_event_summary(event),
+                )
+            )
+            return
         if self.event_list.interleave_allowed or not self.event_list.complete:
             return  # an elided list cannot judge extra events; the object model still does
         duplicate = any(self._fits(slot, event) for slot in self.slots[: self.pos])

@@ -117,6 +117,15 @@ class ObjectModel:
         level = self.catalogue.levels.get(obj.level)
         return level is None or level.live is None or obj.state is None or obj.state in level.live
 
+    def uninitialized(self) -> list[str]:
+        """Objects created but not (yet) initialized, at levels the catalogue has an initializing event for."""
+        levels = self.catalogue.initialized_levels
+        return [
+            f"{obj.level} {obj.address} was created but never initialized"
+            for obj in self.objects.values()
+            if obj.level in levels and not obj.initialized
+        ]
+
     def unknown_address(self, level: str) -> str:
         """An address at ``level`` that names no object, under a live parent where there is one."""
         missing = "mbconform-missing"

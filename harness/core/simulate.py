@@ -76,8 +76,9 @@ class IdFactory:
     prefix: str = ""
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def __call__(self, level: str) -> str:
-        return f"{self.prefix}{level[:4]}{next(self.counter)}"
+    def __call__(self, word: str) -> str:
+        """A new id: the level's code in lower case (``chan``, ``grp``, ``intr``) and a number."""
+        return f"{self.prefix}{word}{next(self.counter)}"
 
 
 class Platform:
@@ -135,7 +136,8 @@ class Platform:
                 if name in env:
                     event_data = with_value(event_data, path, env[name].rsplit(SEPARATOR, 1)[-1])
             if spec.creates_level and spec.creates_id_path:
-                new_id = self.ids(spec.creates_level)
+                level = self.catalogue.levels.get(spec.creates_level)
+                new_id = self.ids(level.code.lower() if level is not None else spec.creates_level[:4])
                 event_data = with_value(event_data, spec.creates_id_path, new_id)
                 if entry.binds:
                     env[entry.binds] = address + SEPARATOR + new_id
@@ -146,24 +148,32 @@ class Platform:
         self.last_bound = bound_names(env)
         return out
 
-    def startup(self, channels: list[Mapping[str, Any]], session_id: str) -> list[dict[str, Any]]:
+    def startup(
+        self, channels: list[Mapping[str, Any]], session_id: str, addressing: str = "flat"
+    ) -> list[dict[str, Any]]:
         """The session start-up: each channel's events, then the ready event (specs/session).
 
         Each item of ``channels`` is merged into the data of the event that creates that channel (the
-        event's example supplies the rest), so this code knows nothing of the channel's data shape.
+        event's example supplies the rest), so this code knows nothing of the channel's data shape. With
+        ``addressing="channelgroup"`` each channel comes in a group of its own, announced by the list of the
+        start-up's ``per_group`` command.
         """
+        startup = self.catalogue.startup
         self.model.start_session(session_id)
+        creates_channel = {entry.event for entry in startup.per_channel.entries if entry.binds}
+        event_list = startup.per_channel
+        if addressing == "channelgroup":
+            if startup.per_group is None:
+                raise ValueError("the catalogue's start-up names no per_group command for channel groups")
+            event_list = self.catalogue.commands[startup.per_group].events
         out: list[dict[str, Any]] = []
-        per_channel = self.catalogue.startup.per_channel
         for channel in channels:
-            overrides = replace(
-                per_channel,
-                entries=tuple(
-                    _with_data(entry, channel) if entry.binds else entry for entry in per_channel.entries
-                ),
+            entries = tuple(
+                _with_data(entry, channel) if entry.binds and entry.event in creates_channel else entry
+                for entry in event_list.entries
             )
-            out.extend(self.emit_list(overrides, session_id))
-        ready = self.catalogue.events[self.catalogue.startup.ready_event]
+            out.extend(self.emit_list(replace(event_list, entries=entries), session_id))
+        ready = self.catalogue.events[startup.ready_event]
         event = self.event(ready.name, session_id, ready.example)
         self.model.apply(Event(ready.name, session_id, event["data"], event))
         out.append(event)

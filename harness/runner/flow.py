@@ -54,7 +54,7 @@ async def run_flow(
         result.reason = str(exc)
         return result
     transcript = connection.transcript
-    session = MediaBarSession(catalogue, settings, connection, listener)
+    session = MediaBarSession(catalogue, settings, connection, listener, url)
     steps = list(flow.steps)
     try:
         result.add("session start-up", await session.bootstrap())

@@ -8,6 +8,7 @@ only through the deadline helper.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ from ..spec.catalogue import Catalogue, SpecRef, with_facts
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
 from .settings import Settings
+from .stimuli import StimulusFailed, produce
 
 LINGERING = 4  # how many finished steps may still take their optional trailing events
 RECENT = 20  # frames remembered to say what arrived when a deadline expires
@@ -47,8 +49,11 @@ class Inconclusive(Exception):
 
 
 class MediaBarSession:
-    def __init__(self, catalogue: Catalogue, settings: Settings, connection: Connection, listener: Listener):
+    def __init__(
+        self, catalogue: Catalogue, settings: Settings, connection: Connection, listener: Listener, url: str = ""
+    ):
         self.catalogue = catalogue
+        self.url = url  # the adapter's URL (for stimulus drivers' {adapter_http})
         self.settings = settings
         self.connection = connection
         self.listener = listener
@@ -170,40 +175,77 @@ class MediaBarSession:
     # -- start-up --------------------------------------------------------------------------------
 
     async def bootstrap(self) -> list[Violation]:
-        """Run the session start-up (specs/session): send its requests, wait for the ready event."""
+        """Run the session start-up: send its requests (a log-in), each of which must succeed, then wait for
+        the ready event (specs/session, or the profile's start-up where the adapter differs)."""
         startup = self.catalogue.startup
         step = Step("command", "session.startup", "", title="session start-up", ref=startup.ref)
         self.listener(StepStarted(step, "session start-up"))
         self.violations = []
-        ready_seen = False
-        message: Message | None = None
-        for request in startup.send:
-            sent = {"command": request.command, "target": request.target, "data": dict(request.data)}
-            self.correlator.sent(sent)
-            await self.connection.send(sent)
+        ready_name = self.settings.ready_event or startup.ready_event
+        requests = self.settings.startup_send
+        if requests is None:
+            requests = tuple(
+                {"command": r.command, "target": r.target, "data": dict(r.data)} for r in startup.send
+            )
         deadline = Deadline(self.settings.step_timeout, "session start-up")
+        ready: Event | None = None
+
+        def watch(message: Message) -> None:
+            nonlocal ready
+            self._dispatch(message)
+            if ready is None and isinstance(message, Event) and message.name == ready_name:
+                ready = message
+
         try:
-            while not ready_seen:
-                message = await self.connection.receive(
-                    deadline, lambda: f"Still expected: {startup.ready_event}. {self._arrived()}"
+            for request in requests:
+                sent = {"command": request["command"], "target": request["target"], "data": dict(request["data"])}
+                self.correlator.sent(sent)
+                self.awaiting, self.response = sent, None
+                await self.connection.send(sent)
+                while self.response is None:
+                    watch(
+                        await self.connection.receive(
+                            deadline,
+                            lambda command=sent["command"]: (
+                                f"Still expected: the response to {command}. " + self._arrived()
+                            ),
+                        )
+                    )
+                if self.response.result != "success":
+                    self._violate(
+                        Violation(
+                            Category.WRONG_RESULT,
+                            "start-up request refused",
+                            f"the start-up request {sent['command']} got {self.response.result}: "
+                            f"{evidence(self.response.raw)}",
+                            ref=startup.ref,
+                            expected="success",
+                            actual=self.response.result,
+                        )
+                    )
+            self.awaiting = None
+            while ready is None:
+                watch(
+                    await self.connection.receive(
+                        deadline, lambda: f"Still expected: {ready_name}. {self._arrived()}"
+                    )
                 )
-                self._dispatch(message)
-                ready_seen = isinstance(message, Event) and message.name == startup.ready_event
         except StepTimeout as timeout:
             self._violate(Violation(Category.TIMEOUT, "no session start-up", str(timeout), ref=startup.ref))
-        self.ready = ready_seen
+        self.awaiting = None
+        self.ready = ready is not None
         if self.model.session is not None:
             self.variables["session"] = self.model.session.address
-        ready_event = message if ready_seen else None
-        if isinstance(ready_event, Event):
-            self._check_startup(ready_event)
+        if ready is not None:
+            self._check_startup(ready)
         violations = list(self.violations)
         verdict = max((v.verdict for v in violations), default=Verdict.PASS)
         self.listener(StepFinished(step, verdict, tuple(violations)))
         return violations
 
     def _check_startup(self, ready: Event) -> None:
-        """After the ready event: it names the session, and every object announced was initialized."""
+        """After the ready event: it names the session, every object announced was initialized, and the
+        channels are addressed as the profile says (in channel groups or directly in the session)."""
         startup = self.catalogue.startup
         session = self.model.session
         if session is not None and ready.target != session.address:
@@ -228,16 +270,21 @@ class MediaBarSession:
                 )
                 continue
             self.variables[name] = objects[0].address
-            for obj in objects:
-                if not obj.initialized:
-                    self._violate(
-                        Violation(
-                            Category.MISSING_EVENT,
-                            f"{level} not initialized",
-                            f"the start-up announced {level} {obj.address} but never initialized it",
-                            ref=startup.per_channel.ref,
-                        )
+        for problem in self.model.uninitialized():
+            self._violate(Violation(Category.MISSING_EVENT, "never initialized", problem, ref=startup.ref))
+        wanted = "channelgroup" if self.settings.addressing == "channelgroup" else "session"
+        for channel in self.model.of_level("channel"):
+            parent = self.model.parent_of(channel)
+            if parent is not None and parent.level != wanted:
+                self._violate(
+                    Violation(
+                        Category.SHAPE_MISMATCH,
+                        "addressing differs from the profile",
+                        f"channel {channel.address} is in a {parent.level}; the profile declares "
+                        f"{self.settings.addressing} addressing (channels in a {wanted})",
+                        ref=startup.ref,
                     )
+                )
 
     # -- steps -------------------------------------------------------------------------------------
 
@@ -249,8 +296,9 @@ class MediaBarSession:
             raise Inconclusive(f"{target} was never bound: the event that creates it did not arrive")
         return self.variables[name]
 
-    def _request_for(self, step: Step, target: str) -> tuple[dict[str, Any], Decision, SpecRef]:
-        """The frame to send and what the catalogue says it brings (decided on the shadow model)."""
+    def _request_for(self, step: Step, target: str) -> tuple[dict[str, Any] | None, Decision, SpecRef]:
+        """The frame to send (None: an external stimulus, produced by the profile's driver) and what the
+        catalogue says it brings (decided on the shadow model)."""
         facts = self.oracle.facts
         if step.kind == "command":
             spec = self.catalogue.commands[step.name]
@@ -258,9 +306,13 @@ class MediaBarSession:
             request = {"command": step.name, "target": target, "data": with_facts(dict(data), facts)}
             return request, self.oracle.decide(request), spec.ref
         stimulus = self.catalogue.stimuli[step.name]
-        if self.settings.stimulus_driver != "in-band":
+        decision = Decision("success", None, stimulus.events)
+        driver = self.settings.stimulus
+        if driver.external:
+            return None, decision, stimulus.ref
+        if driver.kind != "in-band":
             raise Inconclusive(f"the profile has no way to produce the stimulus {step.name}")
-        return stimulus_request(step.name, target), Decision("success", None, stimulus.events), stimulus.ref
+        return stimulus_request(step.name, target), decision, stimulus.ref
 
     async def run(self, step: Step) -> StepResult:
         target = self.resolve(step.target)
@@ -274,49 +326,63 @@ class MediaBarSession:
             expected = frozenset({"success"})
         expectation = None
         if decision.events is not None and decision.result in expected:
-            context = self.oracle.context(request.get("data"))
+            context = self.oracle.context(request.get("data") if request else None)
             expectation = EventExpectation.start(
                 step.name, self.catalogue, decision.events, target, self.model, context
             )
         predicted = decision.result
         self.current = expectation
-        self.awaiting = request
         self.response = None
         result.request = request
-        self.correlator.sent(request)
-        await self.connection.send(request)
-        deadline = Deadline(self.settings.step_timeout, f"step '{title}'")
+        timeout = self.settings.step_timeout
+        if request is None:  # an external stimulus: the driver produces it, its events come on the WebSocket
+            timeout = max(timeout, self.settings.stimulus.timeout or 0)
+            await self._produce(step, target, timeout)
+        else:
+            self.awaiting = request
+            self.correlator.sent(request)
+            await self.connection.send(request)
+        deadline = Deadline(timeout, f"step '{title}'")
 
         def done() -> bool:
+            if request is None:
+                return expectation is None or expectation.done
             if self.response is None:
                 return False
             return self.response.result != predicted or expectation is None or expectation.done
 
         def explain() -> str:
-            wanted = [] if self.response is not None else [f"the response to {step.name} on {target}"]
+            wanted = (
+                []
+                if self.response is not None or request is None
+                else [f"the response to {step.name} on {target}"]
+            )
             if expectation is not None and (self.response is None or self.response.result == predicted):
                 wanted += [slot.describe(expectation.env) for slot in expectation.pending()]
             return f"Still expected: {'; '.join(wanted) or 'nothing'}. {self._arrived()}"
 
         try:
             await self._pump(deadline, done, explain)
-        except StepTimeout as timeout:
-            if self.response is None:
-                self._violate(Violation(Category.TIMEOUT, "no response", str(timeout), ref=ref))
+            if expectation is not None and expectation.event_list.settle and self.settings.settle > 0:
+                await self._settle(expectation)
+        except StepTimeout as timeout_error:
+            if self.response is None and request is not None:
+                self._violate(Violation(Category.TIMEOUT, "no response", str(timeout_error), ref=ref))
         finally:
             self.current = None
             self.awaiting = None
         response = self.response
         result.response = response
-        if response is not None:
+        if response is not None and request is not None:
             if step.kind == "stimulus" and response.result != "success":
                 raise Inconclusive(f"the adapter refused to produce the stimulus {step.name}: {response.raw}")
             outcome = decision.outcome
             extra = (outcome.result, outcome.response, outcome.ref) if outcome and outcome.response else None
             result.violations.extend(check_response(self.catalogue, request, response, expected, ref, extra))
-        if expectation is not None and response is not None and response.result == predicted:
+        answered = request is None or (response is not None and response.result == predicted)
+        if expectation is not None and answered:
             if not expectation.done:
-                expectation.finish(f"did not arrive within {self.settings.step_timeout:g}s")
+                expectation.finish(f"did not arrive within {timeout:g}s")
             result.violations.extend(expectation.violations)
             if expectation.suppressed:
                 self.listener(Note(f"{expectation.suppressed} further violations of this step not shown"))
@@ -325,6 +391,37 @@ class MediaBarSession:
                     self.variables[variable] = expectation.env[entry_name]
             self.lingering.append(expectation)
         result.violations.extend(self.violations)
+        result.violations.extend(self._never_initialized(result.violations))
         result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
         self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
         return result
+
+    async def _produce(self, step: Step, target: str, timeout: float) -> None:
+        """Have the profile's driver produce an external stimulus; a driver that cannot makes the test
+        inconclusive (the adapter was not brought where the test needs it), never failed."""
+        driver = self.settings.stimulus
+        try:
+            done = await produce(
+                driver, step.name, target, self.url, timeout, lambda text: self.listener(Note(text))
+            )
+        except StimulusFailed as exc:
+            raise Inconclusive(f"the {driver.kind} stimulus driver could not produce {step.name}: {exc}") from None
+        self.listener(Note(f"stimulus {step.name}: {done}"))
+
+    async def _settle(self, expectation: EventExpectation) -> None:
+        """The list says "and nothing more happens": watch a quiet window; an in-scope event that arrives in it
+        is judged by the list (unexpected, since every entry has arrived)."""
+        expectation.settling = True
+        window = Deadline(self.settings.settle, "settle window")
+        with contextlib.suppress(StepTimeout):
+            await self._pump(window, lambda: False, lambda: "")
+
+    def _never_initialized(self, already: list[Violation]) -> list[Violation]:
+        """The oracle: an object the adapter created during the step but never initialized (unless the step's
+        list already reported its missing event)."""
+        reported = " ".join(v.message for v in already if v.category is Category.MISSING_EVENT)
+        return [
+            Violation(Category.MISSING_EVENT, "never initialized", problem, ref=self.catalogue.startup.ref)
+            for problem in self.model.uninitialized()
+            if problem.split(" ", 2)[1] not in reported
+        ]

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .stimuli import StimulusDriver
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -17,8 +19,12 @@ class Settings:
     max_frame_bytes: int
     max_queue: int
     transcript_frames: int
-    stimulus_driver: str  # "in-band" or "none"
     commands: frozenset[str]  # the commands the IUT declares
     stimuli: frozenset[str]  # the stimuli the harness can produce on it
     platform: str  # which platform's extensions and behaviour the IUT has (specs/platforms.yaml)
     facts: Mapping[str, Any] = field(default_factory=dict)  # how the IUT's platform is set up (overrides)
+    stimulus: StimulusDriver = field(default_factory=StimulusDriver)  # how stimuli are produced
+    addressing: str = "flat"  # "channelgroup": channels live in channel groups
+    startup_send: tuple[Mapping[str, Any], ...] | None = None  # None: the catalogue's start-up requests
+    ready_event: str | None = None  # None: the catalogue's ready event
+    settle: float = 0.3  # seconds of quiet after a list marked settle ("and nothing more happens")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,7 @@ class EventEntry:
     only_if: Condition | None = None  # the entry applies only if this holds of the target before the request
     swap: Mapping[str, str] = field(default_factory=dict)  # state before the request -> state it sets
     refer: Mapping[str, str] = field(default_factory=dict)  # data path -> name of a bound object (its id)
+    group: int = 0  # entries with the same non-zero group arrive in any order among themselves (any_order)
 
     def describe(self) -> str:
         text = f"{self.event} about {self.about}"
@@ -127,6 +129,7 @@ class EventList:
     interleave_allowed: bool
     entries: tuple[EventEntry, ...]
     ref: SpecRef
+    settle: bool = False  # after the last entry nothing more happens (checked for the profile's settle window)
 
 
 @dataclass(frozen=True)
@@ -316,9 +319,10 @@ class StartupRequest:
 @dataclass(frozen=True)
 class StartupSpec:
     send: tuple[StartupRequest, ...]
-    per_channel: EventList
+    per_channel: EventList  # about the session, or with channel-group addressing about the channel's group
     ready_event: str
     ref: SpecRef
+    per_group: str | None = None  # the command whose list announces a group and its channel (group addressing)
 
 
 @dataclass(frozen=True)
@@ -361,6 +365,11 @@ class Catalogue:
 
     def command(self, name: str) -> CommandSpec | None:
         return self.commands.get(name)
+
+    @cached_property
+    def initialized_levels(self) -> frozenset[str]:
+        """The levels an event initializes: an object at one of them is not ready until that event."""
+        return frozenset(level for spec in self.events.values() if spec.initializes for level in spec.levels)
 
     def level_of_command(self, name: str) -> str | None:
         """The target level of a command: from the catalogue, else from its prefix (``conversation.x``)."""

@@ -63,6 +63,13 @@ def cross_check(catalogue: Catalogue) -> list[SpecProblem]:
         problem(catalogue.startup.ref, f"the ready event {catalogue.startup.ready_event!r} is not defined")
     elif "session" not in ready.levels:
         problem(catalogue.startup.ref, f"the ready event {ready.name!r} is not a session-level event")
+    group = catalogue.startup.per_group
+    if group is not None:
+        spec = catalogue.commands.get(group)
+        if spec is None:
+            problem(catalogue.startup.ref, f"per_group: {group!r} is not a command of the catalogue")
+        elif spec.level != "session":
+            problem(catalogue.startup.ref, f"per_group: {group} is a {spec.level} command, not a session one")
     return problems
 
 

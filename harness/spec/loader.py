@@ -119,37 +119,45 @@ class _Builder:
 
     def event_list(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any]) -> EventList:
         entries = []
-        for index, entry in enumerate(node["sequence"]):
-            about_node = entry["about"]
-            about: str | EachAbout
-            if isinstance(about_node, dict):
-                states = about_node.get("in_state")
-                about = EachAbout(about_node["each"], frozenset(states) if states is not None else None)
+        for index, item in enumerate(node["sequence"]):
+            at = (*path, "sequence", index)
+            if "any_order" in item:  # an unordered group: its entries arrive in any order among themselves
+                for member, entry in enumerate(item["any_order"]):
+                    entries.append(self.entry(doc, (*at, "any_order", member), node, entry, group=index + 1))
             else:
-                about = about_node
-            entries.append(
-                EventEntry(
-                    event=entry["event"],
-                    about=about,
-                    binds=entry.get("as"),
-                    data=entry.get("data", {}),
-                    optional=entry.get("optional", False),
-                    repeat=entry.get("repeat", False),
-                    inferred=entry.get("inferred"),
-                    ref=self.ref(doc, (*path, "sequence", index), node),
-                    only_if=self.condition(doc, (*path, "sequence", index, "if"), entry["if"])
-                    if "if" in entry
-                    else None,
-                    swap=entry.get("swap", {}),
-                    refer=entry.get("refer", {}),
-                )
-            )
+                entries.append(self.entry(doc, at, node, item))
         return EventList(
             provenance=node["provenance"],
             complete=node["complete"],
             interleave_allowed=node["interleave"] == "allow",
             entries=tuple(entries),
             ref=self.ref(doc, path, node),
+            settle=node.get("settle", False),
+        )
+
+    def entry(
+        self, doc: LoadedYaml, at: JsonPath, node: Mapping[str, Any], entry: Mapping[str, Any], group: int = 0
+    ) -> EventEntry:
+        about_node = entry["about"]
+        about: str | EachAbout
+        if isinstance(about_node, dict):
+            states = about_node.get("in_state")
+            about = EachAbout(about_node["each"], frozenset(states) if states is not None else None)
+        else:
+            about = about_node
+        return EventEntry(
+            event=entry["event"],
+            about=about,
+            binds=entry.get("as"),
+            data=entry.get("data", {}),
+            optional=entry.get("optional", False),
+            repeat=entry.get("repeat", False),
+            inferred=entry.get("inferred"),
+            ref=self.ref(doc, at, node),
+            only_if=self.condition(doc, (*at, "if"), entry["if"]) if "if" in entry else None,
+            swap=entry.get("swap", {}),
+            refer=entry.get("refer", {}),
+            group=group,
         )
 
     def condition(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any]) -> Condition:
@@ -438,4 +446,5 @@ def _build_startup(b: _Builder, doc: LoadedYaml) -> StartupSpec:
         per_channel=b.event_list(doc, ("per_channel",), data["per_channel"]),
         ready_event=data["ready"]["event"],
         ref=b.ref(doc, ("ready",)),
+        per_group=data.get("per_group"),
     )
