@@ -159,6 +159,12 @@ class ObjectModel:
             why = "a disposed object" if event.target in self.disposed else "an unknown object"
             return Applied(problems=(f"{event.name} for {why} {event.target!r}",))
         problems: list[str] = []
+        if spec.requires:
+            from .conditions import Context, legal  # conditions look at the model: imported late (a cycle)
+
+            reasons = legal(spec.requires, self, obj, Context(platform=""))
+            if reasons:
+                problems.append(f"{event.name} for {obj.address}, but {'; or '.join(reasons)}")
         if obj.level not in spec.levels:
             problems.append(f"{event.name} cannot be about a {obj.level} (its levels: {sorted(spec.levels)})")
         data = event.data if isinstance(event.data, dict) else {}
@@ -192,8 +198,20 @@ class ObjectModel:
             if key == "state":
                 if not isinstance(value, str) or (level is not None and value not in level.states):
                     problems.append(f"{name}: {value!r} is not a state of a {obj.level}")
-                else:
-                    obj.state = value
+                    continue
+                allowed = level.transitions if level is not None else None
+                if (
+                    allowed is not None
+                    and obj.state is not None
+                    and obj.state != value
+                    and value not in allowed.get(obj.state, ())
+                ):
+                    after = sorted(allowed.get(obj.state, ()))
+                    problems.append(
+                        f"{name}: a {obj.level} cannot go from {obj.state} to {value} (states.yaml: from "
+                        f"{obj.state} only to {' or '.join(after) if after else 'nothing, it is final'})"
+                    )
+                obj.state = value
                 continue
             facet = level.facets.get(key) if level is not None else None
             if facet is None:

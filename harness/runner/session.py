@@ -16,7 +16,7 @@ from typing import Any
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
 from ..core.messages import Event, Malformed, Message, Request, Response
-from ..core.objects import ObjectModel
+from ..core.objects import SEPARATOR, ObjectModel
 from ..core.results import StepResult
 from ..core.runevents import Listener, Note, StepFinished, StepStarted
 from ..core.simulate import Decision, Platform
@@ -70,6 +70,7 @@ class MediaBarSession:
         self.suppressed = 0
         self.recent: deque[str] = deque(maxlen=RECENT)
         self.ready = False
+        self.own: set[str] = set()  # objects created after start-up (by this test's requests and stimuli)
 
     # -- frames ----------------------------------------------------------------------------------
 
@@ -138,16 +139,37 @@ class MediaBarSession:
                         actual=evidence(event.raw),
                     )
                 )
+        if applied.created is not None and self.ready:
+            self.own.add(applied.created.address)
         # The current step has first claim on an event it expects; a finished step may then take an optional
-        # trailing event of its own; anything else is judged by the current step's list.
+        # trailing event of its own; anything else in the current step's scope is judged by its list.
         if self.current is not None and self.current.wants(event):
             self.current.offer(event)
             return
         for expectation in self.lingering:
             if expectation.absorb(event):
                 return
-        if self.current is not None:
-            self.current.offer(event)
+        if self.current is not None and self.current.offer(event):
+            return
+        self._unexplained(event)
+
+    def _unexplained(self, event: Event) -> None:
+        """The oracle: an event about an object this test created that no request or stimulus explains.
+        Events about objects the test never made (the start-up's channels, another session's traffic) are
+        left alone, so unrelated traffic never fails a test."""
+        target = event.target
+        if not any(target == own or target.startswith(own + SEPARATOR) for own in self.own):
+            return
+        self._violate(
+            Violation(
+                Category.UNEXPECTED_EVENT,
+                "unexplained event",
+                f"{event.name} about {target}: no request or stimulus of this step explains it"
+                + (f" (the step is about {self.current.scope})" if self.current is not None else ""),
+                ref=self.catalogue.events[event.name].ref if event.name in self.catalogue.events else None,
+                actual=evidence(event.raw),
+            )
+        )
 
     def _on_response(self, response: Response) -> None:
         request = self.correlator.match(response)

@@ -180,6 +180,7 @@ class LevelSpec:
     media_path: str | None = None  # where the data of its creating event names its media
     most: Mapping[str, int] = field(default_factory=dict)  # child level -> most live children at once
     live: frozenset[str] | None = None  # states in which it counts as live (None: all)
+    transitions: Mapping[str, frozenset[str]] | None = None  # state -> states it may change to (None: any)
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ class EventSpec:
     data: Schema
     example: Mapping[str, Any]
     ref: SpecRef
+    requires: tuple[Condition, ...] = ()  # the event is possible only where one of these holds of its object
 
     @property
     def sets_state_path(self) -> str | None:

@@ -186,12 +186,12 @@ class _Builder:
             inferred=node.get("inferred"),
         )
 
-    def when(self, doc: LoadedYaml, node: Any) -> tuple[Condition, ...]:
+    def when(self, doc: LoadedYaml, node: Any, path: JsonPath = ("when",)) -> tuple[Condition, ...]:
         if node is None:
             return ()
         if isinstance(node, list):
-            return tuple(self.condition(doc, ("when", index), item) for index, item in enumerate(node))
-        return (self.condition(doc, ("when",), node),)
+            return tuple(self.condition(doc, (*path, index), item) for index, item in enumerate(node))
+        return (self.condition(doc, path, node),)
 
     def outcome(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any]) -> OutcomeSpec:
         response = node.get("response")
@@ -250,6 +250,15 @@ def load_catalogue(root: Path) -> Catalogue:
     stimuli = _unique(builder, by_kind.get("stimulus", []), lambda d: _build_stimulus(builder, d))
     startup = _build_startup(builder, by_kind["startup"][0])
     platforms, facts = _build_platforms(builder, by_kind["platforms"][0])
+    states_doc = by_kind["states"][0]
+    for name, level in levels.items():
+        for state, targets in (level.transitions or {}).items():
+            for unknown in sorted({state, *targets} - level.states):
+                problems.append(
+                    states_doc.problem(
+                        ("levels", name, "transitions", state), f"{unknown!r} is not a {name} state"
+                    )
+                )
     default_platform = by_kind["platforms"][0].data["default"]
     if default_platform not in platforms:
         problems.append(
@@ -347,6 +356,11 @@ def _build_levels(doc: LoadedYaml) -> dict[str, LevelSpec]:
             media_path=node.get("media"),
             most=node.get("most", {}),
             live=frozenset(node["live"]) if "live" in node else None,
+            transitions=(
+                {state: frozenset(to) for state, to in node["transitions"].items()}
+                if "transitions" in node
+                else None
+            ),
         )
     return levels
 
@@ -386,6 +400,7 @@ def _build_event(b: _Builder, doc: LoadedYaml) -> EventSpec:
         sets=effect.get("sets", {}),
         initializes=effect.get("initializes", False),
         disposes=effect.get("disposes", False),
+        requires=b.when(doc, effect.get("requires"), ("effect", "requires")),
         data=schema,
         example=data["data"]["example"],
         ref=b.ref(doc, ("name",)),
