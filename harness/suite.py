@@ -19,11 +19,12 @@ from .core.steps import Step
 from .runner.session import startup_bindings
 from .runner.settings import Settings
 from .runner.stimuli import StimulusDriver
-from .spec.catalogue import Catalogue, Schema, SpecRef, describe_error
+from .spec.catalogue import Catalogue, Schema, SpecRef, describe_error, with_facts
 from .spec.loader import SpecError
 from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
 
 PROFILE_SCHEMA = Path("meta") / "profile-v1.schema.json"
+MEDIA_CHANNEL = "_channel"  # $telephony_channel, $chat_channel: the start-up's first channel of that media
 SCENARIO_SCHEMA = Path("meta") / "scenario-v1.schema.json"
 
 
@@ -205,6 +206,8 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
     data: dict[str, Any] = loaded.data
     steps = []
     bound = {"session", *startup_bindings(catalogue)}
+    when = data.get("when", {})
+    platforms = set(when.get("platform", catalogue.platforms)) & set(catalogue.platforms)
     for index, node in enumerate(data["steps"]):
         at = ("steps", index)
         kind = "command" if "command" in node else "stimulus"
@@ -214,7 +217,7 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
             problems.append(loaded.problem((*at, kind), f"unknown {kind} {name!r}"))
             continue
         target = node["target"]
-        if target.startswith("$") and target[1:] not in bound:
+        if target.startswith("$") and target[1:] not in bound and not target.endswith(MEDIA_CHANNEL):
             problems.append(
                 loaded.problem((*at, "target"), f"{target} is not bound by the start-up or an earlier step")
             )
@@ -229,8 +232,12 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
                 )
             bound.add(variable)
         if kind == "command" and "data" in node:
-            for message in spec.request.errors(node["data"]):  # type: ignore[union-attr]
-                problems.append(loaded.problem((*at, "data"), f"data for {name}: {message}"))
+            # "$fact:NAME" values take each platform's fact; the data must suit every platform it may run on
+            command = catalogue.commands[name]
+            for platform in sorted(platforms & command.platforms):
+                filled = with_facts(node["data"], catalogue.platforms[platform].facts)
+                for message in command.request_errors(platform, filled):
+                    problems.append(loaded.problem((*at, "data"), f"data for {name} on {platform}: {message}"))
         expect = node.get("expect", "success")
         steps.append(
             Step(
@@ -244,7 +251,6 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
                 ref=SpecRef(loaded.file, loaded.line_of(at)),
             )
         )
-    when = data.get("when", {})
     for index, name in enumerate(when.get("platform", [])):
         if name not in catalogue.platforms:
             problems.append(loaded.problem(("when", "platform", index), f"unknown platform {name!r}"))

@@ -292,6 +292,10 @@ class MediaBarSession:
                 )
                 continue
             self.variables[name] = objects[0].address
+            for obj in objects:  # and the first of each media: $telephony_channel, $chat_channel
+                media = self.model.media_of(obj)
+                if media is not None:
+                    self.variables.setdefault(f"{media}_{name}", obj.address)
         for problem in self.model.uninitialized():
             self._violate(Violation(Category.MISSING_EVENT, "never initialized", problem, ref=startup.ref))
         wanted = "channelgroup" if self.settings.addressing == "channelgroup" else "session"
