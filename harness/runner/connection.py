@@ -7,6 +7,7 @@ own receive queue (``max_queue``); the transcript keeps at most ``transcript_fra
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -126,6 +127,9 @@ class Connection:
             frame = await within(deadline, self.socket.recv(), explain)
         except ConnectionClosed as exc:
             raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+        return self._received(frame)
+
+    def _received(self, frame: str | bytes) -> Message:
         message = classify(frame)
         shown = (
             frame[: TRANSCRIPT_FRAME_CHARS + 1] if isinstance(frame, str) else repr(frame[:TRANSCRIPT_FRAME_CHARS])
@@ -133,6 +137,23 @@ class Connection:
         self.transcript.add("<", shown)
         self.listener(FrameReceived(shown, summarize(message), kind_of(message)))
         return message
+
+    async def arrived(self, most: int) -> list[Message]:
+        """The frames that have already arrived, without waiting for more (at most ``most``): the loop is
+        given a turn so the reader can hand over what the socket holds, and a receive that would wait is
+        cancelled at once (websockets' ``recv`` is safe to cancel: nothing is lost)."""
+        messages: list[Message] = []
+        while len(messages) < most:
+            await asyncio.sleep(0)
+            try:
+                async with asyncio.timeout(0):
+                    frame = await self.socket.recv()
+            except TimeoutError:
+                break
+            except ConnectionClosed as exc:
+                raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+            messages.append(self._received(frame))
+        return messages
 
     async def close(self) -> None:
         try:

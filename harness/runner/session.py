@@ -32,6 +32,7 @@ from .stimuli import StimulusFailed, produce
 LINGERING = 4  # how many finished steps may still take their optional trailing events
 RECENT = 20  # frames remembered to say what arrived when a deadline expires
 MAX_STEP_VIOLATIONS = 100
+DRAINED = 64  # frames already arrived after a step, judged with it
 
 
 def startup_bindings(catalogue: Catalogue) -> dict[str, str]:
@@ -391,6 +392,9 @@ class MediaBarSession:
             await self._pump(deadline, done, explain)
             if expectation is not None and expectation.event_list.settle and self.settings.settle > 0:
                 await self._settle(expectation)
+            else:  # what already came after the step is judged with it (never waited for)
+                for message in await self.connection.arrived(DRAINED):
+                    self._dispatch(message)
         except StepTimeout as timeout_error:
             if self.response is None and request is not None:
                 self._violate(Violation(Category.TIMEOUT, "no response", str(timeout_error), ref=ref))

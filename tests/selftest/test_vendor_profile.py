@@ -30,8 +30,21 @@ VENDOR_OPTIONS = ["--addressing", "channelgroup", "--login", "agent.login", "--l
 def test_the_example_vendor_profile_certifies_an_adapter_started_that_way(tmp_path: Any) -> None:
     with start_reference(VENDOR_OPTIONS) as adapter:
         done = subprocess.run(
-            [sys.executable, "-m", "harness", "run", adapter.url, "--profile", str(VENDOR)]
-            + ["--reports", str(tmp_path), "--no-html", "-q", "-p", "no:randomly"],
+            [
+                sys.executable,
+                "-m",
+                "harness",
+                "run",
+                adapter.url,
+                "--profile",
+                str(VENDOR),
+                "--reports",
+                str(tmp_path),
+                "--no-html",
+                "-q",
+                "-p",
+                "no:randomly",
+            ],
             capture_output=True,
             text=True,
             timeout=240,
