@@ -16,7 +16,7 @@ import allure
 
 from ..core.results import FlowResult
 from ..core.runevents import CaseInfo, FrameReceived, FrameSent, Note, RunEvent, StepFinished, StepStarted
-from ..core.violations import Verdict
+from ..core.violations import Severity, Verdict
 from .verdicts import ConformanceFailure, categories
 
 MAX_FRAME_STEPS = 400  # per test; the transcript attachment keeps every frame
@@ -50,9 +50,14 @@ class AllureListener:
             step = self.open.pop()
             for violation in event.violations:
                 failure = ConformanceFailure(str(violation))
-                sub = allure.step(f"✗ [{violation.category.value}] {violation.message.splitlines()[0][:300]}")
+                must = violation.severity is Severity.MUST
+                mark = "✗" if must else "⚠ SHOULD"
+                sub = allure.step(f"{mark} [{violation.category.value}] {violation.message.splitlines()[0][:300]}")
                 sub.__enter__()
-                sub.__exit__(ConformanceFailure, failure, None)
+                if must:
+                    sub.__exit__(ConformanceFailure, failure, None)
+                else:
+                    sub.__exit__(None, None, None)
             if event.verdict >= Verdict.FAIL:
                 failure = ConformanceFailure("; ".join(f"{v.title}: {v.message}" for v in event.violations))
                 step.__exit__(ConformanceFailure, failure, None)
@@ -76,6 +81,11 @@ def _pretty(text: str) -> str:
         return text
 
 
+def not_applicable(why: str) -> None:
+    allure.dynamic.label("verdict", "not applicable")
+    allure.dynamic.tag("not applicable")
+
+
 def start_test(case: CaseInfo, adapter_url: str, profile: str, several: bool = False) -> AllureListener:
     """``several``: the run has several profiles, so the title names this one."""
     allure.dynamic.title(f"{case.id} · {case.title}" + (f" [{profile}]" if several else ""))
@@ -94,6 +104,10 @@ def finish_test(listener: AllureListener, case: CaseInfo, result: FlowResult | N
     listener.close()
     if result is None:
         return
+    # Allure has passed, failed, broken and skipped; the verdict label keeps warn and inconclusive apart.
+    allure.dynamic.label("verdict", result.verdict.name.lower())
+    if result.verdict == Verdict.WARN:
+        allure.dynamic.tag("warn (a SHOULD was not met)")
     allure.attach(result.transcript, name="transcript", attachment_type=allure.attachment_type.TEXT)
 
 

@@ -71,6 +71,13 @@ def categories() -> list[dict[str, object]]:
             "matchedStatuses": ["skipped"],
         }
     )
+    found.append(
+        {
+            "name": "Not applicable (the profile does not declare it)",
+            "messageRegex": "[\\s\\S]*not applicable[\\s\\S]*",
+            "matchedStatuses": ["skipped"],
+        }
+    )
     return found
 
 
