@@ -32,6 +32,7 @@ from .stimuli import StimulusFailed, produce
 LINGERING = 4  # how many finished steps may still take their optional trailing events
 RECENT = 20  # frames remembered to say what arrived when a deadline expires
 MAX_STEP_VIOLATIONS = 100
+OWN_REMEMBERED = 1024  # objects of the test the oracle watches for unexplained events
 DRAINED = 64  # frames already arrived after a step, judged with it
 
 
@@ -71,7 +72,8 @@ class MediaBarSession:
         self.suppressed = 0
         self.recent: deque[str] = deque(maxlen=RECENT)
         self.ready = False
-        self.own: set[str] = set()  # objects created after start-up (by this test's requests and stimuli)
+        # objects created after start-up (by this test's requests and stimuli), the newest remembered
+        self.own: dict[str, None] = {}
 
     # -- frames ----------------------------------------------------------------------------------
 
@@ -141,7 +143,9 @@ class MediaBarSession:
                     )
                 )
         if applied.created is not None and self.ready:
-            self.own.add(applied.created.address)
+            self.own[applied.created.address] = None
+            if len(self.own) > OWN_REMEMBERED:
+                del self.own[next(iter(self.own))]
         # The current step has first claim on an event it expects; a finished step may then take an optional
         # trailing event of its own; anything else in the current step's scope is judged by its list.
         if self.current is not None and self.current.wants(event):
