@@ -4,6 +4,10 @@ Active only when ``--adapter-url`` is given, so it never touches an unrelated py
 files (``specs/commands/*.yaml``) become one item per generated case; scenario files (format
 ``mbconform/scenario/1``) become one item each. Items carry markers by level, command and path, so
 ``-m conversation`` or ``-m "channel_dial and success"`` select them.
+
+At the end of a session it writes the certificate (``certificate.md``/``.json``) into the reports folder,
+and with ``--baseline`` compares the verdicts with an accepted baseline: the exit status then says whether a
+test newly fails a MUST, not whether any test fails (see :mod:`harness.reporting.baseline`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +28,8 @@ from ..cases import TestCase, command_cases, scenario_case
 from ..core.results import FlowResult
 from ..core.runevents import Listener, no_listener
 from ..core.violations import Verdict
-from ..paths import default_profile, specs_dir
+from ..paths import default_profile, reports_dir, specs_dir
+from ..reporting.baseline import Baseline, BaselineDiff, BaselineError, ProfileInfo, load_baseline
 from ..runner.flow import run_flow
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError, load_catalogue
@@ -40,7 +46,15 @@ class Context:
     profiles: list[Profile]
     allure_dir: Path | None
     summary: RunSummary
+    reports: Path = field(default_factory=reports_dir)
+    baseline: Baseline | None = None
+    baseline_file: Path | None = None
+    write_baseline: Path | None = None
+    diff: BaselineDiff | None = None
+    written: list[Path] = field(default_factory=list)  # report files this session wrote, for the summary
+    end_lines: list[str] = field(default_factory=list)  # for the summary: the certificate, report problems
     _cases: dict[str, list[TestCase]] = field(default_factory=dict)
+    _scenario_cases: dict[str, dict[str, TestCase]] = field(default_factory=dict)  # profile -> id -> case
 
     def command_cases(self, profile: Profile) -> list[TestCase]:
         """The generated cases, computed once per run and profile (finding them simulates the catalogue)."""
@@ -59,6 +73,16 @@ class Context:
     def item_name(self, case: TestCase, profile: Profile) -> str:
         return case.id if len(self.profiles) == 1 else f"{case.id}[{profile.name}]"
 
+    def collected_scenario(self, case: TestCase, profile: Profile) -> None:
+        self._scenario_cases.setdefault(profile.name, {})[case.id] = case
+
+    def all_cases(self, profile: Profile) -> list[TestCase]:
+        """Every case of the profile, run or deselected: the generated ones and the collected call flows."""
+        return self.command_cases(profile) + list(self._scenario_cases.get(profile.name, {}).values())
+
+    def profile_infos(self) -> list[ProfileInfo]:
+        return [ProfileInfo(p.name, p.file, p.platform) for p in self.profiles]
+
 
 CONTEXT = pytest.StashKey[Context]()
 
@@ -73,6 +97,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the adapter's profile (YAML); repeat to run the suite once per profile; default: the reference's",
     )
     group.addoption("--specs", default=None, help="the spec catalogue folder (default: the project's specs/)")
+    group.addoption(
+        "--reports-dir", default=None, help="where the certificate and the baseline diff go (default: reports/)"
+    )
+    group.addoption(
+        "--baseline",
+        default=None,
+        metavar="FILE",
+        help="compare with this accepted baseline: fail only when a test newly fails a MUST",
+    )
+    group.addoption(
+        "--write-baseline", default=None, metavar="FILE", help="record this run's verdicts as a baseline"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,9 +123,26 @@ def pytest_configure(config: pytest.Config) -> None:
     names = [profile.name for profile in profiles]
     if len(set(names)) != len(names):
         raise pytest.UsageError(f"mbconform: two profiles have the same name: {names}")
+    baseline_file = config.getoption("baseline")
+    baseline = None
+    if baseline_file:
+        try:
+            baseline = load_baseline(Path(baseline_file))
+        except BaselineError as exc:
+            raise pytest.UsageError(f"mbconform: {exc}") from exc
     allure_dir = config.getoption("allure_report_dir", None)
+    reports = config.getoption("reports_dir")
+    write_to = config.getoption("write_baseline")
     config.stash[CONTEXT] = Context(
-        url, catalogue, profiles, Path(allure_dir) if allure_dir else None, RunSummary()
+        url,
+        catalogue,
+        profiles,
+        Path(allure_dir) if allure_dir else None,
+        RunSummary(),
+        reports=Path(reports) if reports else reports_dir(),
+        baseline=baseline,
+        baseline_file=Path(baseline_file) if baseline_file else None,
+        write_baseline=Path(write_to) if write_to else None,
     )
     for level in catalogue.levels:
         config.addinivalue_line("markers", f"{level}: tests of {level}-level commands")
@@ -141,6 +194,7 @@ class ScenarioFile(pytest.File):
             raise pytest.UsageError(f"mbconform: scenario file problems:\n{exc}") from exc
         for profile in context.profiles:
             case = scenario_case(scenario, profile)
+            context.collected_scenario(case, profile)
             yield CaseItem.from_parent(self, name=context.item_name(case, profile), case=case, profile=profile)
 
 
@@ -164,8 +218,11 @@ class CaseItem(pytest.Item):
             from ..reporting import allure_report as reporter
 
             listener = reporter.start_test(case.info, url, profile.name, several=len(context.profiles) > 1)
+        test_id = self.name
         if not case.applicable:
-            context.summary.record(case, profile.name, Verdict.PASS, skipped=True)
+            if reporter is not None:
+                reporter.not_applicable(case.why_not)
+            context.summary.record(case, profile.name, Verdict.PASS, skipped=True, test_id=test_id)
             pytest.skip(f"not applicable: {case.why_not}")
         result = None
         try:
@@ -178,11 +235,14 @@ class CaseItem(pytest.Item):
                     listener=listener,
                 )
             )
+        except Exception as exc:  # our bug: the baseline and the certificate still see this test, as an error
+            context.summary.record(case, profile.name, Verdict.ERROR, test_id=test_id, reason=f"harness: {exc!r}")
+            raise
         finally:
             if reporter is not None:
                 reporter.finish_test(listener, case.info, result)
         self.result = result
-        context.summary.record(case, profile.name, result.verdict)
+        context.summary.record(case, profile.name, result.verdict, test_id=test_id, result=result)
         from ..reporting.verdicts import raise_for
 
         if result.verdict == Verdict.INCONCLUSIVE:
@@ -205,7 +265,15 @@ class CaseItem(pytest.Item):
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     context = session.config.stash.get(CONTEXT, None)
-    if context is None or context.allure_dir is None:
+    if context is None:
+        return
+    if not session.config.option.collectonly:
+        try:
+            _write_run_reports(session, context, exitstatus)
+        except OSError as exc:  # a report that cannot be written must not pass a CI gate silently
+            context.end_lines.append(f"mbconform: cannot write the reports: {exc}")
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+    if context.allure_dir is None:
         return
     from ..reporting.allure_report import write_run_files
 
@@ -220,6 +288,55 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
 
 
+def _write_run_reports(session: pytest.Session, context: Context, exitstatus: int) -> None:
+    """The certificate always; with --baseline the comparison, which decides the exit status; with
+    --write-baseline this run as a baseline (written after the comparison, so both may name one file)."""
+    from ..reporting import baseline as gate
+    from ..reporting.certificate import Certificate, certify_profile, write_certificate
+
+    certificate = Certificate(
+        context.url,
+        __version__,
+        context.catalogue.version,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        tuple(
+            certify_profile(
+                context.catalogue,
+                profile,
+                context.url_for(profile),
+                context.all_cases(profile),
+                context.summary.outcomes(profile.name),
+            )
+            for profile in context.profiles
+        ),
+    )
+    context.written.extend(write_certificate(context.reports, certificate))
+    context.end_lines.extend(certificate.lines())
+    verdicts = context.summary.verdicts()
+    if context.baseline is not None and context.baseline_file is not None:
+        context.diff = gate.compare(
+            context.baseline,
+            verdicts,
+            baseline_file=str(context.baseline_file),
+            harness_version=__version__,
+            catalogue_version=context.catalogue.version,
+            profiles=context.profile_infos(),
+        )
+        context.written.extend(gate.write_diff(context.reports, context.diff))
+        unaccounted = session.testsfailed > context.summary.failing_tests
+        session.exitstatus = gate.gate_status(int(exitstatus), context.diff, unaccounted)
+    else:
+        gate.remove_stale_diff(context.reports)
+    if context.write_baseline is not None and exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        context.end_lines.append(f"not writing the baseline {context.write_baseline}: the run did not complete")
+    elif context.write_baseline is not None:
+        gate.write_baseline(
+            context.write_baseline,
+            Baseline(__version__, context.catalogue.version, tuple(context.profile_infos()), verdicts),
+        )
+        context.written.append(context.write_baseline)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     context = config.stash.get(CONTEXT, None)
     if context is None:
@@ -227,3 +344,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_sep("=", "mbconform")
     for line in context.summary.lines(context.url):
         terminalreporter.write_line(line)
+    for line in context.end_lines:
+        terminalreporter.write_line(line)
+    if context.diff is not None:
+        for line in context.diff.lines():
+            terminalreporter.write_line(line)
+    for path in context.written:
+        terminalreporter.write_line(f"wrote {path}")

@@ -128,9 +128,12 @@ class MediaBarSession:
                         actual=event.raw,
                     )
                 )
+        # An event about an object never announced in this session is the adapter's, whatever the step.
+        unknown = self.ready and event.target not in self.model.objects and event.target not in self.model.disposed
         applied = self.model.apply(event)
-        in_scope = self.current is None or self.current.in_scope(event)
-        if applied.problems and in_scope:
+        relevant = unknown or self._owned(event.target)
+        relevant = relevant or self.current is None or self.current.in_scope(event)
+        if applied.problems and relevant:
             spec = self.catalogue.events.get(event.name)
             for problem in applied.problems:
                 self._violate(
@@ -156,14 +159,19 @@ class MediaBarSession:
                 return
         if self.current is not None and self.current.offer(event):
             return
-        self._unexplained(event)
+        if not applied.problems:  # an event the model cannot apply was reported above
+            self._unexplained(event)
+
+    def _owned(self, target: str) -> bool:
+        """The target is an object this test created, or inside one."""
+        return any(target == own or target.startswith(own + SEPARATOR) for own in self.own)
 
     def _unexplained(self, event: Event) -> None:
         """The oracle: an event about an object this test created that no request or stimulus explains.
         Events about objects the test never made (the start-up's channels, another session's traffic) are
         left alone, so unrelated traffic never fails a test."""
         target = event.target
-        if not any(target == own or target.startswith(own + SEPARATOR) for own in self.own):
+        if not self._owned(target):
             return
         self._violate(
             Violation(

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from harness.cases import TestCase, command_cases
-from harness.paths import default_profile
+from harness.paths import default_profile, suites_dir
 from harness.spec.catalogue import Catalogue
-from harness.suite import load_profile
+from harness.suite import Scenario, load_profile, load_scenario
 
 pytestmark = pytest.mark.selftest
 SECONDS = 60
@@ -54,12 +54,29 @@ def _case_ids(catalogue: Catalogue, keep: Callable[[TestCase], bool]) -> set[str
     return {case.id for case in command_cases(catalogue, profile) if keep(case)}
 
 
-SELECTIONS: list[tuple[list[str], Callable[[TestCase], bool], set[str]]] = [
-    (["-m", "conversation_hold"], lambda c: c.feature == "conversation.hold", {"MB-FLOW-HOLD-001"}),
-    (["-m", "conversation and success"], lambda c: c.level == "conversation" and c.story == "success", set()),
-    (["-k", "MB-CHAN-DIAL"], lambda c: c.feature == "channel.dial", set()),
-    (["-m", "illegal_state and channel"], lambda c: c.level == "channel" and c.story.startswith("illegal"), set()),
-    (["-m", "scenario"], lambda c: False, {"MB-FLOW-HOLD-001"}),
+def _scenario_ids(catalogue: Catalogue, keep: Callable[[Scenario], bool]) -> set[str]:
+    scenarios = [load_scenario(path, catalogue) for path in sorted((suites_dir() / "conformance").glob("*.yaml"))]
+    return {scenario.id for scenario in scenarios if keep(scenario)}
+
+
+SELECTIONS: list[tuple[list[str], Callable[[TestCase], bool], Callable[[Scenario], bool]]] = [
+    (
+        ["-m", "conversation_hold"],
+        lambda c: c.feature == "conversation.hold",
+        lambda s: "conversation.hold" in s.commands,
+    ),
+    (
+        ["-m", "conversation and success"],
+        lambda c: c.level == "conversation" and c.story == "success",
+        lambda s: False,
+    ),
+    (["-k", "MB-CHAN-DIAL"], lambda c: c.feature == "channel.dial", lambda s: False),
+    (
+        ["-m", "illegal_state and channel"],
+        lambda c: c.level == "channel" and c.story.startswith("illegal"),
+        lambda s: False,
+    ),
+    (["-m", "scenario"], lambda c: False, lambda s: True),
 ]
 
 
@@ -67,11 +84,11 @@ SELECTIONS: list[tuple[list[str], Callable[[TestCase], bool], set[str]]] = [
 def test_markers_and_keywords_select_tests(
     selection: list[str],
     keep: Callable[[TestCase], bool],
-    scenarios: set[str],
+    scenarios: Callable[[Scenario], bool],
     tmp_path: Path,
     catalogue: Catalogue,
 ) -> None:
-    expected = _case_ids(catalogue, keep) | scenarios
+    expected = _case_ids(catalogue, keep) | _scenario_ids(catalogue, scenarios)
     assert expected
     done = mbconform(
         "run", "ws://127.0.0.1:9", "--no-html", "--reports", str(tmp_path), "--collect-only", "-q", *selection

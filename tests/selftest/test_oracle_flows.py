@@ -111,3 +111,15 @@ def test_a_transition_the_state_model_forbids_fails_the_step(catalogue: Catalogu
     messages = [violation.message for _, violation in result.violations]
     assert any("cannot go from DISCONNECTED to HELD" in m for m in messages), messages
     assert all(v.category is Category.UNEXPECTED_EVENT for _, v in result.violations)
+
+
+def test_an_event_about_an_object_never_announced_fails_whatever_the_step(catalogue: Catalogue) -> None:
+    def extra(request: dict[str, Any], platform: Platform) -> list[dict[str, Any]]:
+        if request["command"] == "conversation.hold":
+            return [_event("S1.chan1.ghost7", {"state": "ACTIVE"})]
+        return []
+
+    result = _run(catalogue, extra, (*CALL, Step("command", "conversation.hold", "$caller")))
+    assert result.verdict == Verdict.FAIL
+    [(_, violation)] = result.violations
+    assert violation.message == "state.updated for an unknown object 'S1.chan1.ghost7'"

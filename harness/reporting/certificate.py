@@ -1,0 +1,329 @@
+"""The certificate: a verdict per capability the profile declares, for a reviewer (Markdown) and for machines
+(JSON), written as ``certificate.md`` and ``certificate.json`` after every run.
+
+Per profile that ran:
+
+- each command of the catalogue: declared, its verdict is the worst of its test cases that ran (a case that
+  does not apply to the profile, like an outcome of another platform, does not count), with the ids of the
+  cases behind a verdict other than pass; not declared, it is not applicable, with the reason;
+- each stimulus: declared, the worst verdict of every step that produced it, in any case (a set-up too:
+  an inbound call whose events are wrong is the adapter's fault even where the case ends inconclusive);
+- each call flow (scenario): its own verdict, or not applicable with the reason.
+
+Verdicts order as everywhere (pass < warn < inconclusive < fail < error). A declared capability that no case
+of this run exercised, though some case would have (a ``-k`` selection, a stopped run), is *not run*; a
+declared stimulus that no case of the suite produces at all is *not tested* (a gap of the suite, not of the
+adapter). The profile is certified when no declared capability fails or errs and none is left not run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..cases import TestCase
+from ..core.violations import Verdict
+from ..spec.catalogue import Catalogue
+from ..suite import Profile
+
+CERTIFICATE_FORMAT = "mbconform/certificate/1"
+NOT_RUN = "not run"
+NOT_TESTED = "not tested"
+NOT_APPLICABLE = "not applicable"
+ORDER = ("pass", "warn", "inconclusive", "fail", "error", NOT_RUN, NOT_TESTED)
+FAILING = frozenset({"fail", "error"})
+CALL_FLOWS = "call flows"  # the feature of scenario cases (harness/cases.py)
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """What one case of the run gave: its verdict and, per stimulus it produced, the worst verdict of those
+    steps."""
+
+    verdict: str  # pass, warn, inconclusive, fail, error, not applicable
+    stimuli: Mapping[str, str] = field(default_factory=dict)
+    reason: str = ""  # one line: why it did not pass
+
+
+@dataclass(frozen=True)
+class Capability:
+    kind: str  # "command", "stimulus", "call flow"
+    name: str
+    verdict: str  # one of ORDER, or "not applicable"
+    title: str = ""
+    behind: tuple[tuple[str, str], ...] = ()  # (case id, verdict) of each case that did not pass
+    run: int = 0  # cases of this run that exercised it
+    applicable: int = 0  # its applicable cases (commands and call flows)
+    reason: str = ""  # why not applicable, or why not run
+
+    @property
+    def declared(self) -> bool:
+        return self.verdict != NOT_APPLICABLE
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"kind": self.kind, "name": self.name, "verdict": self.verdict}
+        if self.title:
+            found["title"] = self.title
+        if self.declared:
+            found["cases_run"] = self.run
+            if self.kind != "stimulus":
+                found["cases_applicable"] = self.applicable
+            found["not_passing"] = [{"case": case, "verdict": verdict} for case, verdict in self.behind]
+        if self.reason:
+            found["reason"] = self.reason
+        return found
+
+
+def _worst(verdicts: Sequence[str]) -> str:
+    return max(verdicts, key=lambda v: Verdict[v.upper()]).lower() if verdicts else NOT_RUN
+
+
+def _aggregate(
+    kind: str, name: str, title: str, applicable: Sequence[TestCase], outcomes: Mapping[str, CaseOutcome]
+) -> Capability:
+    ran = [(case.id, outcomes[case.id].verdict) for case in applicable if case.id in outcomes]
+    # A case the simulation thought applicable may still end not applicable on the live run: it does not count.
+    ran = [(case, verdict) for case, verdict in ran if verdict != NOT_APPLICABLE]
+    verdict = _worst([v for _, v in ran])
+    reason = "no case of this run exercised it" if verdict == NOT_RUN else ""
+    if kind == "call flow" and ran:
+        reason = outcomes[ran[0][0]].reason  # one case: say why, not which
+    return Capability(
+        kind,
+        name,
+        verdict,
+        title=title,
+        behind=tuple((case, v) for case, v in ran if v != "pass"),
+        run=len(ran),
+        applicable=len(applicable),
+        reason=reason,
+    )
+
+
+def _produces(case: TestCase, stimulus: str) -> bool:
+    """Whether the case's steps, or the set-up planned for it, produce the stimulus."""
+    steps = case.flow.steps + (case.flow.plan.steps if case.flow.plan is not None else ())
+    return any(step.kind == "stimulus" and step.name == stimulus for step in steps)
+
+
+def _not_applicable(kind: str, name: str, reason: str, title: str = "") -> Capability:
+    return Capability(kind, name, NOT_APPLICABLE, title=title, reason=reason)
+
+
+@dataclass(frozen=True)
+class ProfileCertificate:
+    name: str
+    file: str
+    platform: str
+    url: str
+    capabilities: tuple[Capability, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(c.verdict for c in self.capabilities)
+        return {verdict: counted[verdict] for verdict in (*ORDER, NOT_APPLICABLE) if counted[verdict]}
+
+    @property
+    def failing(self) -> list[Capability]:
+        return [c for c in self.capabilities if c.verdict in FAILING]
+
+    @property
+    def not_run(self) -> list[Capability]:
+        return [c for c in self.capabilities if c.verdict == NOT_RUN]
+
+    @property
+    def certified(self) -> bool:
+        return not self.failing and not self.not_run
+
+    def overall(self) -> str:
+        declared = sum(c.declared for c in self.capabilities)
+        counts = ", ".join(f"{n} {verdict}" for verdict, n in self.counts.items() if verdict != NOT_APPLICABLE)
+        counted = f"{declared} declared capabilities: {counts or 'none'}"
+        counted += f"; {self.counts.get(NOT_APPLICABLE, 0)} not applicable"
+        if self.failing:
+            return f"not certified: {len(self.failing)} capabilities fail ({counted})"
+        if self.not_run:
+            return f"not certified: a partial run, {len(self.not_run)} declared capabilities not run ({counted})"
+        return f"certified ({counted})"
+
+    def to_json(self) -> dict[str, Any]:
+        by_kind: dict[str, list[dict[str, Any]]] = {"commands": [], "stimuli": [], "call_flows": []}
+        key = {"command": "commands", "stimulus": "stimuli", "call flow": "call_flows"}
+        for capability in self.capabilities:
+            by_kind[key[capability.kind]].append(capability.to_json())
+        return {
+            "name": self.name,
+            "file": self.file,
+            "platform": self.platform,
+            "adapter_url": self.url,
+            "certified": self.certified,
+            "overall": self.overall(),
+            "counts": self.counts,
+            **by_kind,
+        }
+
+
+def certify_profile(
+    catalogue: Catalogue,
+    profile: Profile,
+    url: str,
+    cases: Sequence[TestCase],
+    outcomes: Mapping[str, CaseOutcome],
+) -> ProfileCertificate:
+    """``cases``: every case of the profile (generated and call flows), run or not; ``outcomes``: by case id,
+    the cases that ran."""
+    capabilities: list[Capability] = []
+    by_command: dict[str, list[TestCase]] = {}
+    for case in cases:
+        by_command.setdefault(case.feature, []).append(case)
+    for command in sorted(catalogue.commands.values(), key=lambda c: (c.level, c.name)):
+        own = by_command.get(command.name, [])
+        if profile.platform not in command.platforms or not profile.declares(command.name):
+            # The cases say why, in the words of harness/cases.py.
+            reason = next((c.why_not for c in own if c.why_not), f"the profile does not declare {command.name}")
+            capabilities.append(_not_applicable("command", command.name, reason))
+        elif not any(c.applicable for c in own):
+            reason = next((c.why_not for c in own if c.why_not), "no case of it applies")
+            capabilities.append(_not_applicable("command", command.name, reason))
+        else:
+            applicable = [c for c in own if c.applicable]
+            capabilities.append(_aggregate("command", command.name, "", applicable, outcomes))
+    for stimulus in sorted(catalogue.stimuli.values(), key=lambda s: s.name):
+        if stimulus.platforms and profile.platform not in stimulus.platforms:
+            reason = f"{stimulus.name} exists only on {'/'.join(sorted(stimulus.platforms))}"
+            capabilities.append(_not_applicable("stimulus", stimulus.name, reason))
+        elif stimulus.name not in profile.stimuli:
+            capabilities.append(
+                _not_applicable("stimulus", stimulus.name, f"the profile {profile.name} cannot produce it")
+            )
+        else:
+            produced = [
+                (case.id, outcomes[case.id].stimuli[stimulus.name])
+                for case in cases
+                if case.id in outcomes and stimulus.name in outcomes[case.id].stimuli
+            ]
+            verdict, reason = _worst([v for _, v in produced]), ""
+            if verdict == NOT_RUN:
+                if any(case.applicable and _produces(case, stimulus.name) for case in cases):
+                    reason = "no case of this run produced it"
+                else:
+                    verdict, reason = NOT_TESTED, "no case of the suite produces it"
+            capabilities.append(
+                Capability(
+                    "stimulus",
+                    stimulus.name,
+                    verdict,
+                    behind=tuple((case, v) for case, v in produced if v != "pass"),
+                    run=len(produced),
+                    reason=reason,
+                )
+            )
+    for case in sorted(by_command.get(CALL_FLOWS, []), key=lambda c: c.id):
+        if not case.applicable:
+            capabilities.append(_not_applicable("call flow", case.id, case.why_not, case.title))
+        else:
+            capabilities.append(_aggregate("call flow", case.id, case.title, [case], outcomes))
+    return ProfileCertificate(profile.name, profile.file, profile.platform, url, tuple(capabilities))
+
+
+@dataclass(frozen=True)
+class Certificate:
+    adapter_url: str
+    harness_version: str
+    catalogue_version: str
+    date: str  # ISO 8601, UTC
+    profiles: tuple[ProfileCertificate, ...]
+
+    @property
+    def certified(self) -> bool:
+        return bool(self.profiles) and all(p.certified for p in self.profiles)
+
+    def lines(self) -> list[str]:
+        """The console lines: one per profile."""
+        return [f"certificate (profile {p.name}): {p.overall()}" for p in self.profiles]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": CERTIFICATE_FORMAT,
+            "adapter_url": self.adapter_url,
+            "harness_version": self.harness_version,
+            "catalogue_version": self.catalogue_version,
+            "date": self.date,
+            "certified": self.certified,
+            "profiles": [p.to_json() for p in self.profiles],
+        }
+
+    def markdown(self) -> str:
+        lines = [
+            "# mbconform conformance certificate",
+            "",
+            "| | |",
+            "|---|---|",
+            f"| adapter | `{self.adapter_url}` |",
+            f"| harness | mbconform {self.harness_version} |",
+            f"| spec catalogue | `{self.catalogue_version}` |",
+            f"| date | {self.date} |",
+            f"| profiles | {', '.join(f'`{p.name}`' for p in self.profiles) or 'none ran'} |",
+            "",
+            f"**{'Certified' if self.certified else 'Not certified'}**",
+        ]
+        for profile in self.profiles:
+            lines += ["", *_profile_markdown(profile)]
+        return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _shown(verdict: str) -> str:
+    return f"**{verdict}**" if verdict in FAILING or verdict == NOT_RUN else verdict
+
+
+def _behind(capability: Capability) -> str:
+    return ", ".join(f"`{case}` ({verdict})" for case, verdict in capability.behind)
+
+
+def _profile_markdown(profile: ProfileCertificate) -> list[str]:
+    lines = [
+        f"## Profile `{profile.name}`: {'certified' if profile.certified else 'not certified'}",
+        "",
+        f"Profile file `{profile.file}`, platform {profile.platform}, adapter `{profile.url}`.",
+        "",
+        f"**{_cell(profile.overall())}**",
+    ]
+    declared = [c for c in profile.capabilities if c.declared]
+    for kind, heading, columns in (
+        ("command", "Commands", "| command | verdict | cases run | not passing |"),
+        ("stimulus", "Stimuli", "| stimulus | verdict | cases that produced it | not passing |"),
+        ("call flow", "Call flows", "| call flow | verdict | title | why not passing |"),
+    ):
+        rows = [c for c in declared if c.kind == kind]
+        if not rows:
+            continue
+        lines += ["", f"### {heading}", "", columns, "|---|---|---|---|"]
+        for c in rows:
+            middle = c.title if kind == "call flow" else f"{c.run}/{c.applicable}" if kind == "command" else c.run
+            last = (
+                c.reason
+                if (kind == "call flow" and c.verdict != NOT_RUN) or c.verdict == NOT_TESTED
+                else _behind(c)
+            )
+            lines.append(f"| `{c.name}` | {_shown(c.verdict)} | {_cell(str(middle))} | {_cell(last)} |")
+    excluded = [c for c in profile.capabilities if not c.declared]
+    if excluded:
+        lines += ["", "### Not applicable", "", "| capability | why |", "|---|---|"]
+        lines.extend(f"| {c.kind} `{c.name}` | {_cell(c.reason)} |" for c in excluded)
+    return lines
+
+
+def write_certificate(reports: Path, certificate: Certificate) -> tuple[Path, Path]:
+    reports.mkdir(parents=True, exist_ok=True)
+    as_json, as_markdown = reports / "certificate.json", reports / "certificate.md"
+    as_json.write_text(json.dumps(certificate.to_json(), indent=2) + "\n", encoding="utf-8")
+    as_markdown.write_text(certificate.markdown(), encoding="utf-8")
+    return as_json, as_markdown

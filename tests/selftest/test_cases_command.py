@@ -1,0 +1,54 @@
+"""``mbconform cases`` lists the whole catalogue of test cases, the call flows included, per profile."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.cases import command_cases, scenario_case
+from harness.paths import reference_profiles, suites_dir
+from harness.spec.catalogue import Catalogue
+from harness.suite import load_profile, load_scenario
+
+pytestmark = pytest.mark.selftest
+
+FAST_PROFILE = Path(__file__).parent / "fast-profile.yaml"
+SECONDS = 60
+
+
+def mbconform(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=SECONDS, check=False
+    )
+
+
+def test_cases_json_lists_every_generated_case_and_every_call_flow_of_the_profile(catalogue: Catalogue) -> None:
+    done = mbconform("cases", "--profile", str(FAST_PROFILE), "--json")
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert listed["catalogue_version"] == catalogue.version
+    [profile_listing] = listed["profiles"]
+    profile = load_profile(FAST_PROFILE, catalogue)
+    scenarios = [load_scenario(p, catalogue) for p in sorted((suites_dir() / "conformance").rglob("*.yaml"))]
+    expected = command_cases(catalogue, profile) + [scenario_case(s, profile) for s in scenarios]
+    assert [(c["id"], c["applicable"], c["why_not"]) for c in profile_listing["cases"]] == [
+        (c.id, c.applicable, c.why_not) for c in expected
+    ]
+    assert "MB-FLOW-HOLD-001" in {c["id"] for c in profile_listing["cases"]}
+
+
+def test_cases_without_a_profile_lists_each_reference_profile_one_line_per_case() -> None:
+    done = mbconform("cases")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    headers = [line for line in lines if line.startswith("# profile ")]
+    assert len(headers) == len(reference_profiles())
+    cases = [line for line in lines if not line.startswith("#")]
+    assert any(line.startswith("MB-FLOW-HOLD-001 ") and "  applicable  " in line for line in cases)
+    not_applicable = [line for line in cases if "  n/a: " in line]
+    assert any("this outcome happens only on incontact (profile: generic)" in line for line in not_applicable)
+    assert all(line.split()[0].startswith("MB-") for line in cases)
