@@ -28,6 +28,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--fact", action="append", default=[], metavar="NAME=VALUE", help="override a platform fact (repeatable)"
     )
+    serve.add_argument(
+        "--addressing",
+        choices=("flat", "channelgroup"),
+        default="flat",
+        help="channelgroup: every channel in a channel group of its own (targets <session>.<group>.<channel>)",
+    )
+    serve.add_argument(
+        "--login", metavar="COMMAND", default=None, help="say nothing until the media bar sends this request"
+    )
+    serve.add_argument(
+        "--lab-http",
+        action="store_true",
+        help="produce stimuli over HTTP: GET /lab/stimulate?stimulus=NAME&target=ADDRESS on the same port",
+    )
 
     run = commands.add_parser(
         "run",
@@ -53,6 +67,31 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--no-html", action="store_true", help="do not build the HTML report")
     run.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+    run.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="compare with this accepted baseline: exit non-zero only when a test newly fails a MUST",
+    )
+    run.add_argument(
+        "--write-baseline",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="record this run's verdicts as a baseline",
+    )
+
+    cases = commands.add_parser("cases", help="list every test case: id, applicable or why not, title")
+    cases.add_argument(
+        "--profile",
+        type=Path,
+        action="append",
+        default=None,
+        help="profile (repeatable); default: reference-*.yaml",
+    )
+    cases.add_argument("--json", action="store_true", help="as one JSON object")
+    cases.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
     lint = commands.add_parser("lint", help="check spec, scenario and profile files")
     lint.add_argument("paths", nargs="*", type=Path, help="files or folders (default: specs/ and suites/)")
@@ -64,6 +103,32 @@ def main(argv: list[str] | None = None) -> int:
 
     report = commands.add_parser("report", help="build the single-file HTML report from Allure results")
     report.add_argument("--reports", type=Path, default=None, help="the reports folder (default: reports/)")
+
+    selftest = commands.add_parser(
+        "selftest",
+        help="run the suite against the reference adapter and each of its faults; print the detection matrix",
+    )
+    selftest.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this fault (repeatable; default: all named)",
+    )
+    selftest.add_argument(
+        "--quick", action="store_true", help="per fault, only the cases that send what it changes, until detected"
+    )
+    selftest.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the matrix as JSON")
+    selftest.add_argument(
+        "--profile",
+        type=Path,
+        action="append",
+        default=None,
+        help="profile (repeatable); default: reference-*.yaml",
+    )
+    selftest.add_argument("--step-timeout", type=float, default=None, help="seconds per step (default: 2)")
+    selftest.add_argument("--concurrency", type=int, default=None, help="flows at once (default: 32)")
+    selftest.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
     args, rest = parser.parse_known_args(argv)
     if args.command != "run" and rest:
@@ -84,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         from .lint import lint_paths
 
         return lint_paths(args.paths, args.specs or specs_dir())
+    if args.command == "cases":
+        return _cases(args)
+    if args.command == "selftest":
+        return _selftest(args)
     if args.command == "specs":
         import json
 
@@ -109,14 +178,11 @@ def _catalogue(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .reference.faults import FAMILIES, NAMED, UnknownFault, parse_fault
+    from .reference.faults import UnknownFault, fault_listing, parse_fault
     from .reference.server import ReferenceAdapter, run
 
     if args.list_faults:
-        for fault in NAMED.values():
-            print(f"{fault.name:28} {fault.description}")
-        for family, description in FAMILIES.items():
-            print(f"{family:28} {description}")
+        print("\n".join(fault_listing()))
         return 0
     from .core.simulate import FactError, parse_facts
 
@@ -125,7 +191,14 @@ def _serve(args: argparse.Namespace) -> int:
         faults = [parse_fault(text, catalogue) for text in args.fault]
         facts = parse_facts(catalogue, args.fact)
         adapter = ReferenceAdapter(
-            catalogue, test_control=args.test_control, faults=faults, platform=args.platform, facts=facts
+            catalogue,
+            test_control=args.test_control,
+            faults=faults,
+            platform=args.platform,
+            facts=facts,
+            addressing=args.addressing,
+            login=args.login,
+            lab_http=args.lab_http,
         )
     except (UnknownFault, FactError) as exc:
         print(f"mbconform serve: {exc}", file=sys.stderr)
@@ -139,12 +212,15 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
     from .reference.process import AdapterStartError, RunningAdapter, start_reference
 
+    gate = _gate_options(args)  # before anything starts: a bad baseline is exit 2 with no test run
+    if gate is None:
+        return 2
     reports = (args.reports or reports_dir()).resolve()
     reports.mkdir(parents=True, exist_ok=True)
     adapter: RunningAdapter | None = None
     url = args.url
     if url is None:
-        extra = ["--test-control", *[f"--fault={name}" for name in args.fault]]
+        extra = ["--test-control", "--lab-http", *[f"--fault={name}" for name in args.fault]]
         if args.specs:
             extra.append(f"--specs={args.specs}")
         try:
@@ -167,6 +243,8 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         f"--alluredir={reports / 'allure-results'}",
         "--clean-alluredir",
         f"--junitxml={reports / 'junit.xml'}",
+        f"--reports-dir={reports}",
+        *gate,
         f"--rootdir={root}",
         "-p",
         "no:cacheprovider",
@@ -182,6 +260,105 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
         build_report(reports, root, quiet_if_missing=True)
     return code
+
+
+def _gate_options(args: argparse.Namespace) -> list[str] | None:
+    """The baseline options for pytest; None (after saying why) if the baseline cannot be read or the
+    baseline to write is a folder."""
+    from .reporting.baseline import BaselineError, load_baseline
+
+    options = []
+    if args.baseline is not None:
+        try:
+            load_baseline(args.baseline)
+        except BaselineError as exc:
+            print(f"mbconform run: {exc}", file=sys.stderr)
+            return None
+        options.append(f"--baseline={args.baseline.resolve()}")
+    if args.write_baseline is not None:
+        if args.write_baseline.is_dir():
+            print(f"mbconform run: --write-baseline {args.write_baseline}: a folder, not a file", file=sys.stderr)
+            return None
+        options.append(f"--write-baseline={args.write_baseline.resolve()}")
+    return options
+
+
+def _cases(args: argparse.Namespace) -> int:
+    """Every test case of the catalogue and the call flows, per profile, as ``run`` would collect them."""
+    import json
+
+    from .cases import command_cases, scenario_case
+    from .spec.loader import SpecError
+    from .suite import load_profile, load_scenario
+
+    catalogue = _catalogue(args.specs)
+    try:
+        profiles = [load_profile(path, catalogue) for path in args.profile or reference_profiles()]
+        paths = sorted((suites_dir() / "conformance").rglob("*.yaml"))
+        scenarios = [load_scenario(path, catalogue) for path in paths]
+    except SpecError as exc:
+        print(f"mbconform cases: the profiles or scenarios have problems:\n{exc}", file=sys.stderr)
+        return 2
+    listed = []
+    for profile in profiles:
+        cases = command_cases(catalogue, profile) + [scenario_case(s, profile) for s in scenarios]
+        listed.append((profile, cases))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "catalogue_version": catalogue.version,
+                    "profiles": [
+                        {
+                            "name": profile.name,
+                            "file": profile.file,
+                            "platform": profile.platform,
+                            "cases": [
+                                {
+                                    "id": case.id,
+                                    "title": case.title,
+                                    "level": case.level,
+                                    "feature": case.feature,
+                                    "story": case.story,
+                                    "applicable": case.applicable,
+                                    "why_not": case.why_not,
+                                    "markers": list(case.markers),
+                                    "ref": str(case.ref),
+                                }
+                                for case in cases
+                            ],
+                        }
+                        for profile, cases in listed
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return 0
+    for profile, cases in listed:
+        applicable = sum(case.applicable for case in cases)
+        print(f"# profile {profile.name} ({profile.file}, platform {profile.platform}): ", end="")
+        print(f"{len(cases)} cases, {applicable} applicable")
+        width = max((len(case.id) for case in cases), default=0)
+        for case in cases:
+            status = "applicable" if case.applicable else f"n/a: {case.why_not}"
+            print(f"{case.id:{width}}  {status}  {case.title}")
+    return 0
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    from .selftest import run_cli
+
+    return run_cli(
+        _catalogue(args.specs),
+        args.profile or reference_profiles(),
+        args.fault,
+        quick=args.quick,
+        json_path=args.json,
+        specs=args.specs,
+        step_timeout=args.step_timeout,
+        concurrency=args.concurrency,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,23 +14,30 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request as HttpRequest
+from websockets.http11 import Response as HttpResponse
 
 from ..core.messages import encode
 from ..core.simulate import FactError, IdFactory, Platform, Refusal, channel_seeds, parse_facts
-from ..core.testcontrol import STIMULATE
+from ..core.testcontrol import STIMULATE, stimulus_request
 from ..jsonpaths import without
 from ..spec.catalogue import Catalogue
 from .faults import Fault, UnknownFault, parse_fault
+from .misbehave import Turn
 
 log = logging.getLogger("mbconform.reference")
 MEDIA = ("telephony", "chat")  # the reference adapter gives the agent a phone channel and a chat channel
 
-MAX_ORIGINAL_TEXT = 1000  # how much of an unreadable frame is echoed back in "original"
+MAX_ORIGINAL_TEXT = 1000
+ADDRESSING = ("flat", "channelgroup")
+SESSION_OPTIONS = ("fault", "platform", "fact", "addressing", "login")
+LAB_PATH = "/lab/stimulate"  # how much of an unreadable frame is echoed back in "original"
 
 
 @dataclass
@@ -41,8 +48,12 @@ class ReferenceAdapter:
     channels: Sequence[Mapping[str, Any]] = ()  # start-up data per channel; default: one per media
     platform: str | None = None  # None: the default of specs/platforms.yaml
     facts: Mapping[str, Any] = field(default_factory=dict)  # overrides of the platform's facts
+    addressing: str = "flat"  # or "channelgroup": every channel in a group of its own
+    login: str | None = None  # a command the media bar must send (and get success for) before anything else
+    lab_http: bool = False  # stimuli over HTTP: GET /lab/stimulate?stimulus=NAME&target=ADDRESS
     max_frame_bytes: int = 1 << 20
     sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    live: dict[str, LiveSession] = field(default_factory=dict)  # session id -> its open session
 
     def __post_init__(self) -> None:
         self.platform = self.platform or self.catalogue.default_platform
@@ -52,29 +63,40 @@ class ReferenceAdapter:
             )
         if not self.channels:
             self.channels = channel_seeds(self.catalogue, MEDIA)
+        if self.addressing not in ADDRESSING:
+            raise UnknownFault(f"unknown addressing {self.addressing!r} (known: {', '.join(ADDRESSING)})")
 
-    def session_setup(self, path: str) -> tuple[list[Fault], Platform]:
-        """Faults and platform for one session, from the connection URL's query: ``fault=NAME`` (repeatable),
-        ``platform=NAME``, ``fact=NAME=VALUE`` (repeatable).
+    def session_setup(self, path: str) -> SessionSetup:
+        """How one session behaves, from the adapter's options and the connection URL's query: ``fault=NAME``
+        (repeatable), ``platform=NAME``, ``fact=NAME=VALUE`` (repeatable), ``addressing=flat|channelgroup``,
+        ``login=COMMAND``.
 
-        Honoured only with test control on, so self-tests and profiles can run many kinds of session on one
-        adapter.
+        The query is honoured only with test control on, so self-tests and profiles can run many kinds of
+        session on one adapter.
         """
         query = parse_qs(urlsplit(path).query)
         if query and not self.test_control:
             raise UnknownFault("session options in the URL need the adapter started with --test-control")
-        unknown = sorted(set(query) - {"fault", "platform", "fact"})
+        unknown = sorted(set(query) - set(SESSION_OPTIONS))
         if unknown:
-            raise UnknownFault(f"unknown session options {unknown} (known: fault, platform, fact)")
+            raise UnknownFault(f"unknown session options {unknown} (known: {', '.join(SESSION_OPTIONS)})")
         platform = query.get("platform", [self.platform or ""])[-1]
         if platform not in self.catalogue.platforms:
             raise UnknownFault(f"unknown platform {platform!r}")
+        addressing = query.get("addressing", [self.addressing])[-1]
+        if addressing not in ADDRESSING:
+            raise UnknownFault(f"unknown addressing {addressing!r} (known: {', '.join(ADDRESSING)})")
         try:
             facts = {**self.facts, **parse_facts(self.catalogue, query.get("fact", []))}
         except FactError as exc:
             raise UnknownFault(str(exc)) from exc
         faults = [*self.faults, *(parse_fault(name, self.catalogue) for name in query.get("fault", []))]
-        return faults, Platform(self.catalogue, ids=IdFactory(), platform=platform, facts=facts)
+        return SessionSetup(
+            faults,
+            Platform(self.catalogue, ids=IdFactory(), platform=platform, facts=facts),
+            addressing,
+            query.get("login", [self.login or ""])[-1] or None,
+        )
 
     @staticmethod
     def _skip(faults: Sequence[Fault], owner: str) -> Any:
@@ -97,12 +119,15 @@ class ReferenceAdapter:
             return self._stimulate(platform, request, faults)
         command = str(request.get("command"))
         lenient = frozenset().union(*(fault.skips(command) for fault in faults))
+        turn = Turn.begin(platform, faults, command, request, lenient)
+        if turn.instead is not None:
+            return turn.finish(turn.instead, [])
         outcome = platform.handle(request, self._skip(faults, command), lenient)
         for fault in faults:
             member = fault.strips(command)
             if member is not None:
                 outcome.response = without(outcome.response, "$." + member)
-        return [outcome.response, *outcome.events]
+        return turn.finish(outcome.response, outcome.events)
 
     def _stimulate(
         self, platform: Platform, request: dict[str, Any], faults: Sequence[Fault]
@@ -113,35 +138,113 @@ class ReferenceAdapter:
         try:
             if not isinstance(name, str) or not isinstance(target, str):
                 raise Refusal("malformed_request", "test control needs data.stimulus and a target")
+            turn = Turn.begin(platform, faults, name, request, stimulus=True)
             events = platform.stimulate(name, target)
         except Refusal as refusal:
             return [platform.failure(request, refusal)]
-        return [
-            platform.respond(request, "success"),
-            *[e for e in events if not self._skip(faults, name)(e["name"])],
-        ]
+        return turn.finish(
+            platform.respond(request, "success"), [e for e in events if not self._skip(faults, name)(e["name"])]
+        )
 
     async def handler(self, socket: ServerConnection) -> None:
         number = next(self.sessions)
         session_id = f"S{number}"
         try:
             try:
-                faults, platform = self.session_setup(socket.request.path if socket.request else "")
+                setup = self.session_setup(socket.request.path if socket.request else "")
             except UnknownFault as exc:
                 await socket.close(1008, str(exc)[:120])
                 return
-            for event in platform.startup(list(self.channels), session_id):
-                await socket.send(encode(event))
+            if setup.login is not None and not await self._logged_in(socket, setup):
+                return
+            live = LiveSession(socket, setup.platform, setup.faults)
+            self.live[session_id] = live
+            async with live.lock:
+                for event in setup.platform.startup(list(self.channels), session_id, setup.addressing):
+                    await socket.send(encode(event))
             async for frame in socket:
-                for message in self.answer(platform, frame, faults):
-                    await socket.send(encode(message))
+                async with live.lock:
+                    for message in self.answer(setup.platform, frame, setup.faults):
+                        await socket.send(encode(message))
         except ConnectionClosed:
             pass
+        finally:
+            self.live.pop(session_id, None)
+
+    async def _logged_in(self, socket: ServerConnection, setup: SessionSetup) -> bool:
+        """Log-in first: answer every request with a failure until the log-in command arrives."""
+        platform = setup.platform
+        async for frame in socket:
+            request = _request_of(frame)
+            if request is not None and request.get("command") == setup.login:
+                await socket.send(encode(platform.respond(request, "success")))
+                return True
+            refusal = Refusal("invalid_state", f"log in first: the adapter expects {setup.login} before anything")
+            await socket.send(
+                encode(platform.failure(request or {"text": str(frame)[:MAX_ORIGINAL_TEXT]}, refusal))
+            )
+        return False
+
+    async def lab_request(self, connection: ServerConnection, request: HttpRequest) -> HttpResponse | None:
+        """Stimuli over HTTP (``lab_http``): ``GET /lab/stimulate?stimulus=NAME&target=ADDRESS`` produces the
+        stimulus in the session the target belongs to. Any other request goes on to the WebSocket handshake."""
+        url = urlsplit(request.path)
+        if not self.lab_http or url.path != LAB_PATH:
+            return None
+        query = parse_qs(url.query)
+        name, target = query.get("stimulus", [""])[-1], query.get("target", [""])[-1]
+        if not name or not target:
+            return _http(connection, 400, "give stimulus=NAME and target=ADDRESS")
+        live = self.live.get(target.split(".", 1)[0])
+        if live is None:
+            return _http(connection, 404, f"no open session for target {target!r}")
+        async with live.lock:
+            reply = self._stimulate(live.platform, stimulus_request(name, target), live.faults)
+            response, events = reply[0], reply[1:]
+            if response.get("result") != "success":
+                return _http(connection, 409, json.dumps(response.get("failure")))
+            for event in events:
+                await live.socket.send(encode(event))
+        return _http(connection, 200, json.dumps({"stimulus": name, "target": target, "events": len(events)}))
 
     async def serve(self, host: str, port: int) -> Server:
         return await serve(
-            self.handler, host, port, max_size=self.max_frame_bytes, compression=None, ping_interval=None
+            self.handler,
+            host,
+            port,
+            max_size=self.max_frame_bytes,
+            compression=None,
+            ping_interval=None,
+            process_request=self.lab_request,
         )
+
+
+@dataclass
+class SessionSetup:
+    faults: list[Fault]
+    platform: Platform
+    addressing: str
+    login: str | None
+
+
+@dataclass
+class LiveSession:
+    socket: ServerConnection
+    platform: Platform
+    faults: Sequence[Fault]
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # a stimulus never splits a request's events
+
+
+def _request_of(frame: str | bytes) -> dict[str, Any] | None:
+    try:
+        request = json.loads(frame)
+    except (ValueError, RecursionError):
+        return None
+    return request if isinstance(request, dict) else None
+
+
+def _http(connection: ServerConnection, status: int, text: str) -> HttpResponse:
+    return connection.respond(HTTPStatus(status), text + "\n")
 
 
 async def serve_forever(adapter: ReferenceAdapter, host: str, port: int, announce: bool) -> None:
