@@ -9,6 +9,7 @@ only through the deadline helper.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -443,12 +444,16 @@ class MediaBarSession:
         inconclusive (the adapter was not brought where the test needs it), never failed."""
         driver = self.settings.stimulus
         try:
-            done = await produce(
-                driver, step.name, target, self.url, timeout, lambda text: self.listener(Note(text))
-            )
+            done = await produce(driver, step.name, target, self.url, timeout, self._announce)
         except StimulusFailed as exc:
             raise Inconclusive(f"the {driver.kind} stimulus driver could not produce {step.name}: {exc}") from None
         self.listener(Note(f"stimulus {step.name}: {done}"))
+
+    def _announce(self, text: str) -> None:
+        """A prompt for a lab operator: on the real terminal (pytest captures the test's own output) and in
+        the report."""
+        print(text, file=sys.__stderr__, flush=True)
+        self.listener(Note(text))
 
     async def _settle(self, expectation: EventExpectation) -> None:
         """The list says "and nothing more happens": watch a quiet window; an in-scope event that arrives in it
