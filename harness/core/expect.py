@@ -379,7 +379,6 @@ class EventExpectation:
                 f"does not allow here",
                 ref=self.event_list.ref,
                 actual=_event_summary(event),
-                inferred=None if self.event_list.complete else "the seeds cut this list",
             )
         )
 

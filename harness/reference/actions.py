@@ -55,10 +55,10 @@ class ShortEcho:
 
 @dataclass(frozen=True)
 class Strip:
-    """``result`` responses lack ``member``."""
+    """``result`` responses (None: every response) lack ``member``, a dotted path."""
 
     member: str
-    result: str
+    result: str | None = None
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,6 @@ class Fault:
     description: str  # what a real adapter with this bug does wrong
     drop: tuple[str, str] | None = None  # (command or stimulus, event): this event is never sent
     lenient: tuple[str, frozenset[str]] | None = None  # (command, checks it skips: "state", "data")
-    strip: tuple[str, str] | None = None  # (command, member): its responses lack this member (a dotted path)
     action: Action | None = None
     owners: frozenset[str] = frozenset()  # commands or stimuli the action changes; empty: every command
     states: frozenset[str] = frozenset()  # only when the target is in one of these states; empty: any
@@ -57,9 +56,6 @@ class Fault:
 
     def drops(self, owner: str, event: str) -> bool:
         return self.drop is not None and self.drop == (owner, event)
-
-    def strips(self, command: str) -> str | None:
-        return self.strip[1] if self.strip is not None and self.strip[0] == command else None
 
     def skips(self, command: str) -> frozenset[str]:
         return self.lenient[1] if self.lenient is not None and self.lenient[0] == command else frozenset()
@@ -73,7 +69,7 @@ class Fault:
     @property
     def touches(self) -> frozenset[str] | None:
         """The commands and stimuli whose answers this fault changes; None: every command."""
-        named = {pair[0] for pair in (self.drop, self.lenient, self.strip) if pair is not None}
+        named = {pair[0] for pair in (self.drop, self.lenient) if pair is not None}
         if self.action is not None and not self.owners:
             return None
         return frozenset(named | self.owners)
@@ -438,7 +434,7 @@ def check_named(catalogue: Catalogue) -> list[str]:
     facets = {name for level in catalogue.levels.values() for name in level.facets}
     for fault in NAMED.values():
         action, name = fault.action, fault.name
-        owners = set(fault.owners) | {pair[0] for pair in (fault.drop, fault.lenient, fault.strip) if pair}
+        owners = set(fault.owners) | {pair[0] for pair in (fault.drop, fault.lenient) if pair}
         listed: set[str] = set()
         for owner in sorted(owners):
             command, stimulus = catalogue.commands.get(owner), catalogue.stimuli.get(owner)
@@ -483,7 +479,9 @@ def parse_fault(text: str, catalogue: Catalogue) -> Fault:
         command, member = parts[1], parts[2]
         if command not in catalogue.commands:
             raise UnknownFault(f"--fault {text}: {command!r} is no command of the catalogue")
-        return Fault(text, f"{command} answers without {member!r}", strip=(command, member))
+        return Fault(
+            text, f"{command} answers without {member!r}", action=Strip(member), owners=frozenset({command})
+        )
     if len(parts) == 3 and parts[0] == "drop-event":
         owner, event = parts[1], parts[2]
         spec = catalogue.commands.get(owner) or catalogue.stimuli.get(owner)

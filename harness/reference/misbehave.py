@@ -175,7 +175,7 @@ class Turn:
             if isinstance(value, str):
                 response = {**response, action.member: value.rsplit(".", 1)[-1]}
         elif isinstance(action, Strip):
-            if response.get("result") == action.result:
+            if action.result is None or response.get("result") == action.result:
                 response = without(response, "$." + action.member)
         elif isinstance(action, Forget):
             self._forget(action)

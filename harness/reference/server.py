@@ -26,7 +26,6 @@ from websockets.http11 import Response as HttpResponse
 from ..core.messages import encode
 from ..core.simulate import FactError, IdFactory, Platform, Refusal, channel_seeds, parse_facts
 from ..core.testcontrol import STIMULATE, stimulus_request
-from ..jsonpaths import without
 from ..spec.catalogue import Catalogue
 from .faults import Fault, UnknownFault, parse_fault
 from .misbehave import Turn
@@ -123,10 +122,6 @@ class ReferenceAdapter:
         if turn.instead is not None:
             return turn.finish(turn.instead, [])
         outcome = platform.handle(request, self._skip(faults, command), lenient)
-        for fault in faults:
-            member = fault.strips(command)
-            if member is not None:
-                outcome.response = without(outcome.response, "$." + member)
         return turn.finish(outcome.response, outcome.events)
 
     def _stimulate(
