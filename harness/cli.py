@@ -82,6 +82,44 @@ def main(argv: list[str] | None = None) -> int:
         help="record this run's verdicts as a baseline",
     )
 
+    fuzz = commands.add_parser(
+        "fuzz",
+        help="fuzz an adapter (default: the embedded reference adapter): malformed messages and call flows",
+        usage="mbconform fuzz [URL] [options] [pytest arguments]",
+        description="Hypothesis-driven fuzzing from the catalogue. A finding is shrunk to a minimal call flow and "
+        "written as a scenario file that `mbconform replay` runs. Other arguments go to pytest.",
+    )
+    fuzz.add_argument(
+        "--fuzz-profile",
+        default="ci",
+        help="ci (derandomized, bounded), nightly (random search until the budget ends), or a fuzz profile file",
+    )
+    fuzz.add_argument("--budget", type=float, default=None, help="seconds per fuzz test (default: the profile's)")
+    fuzz.add_argument(
+        "--profile",
+        type=Path,
+        action="append",
+        default=None,
+        help="the adapter's profile (repeatable); default: reference-generic and reference-incontact (with a "
+        "URL: reference-generic)",
+    )
+    fuzz.add_argument(
+        "--fault", action="append", default=[], metavar="NAME", help="with no URL: a reference fault"
+    )
+    fuzz.add_argument("--out", type=Path, default=None, help="where reproducers go (default: suites/regression/)")
+    fuzz.add_argument("--database", type=Path, default=None, help="Hypothesis' example database folder (nightly)")
+    fuzz.add_argument("--workers", type=int, default=None, help="parallel workers with pytest-xdist (nightly)")
+    fuzz.add_argument("--reports", type=Path, default=None, help="where to write reports (default: reports/fuzz/)")
+    fuzz.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
+    replay = commands.add_parser("replay", help="run a fuzz reproducer (a scenario file) and say if it reproduces")
+    replay.add_argument("file", type=Path, help="the scenario file (suites/regression/MB-FUZZ-....yaml)")
+    replay.add_argument(
+        "url", nargs="?", default=None, help="the adapter (default: the embedded reference adapter)"
+    )
+    replay.add_argument("--profile", type=Path, default=None, help="the adapter's profile (default: the file's)")
+    replay.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
     cases = commands.add_parser("cases", help="list every test case: id, applicable or why not, title")
     cases.add_argument(
         "--profile",
@@ -131,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     selftest.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
     args, rest = parser.parse_known_args(argv)
+    if args.command == "fuzz":
+        return _fuzz(args, rest, parser)
     if args.command != "run" and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "serve":
@@ -151,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         return lint_paths(args.paths, args.specs or specs_dir())
     if args.command == "cases":
         return _cases(args)
+    if args.command == "replay":
+        from .fuzz.replay import run_cli as replay_cli
+
+        return replay_cli(args.file, args.url, args.profile, _catalogue(args.specs))
     if args.command == "selftest":
         return _selftest(args)
     if args.command == "specs":
@@ -259,6 +303,87 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         from .reporting.html import build_report
 
         build_report(reports, root, quiet_if_missing=True)
+    return code
+
+
+def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentParser) -> int:
+    import pytest
+
+    from .reference.process import AdapterStartError, RunningAdapter, start_reference
+
+    urls = [arg for arg in rest if "://" in arg and not arg.startswith("-")]
+    if len(urls) > 1 or (urls and not urls[0].startswith(("ws://", "wss://"))):
+        parser.error(f"fuzz takes one ws:// or wss:// adapter URL, got {urls}")
+    url = urls[0] if urls else None
+    if url and args.fault:
+        parser.error("--fault makes the embedded reference adapter misbehave; it cannot apply to a URL")
+    fuzz_file = Path(args.fuzz_profile)
+    if not fuzz_file.suffix:
+        fuzz_file = suites_dir() / "fuzz" / f"{args.fuzz_profile}.yaml"
+    if not fuzz_file.is_file():
+        known = ", ".join(sorted(p.stem for p in (suites_dir() / "fuzz").glob("*.yaml")))
+        print(
+            f"mbconform fuzz: no fuzz profile {args.fuzz_profile!r} (known: {known}, or a file)", file=sys.stderr
+        )
+        return 2
+    from .fuzz.run import load_fuzz_profile
+    from .spec.loader import SpecError
+
+    try:
+        workers = args.workers or load_fuzz_profile(fuzz_file).workers
+    except SpecError as exc:
+        print(f"mbconform fuzz: the fuzz profile has problems:\n{exc}", file=sys.stderr)
+        return 2
+    reports = (args.reports or reports_dir() / "fuzz").resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    adapter: RunningAdapter | None = None
+    if url is None:
+        extra = ["--test-control", "--lab-http", *[f"--fault={name}" for name in args.fault]]
+        if args.specs:
+            extra.append(f"--specs={args.specs}")
+        try:
+            adapter = start_reference(extra)
+        except AdapterStartError as exc:
+            print(f"mbconform fuzz: {exc}", file=sys.stderr)
+            return 2
+        url = adapter.url
+        print(f"mbconform: started the reference adapter at {url}", flush=True)
+    profiles = args.profile or (
+        [suites_dir() / "profiles" / f"reference-{name}.yaml" for name in ("generic", "incontact")]
+        if adapter is not None
+        else [default_profile()]
+    )
+    specs = (args.specs or specs_dir()).resolve()
+    argv = [
+        str(fuzz_file.resolve()),
+        f"--adapter-url={url}",
+        *[f"--profile={profile}" for profile in profiles],
+        f"--specs={specs}",
+        f"--alluredir={reports / 'allure-results'}",
+        "--clean-alluredir",
+        f"--junitxml={reports / 'junit.xml'}",
+        f"--reports-dir={reports}",
+        f"--rootdir={project_root()}",
+        "-p",
+        "no:cacheprovider",
+        *[f"--fuzz-adapter-option=fault={name}" for name in args.fault],
+    ]
+    if args.budget is not None:
+        argv.append(f"--fuzz-budget={args.budget}")
+    if args.out is not None:
+        argv.append(f"--fuzz-out={args.out.resolve()}")
+    if args.database is not None:
+        argv.append(f"--fuzz-database={args.database.resolve()}")
+    if args.workers is not None:
+        argv.append(f"--fuzz-workers={args.workers}")
+    if workers > 1:
+        argv += ["-n", str(workers)]
+    argv += [arg for arg in rest if arg not in urls]
+    try:
+        code = int(pytest.main(argv))
+    finally:
+        if adapter is not None:
+            adapter.stop()
     return code
 
 

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from .core.steps import Step
-from .runner.session import startup_bindings
+from .runner.session import TEMPLATE, startup_bindings
 from .runner.settings import Settings
 from .runner.stimuli import StimulusDriver
 from .spec.catalogue import Catalogue, Schema, SpecRef, describe_error, with_facts
@@ -83,6 +83,7 @@ class Scenario:
     platforms: frozenset[str] | None = None  # None: every platform
     media: frozenset[str] = frozenset()  # media the profile's channels must include
     facts: Mapping[str, Schema] = field(default_factory=dict)  # fact -> the schema its value must satisfy
+    found: Mapping[str, Any] | None = None  # a fuzzer's finding this file reproduces (``found:``)
 
     def ruled_out(self, profile: Profile) -> str:
         """Why this call flow does not apply to the profile's adapter ("" if it does)."""
@@ -210,6 +211,18 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
     platforms = set(when.get("platform", catalogue.platforms)) & set(catalogue.platforms)
     for index, node in enumerate(data["steps"]):
         at = ("steps", index)
+        if "frame" in node or "frame_hex" in node:
+            steps.append(
+                Step(
+                    kind="frame",
+                    name=node.get("how", "frame"),
+                    target="",
+                    data={"text": node["frame"]} if "frame" in node else {"hex": node["frame_hex"]},
+                    title=node.get("title"),
+                    ref=SpecRef(loaded.file, loaded.line_of(at)),
+                )
+            )
+            continue
         kind = "command" if "command" in node else "stimulus"
         name = node[kind]
         spec = catalogue.commands.get(name) if kind == "command" else catalogue.stimuli.get(name)
@@ -217,7 +230,19 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
             problems.append(loaded.problem((*at, kind), f"unknown {kind} {name!r}"))
             continue
         target = node["target"]
-        if target.startswith("$") and target[1:] not in bound and not target.endswith(MEDIA_CHANNEL):
+        for name_used in TEMPLATE.findall(target):
+            if name_used not in bound and not name_used.endswith(MEDIA_CHANNEL):
+                problems.append(
+                    loaded.problem(
+                        (*at, "target"), f"${{{name_used}}} is not bound by the start-up or an earlier step"
+                    )
+                )
+        if (
+            target.startswith("$")
+            and not target.startswith("${")
+            and target[1:] not in bound
+            and not target.endswith(MEDIA_CHANNEL)
+        ):
             problems.append(
                 loaded.problem((*at, "target"), f"{target} is not bound by the start-up or an earlier step")
             )
@@ -231,14 +256,15 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
                     )
                 )
             bound.add(variable)
-        if kind == "command" and "data" in node:
+        expect = node.get("expect", "success")
+        if kind == "command" and "data" in node and expect != "failure":
             # "$fact:NAME" values take each platform's fact; the data must suit every platform it may run on
+            # (a step that expects a failure may send invalid data on purpose)
             command = catalogue.commands[name]
             for platform in sorted(platforms & command.platforms):
                 filled = with_facts(node["data"], catalogue.platforms[platform].facts)
                 for message in command.request_errors(platform, filled):
                     problems.append(loaded.problem((*at, "data"), f"data for {name} on {platform}: {message}"))
-        expect = node.get("expect", "success")
         steps.append(
             Step(
                 kind=kind,  # type: ignore[arg-type]
@@ -279,4 +305,5 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
         platforms=frozenset(when["platform"]) if "platform" in when else None,
         media=frozenset(when.get("media", [])),
         facts=facts,
+        found=data.get("found"),
     )

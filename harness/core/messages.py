@@ -8,6 +8,7 @@ response, one with neither is a request. Classification never raises: whatever a
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,7 @@ class Malformed:
 Message = Request | Response | Event | Malformed
 
 PREVIEW_CHARS = 200
+SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_DEPTH = 64  # deeper JSON is malformed for this protocol; keeps every later walk shallow
 
 
@@ -99,4 +101,10 @@ def classify_value(value: Any, text: str = "") -> Message:
 
 
 def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    """JSON text for a frame: UTF-8 as it is, except that text holding a lone surrogate (which a request
+    may carry as a ``\\ud800`` escape, and an echo gives back) is written with ASCII escapes, since a lone
+    surrogate cannot be sent as UTF-8."""
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    if SURROGATE.search(text):
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=True)
+    return text

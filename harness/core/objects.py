@@ -12,7 +12,7 @@ the objects the model knows, each of which was created with its level.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,6 +59,8 @@ class ObjectModel:
         self.session: MbObject | None = None
         # Addresses of disposed objects, remembered (boundedly) so a late event can be named precisely.
         self.disposed: dict[str, None] = {}
+        # told of every state an object enters: (level, state before or None when created, state) (coverage)
+        self.on_state: Callable[[str, str | None, str], None] | None = None
 
     def copy(self) -> ObjectModel:
         clone = ObjectModel(self.catalogue)
@@ -211,6 +213,8 @@ class ObjectModel:
                         f"{name}: a {obj.level} cannot go from {obj.state} to {value} (states.yaml: from "
                         f"{obj.state} only to {' or '.join(after) if after else 'nothing, it is final'})"
                     )
+                if self.on_state is not None and value != obj.state:
+                    self.on_state(obj.level, obj.state, value)
                 obj.state = value
                 continue
             facet = level.facets.get(key) if level is not None else None
@@ -256,6 +260,8 @@ class ObjectModel:
             media=media if isinstance(media, str) else None,
         )
         self.objects[address] = obj
+        if self.on_state is not None and obj.state is not None:
+            self.on_state(level, None, obj.state)
         if address not in parent.children:
             parent.children.append(address)
         return obj, problem

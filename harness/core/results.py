@@ -19,6 +19,8 @@ class StepResult:
     response: Response | None = None
     violations: list[Violation] = field(default_factory=list)
     verdict: Verdict = Verdict.PASS
+    bound: dict[str, str] = field(default_factory=dict)  # 'as' names of the step's list -> the addresses
+    expected: frozenset[str] = frozenset()  # the results the step accepted (the catalogue's prediction)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from ..spec.catalogue import (
 )
 from .conditions import Context, holds, legal
 from .lists import base_env, bound_names, resolve
-from .messages import Event
+from .messages import Event, preview
 from .objects import SEPARATOR, MbObject, ObjectModel
 
 
@@ -38,6 +38,9 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             merged[key] = value
     return merged
+
+
+MAX_MESSAGE_CHARS = 500  # of a failure's message
 
 
 @dataclass
@@ -200,7 +203,7 @@ class Platform:
         command, target, data = request["command"], request["target"], request["data"]
         spec = self.catalogue.commands.get(command)
         if spec is None:
-            raise Refusal("unknown_command", f"unknown command {command!r}")
+            raise Refusal("unknown_command", f"unknown command {preview(repr(command))}")
         if self.platform not in spec.platforms:
             raise Refusal("unsupported", f"{command} is not supported on the {self.platform} platform")
         errors = [] if "data" in skip_checks else spec.request_errors(self.platform, data)
@@ -252,7 +255,10 @@ class Platform:
             "target": echoable.get("target") if isinstance(echoable.get("target"), str) else "",
         }
         code = self.catalogue.protocol.failure_codes.get(refusal.reason, refusal.reason.upper())
-        response = self.respond(safe, "failure", failure={"code": code, "message": refusal.message})
+        message = refusal.message  # bounded: the response already echoes the request twice
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[:MAX_MESSAGE_CHARS] + f"… ({len(refusal.message)} chars)"
+        response = self.respond(safe, "failure", failure={"code": code, "message": message})
         response["original"] = request if isinstance(request, dict) else {"text": str(request)}
         return response
 

@@ -1,7 +1,12 @@
 """A step of a call flow: a command to send or a stimulus to produce, and what it must bring.
 
 Scenario files, planned set-ups and fuzz reproducers are all lists of steps. A target is either a literal
-address or ``$name``: an object bound by an earlier step (``bind``) or by the session start-up.
+address or ``$name``: an object bound by an earlier step (``bind``) or by the session start-up; a literal may
+also contain ``${name}`` (``${call}.conv999``: an id that names nothing, inside a known object).
+
+A *frame* step sends one frame as it is (``data["text"]``, or ``data["hex"]`` for a binary frame): the
+fuzzer's malformed and invalid requests. What the adapter must do with it is decided from the catalogue,
+not from how the frame was made.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import Any, Literal
 
 from ..spec.catalogue import SpecRef
 
-StepKind = Literal["command", "stimulus"]
+StepKind = Literal["command", "stimulus", "frame"]
 
 
 @dataclass(frozen=True)
@@ -28,5 +33,7 @@ class Step:
     setup: bool = False  # a step that only brings the IUT into the state the test needs
 
     def describe(self) -> str:
+        if self.kind == "frame":
+            return self.title or f"send a frame ({self.name})"
         verb = "stimulus" if self.kind == "stimulus" else "send"
         return self.title or f"{verb} {self.name} on {self.target}"

@@ -34,6 +34,7 @@ from ..runner.flow import run_flow
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError, load_catalogue
 from ..suite import Profile, load_profile, load_scenario
+from . import fuzz_items
 from .summary import RunSummary
 
 SCENARIO_FORMAT = "mbconform/scenario/1"
@@ -109,6 +110,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--write-baseline", default=None, metavar="FILE", help="record this run's verdicts as a baseline"
     )
+    fuzz_items.add_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -155,6 +157,9 @@ def pytest_configure(config: pytest.Config) -> None:
         ("illegal_state", "the command fails from a state where it is not legal"),
         ("outcome", "a needinfo, a failure that changes state, or another outcome the spec names"),
         ("scenario", "call flows from suites/"),
+        ("fuzz", "Hypothesis-driven fuzzing (a fuzz profile file: suites/fuzz/)"),
+        ("fuzz_messages", "message-level fuzzing: malformed and invalid frames"),
+        ("fuzz_flows", "stateful fuzzing: random call flows"),
     ):
         config.addinivalue_line("markers", f"{marker}: {text}")
 
@@ -168,6 +173,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     head = file_path.read_text(encoding="utf-8", errors="replace")[:2000]
     if SCENARIO_FORMAT in head:
         return ScenarioFile.from_parent(parent, path=file_path)
+    if fuzz_items.is_fuzz_file(head):
+        return fuzz_items.FuzzFile.from_parent(parent, path=file_path)
     return None
 
 
@@ -267,7 +274,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     context = session.config.stash.get(CONTEXT, None)
     if context is None:
         return
-    if not session.config.option.collectonly:
+    worker = hasattr(session.config, "workerinput")  # a pytest-xdist worker: the controller writes the reports
+    conformance = bool(context.summary.records) or context.baseline is not None or context.write_baseline
+    if not session.config.option.collectonly and not worker and conformance:
         try:
             _write_run_reports(session, context, exitstatus)
         except OSError as exc:  # a report that cannot be written must not pass a CI gate silently

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 
-from ..core.messages import encode
+from ..core.messages import Malformed, Request, classify_value, encode
 from ..core.simulate import FactError, IdFactory, Platform, Refusal, channel_seeds, parse_facts
 from ..core.testcontrol import STIMULATE, stimulus_request
 from ..spec.catalogue import Catalogue
@@ -114,6 +114,11 @@ class ReferenceAdapter:
         if not isinstance(request, dict):
             refusal = Refusal("malformed_request", f"a request is a JSON object, not a {type(request).__name__}")
             return [platform.failure({"text": frame[:MAX_ORIGINAL_TEXT]}, refusal)]
+        kind = classify_value(request)
+        if not isinstance(kind, Request):  # ERRATA R1: with messageType it is an event, with result a response
+            what = kind.reason if isinstance(kind, Malformed) else f"an {type(kind).__name__.lower()}"
+            refusal = Refusal("malformed_request", f"not a request: {what} (ERRATA R1)")
+            return [platform.failure(request, refusal)]
         if request.get("command") == STIMULATE and self.test_control:
             return self._stimulate(platform, request, faults)
         command = str(request.get("command"))

@@ -111,6 +111,27 @@ def finish_test(listener: AllureListener, case: CaseInfo, result: FlowResult | N
     allure.attach(result.transcript, name="transcript", attachment_type=allure.attachment_type.TEXT)
 
 
+def finish_fuzz(
+    listener: AllureListener,
+    *,
+    coverage_text: str,
+    coverage_json: str,
+    reproducer: str | None,
+    transcript: str | None,
+    failed: bool,
+) -> None:
+    """A fuzz test: its coverage, and for a finding the reproducer file and the shrunk run's transcript (the
+    replay's steps are already in the report, through the listener)."""
+    listener.close()
+    allure.dynamic.label("verdict", "fail" if failed else "pass")
+    allure.attach(coverage_text, name="coverage", attachment_type=allure.attachment_type.TEXT)
+    allure.attach(coverage_json, name="coverage.json", attachment_type=allure.attachment_type.JSON)
+    if reproducer is not None:
+        allure.attach(reproducer, name="reproducer (scenario file)", attachment_type=allure.attachment_type.YAML)
+    if transcript is not None:
+        allure.attach(transcript, name="shrunk transcript", attachment_type=allure.attachment_type.TEXT)
+
+
 def write_run_files(results_dir: Path, environment: dict[str, str]) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"{key}={_escape(value)}" for key, value in environment.items()]

@@ -122,6 +122,16 @@ class Connection:
             raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
         return text
 
+    async def send_frame(self, frame: str | bytes, label: str) -> None:
+        """Send a frame as it is (the fuzzer's malformed and invalid requests)."""
+        shown = frame if isinstance(frame, str) else f"[binary] {frame[:TRANSCRIPT_FRAME_CHARS].hex()}"
+        self.transcript.add(">", shown)
+        self.listener(FrameSent(shown[: TRANSCRIPT_FRAME_CHARS + 1], label))
+        try:
+            await self.socket.send(frame)
+        except ConnectionClosed as exc:
+            raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+
     async def receive(self, deadline: Deadline, explain: Any) -> Message:
         try:
             frame = await within(deadline, self.socket.recv(), explain)

@@ -9,14 +9,17 @@ only through the deadline helper.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
-from ..core.messages import Event, Malformed, Message, Request, Response
+from ..core.lists import bound_names
+from ..core.messages import Event, Malformed, Message, Request, Response, classify, preview
 from ..core.objects import SEPARATOR, ObjectModel
 from ..core.results import StepResult
 from ..core.runevents import Listener, Note, StepFinished, StepStarted
@@ -35,6 +38,7 @@ RECENT = 20  # frames remembered to say what arrived when a deadline expires
 MAX_STEP_VIOLATIONS = 100
 OWN_REMEMBERED = 1024  # objects of the test the oracle watches for unexplained events
 DRAINED = 64  # frames already arrived after a step, judged with it
+TEMPLATE = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")  # ${name} inside a literal target or a frame
 
 
 def startup_bindings(catalogue: Catalogue) -> dict[str, str]:
@@ -75,6 +79,10 @@ class MediaBarSession:
         self.ready = False
         # objects created after start-up (by this test's requests and stimuli), the newest remembered
         self.own: dict[str, None] = {}
+        self.refused: str | None = None  # during a step the catalogue refuses: what was refused
+        self.refused_target = ""  # and its target ("" for a frame that is no readable request)
+        self.unreadable = 0  # frames sent that are no readable request: each may get one failure response
+        self.probe: tuple[str, str] | None = None  # (command, target) of the last responsiveness probe
 
     # -- frames ----------------------------------------------------------------------------------
 
@@ -150,6 +158,18 @@ class MediaBarSession:
             self.own[applied.created.address] = None
             if len(self.own) > OWN_REMEMBERED:
                 del self.own[next(iter(self.own))]
+        if self.refused is not None and self.ready and self._about_refused(event.target):
+            self._violate(
+                Violation(
+                    Category.UNEXPECTED_EVENT,
+                    "event after a refused request",
+                    f"{event.name} about {event.target} came after {self.refused}: a request the adapter must "
+                    f"refuse changes nothing and emits no event",
+                    ref=self.catalogue.protocol.ref,
+                    actual=evidence(event.raw),
+                )
+            )
+            return
         # The current step has first claim on an event it expects; a finished step may then take an optional
         # trailing event of its own; anything else in the current step's scope is judged by its list.
         if self.current is not None and self.current.wants(event):
@@ -162,6 +182,14 @@ class MediaBarSession:
             return
         if not applied.problems:  # an event the model cannot apply was reported above
             self._unexplained(event)
+
+    def _about_refused(self, target: str) -> bool:
+        """An event a refused request must not bring: about its target or inside it, or about the test's own
+        objects (traffic about objects the test never made is left alone)."""
+        refused = self.refused_target
+        if refused and (target == refused or target.startswith(refused + SEPARATOR)):
+            return True
+        return self._owned(target)
 
     def _owned(self, target: str) -> bool:
         """The target is an object this test created, or inside one."""
@@ -187,6 +215,10 @@ class MediaBarSession:
 
     def _on_response(self, response: Response) -> None:
         request = self.correlator.match(response)
+        if request is None and self.unreadable > 0:
+            self.unreadable -= 1  # the answer to a frame that was no readable request: a failure, or nothing
+            self._check_unreadable_answer(response)
+            return
         if request is None:
             self._violate(
                 Violation(
@@ -329,17 +361,36 @@ class MediaBarSession:
     # -- steps -------------------------------------------------------------------------------------
 
     def resolve(self, target: str) -> str:
-        if not target.startswith("$"):
-            return target
+        if not target.startswith("$") or target.startswith("${"):
+            return self.fill(target)
         name = target[1:]
         if name not in self.variables:
             raise Inconclusive(f"{target} was never bound: the event that creates it did not arrive")
         return self.variables[name]
 
-    def _request_for(self, step: Step, target: str) -> tuple[dict[str, Any] | None, Decision, SpecRef]:
+    def fill(self, text: str, strict: bool = True) -> str:
+        """``${name}`` in a literal target or a frame, replaced by the address bound to ``name`` (not
+        ``strict``: an unknown name stays as it is, for a frame's text)."""
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in self.variables:
+                return self.variables[name]
+            if not strict:
+                return match.group(0)
+            raise Inconclusive(f"${{{name}}} was never bound: the event that creates it did not arrive")
+
+        return TEMPLATE.sub(value, text) if "${" in text else text
+
+    def _request_for(
+        self, step: Step, target: str, raw: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any] | None, Decision, SpecRef]:
         """The frame to send (None: an external stimulus, produced by the profile's driver) and what the
-        catalogue says it brings (decided on the shadow model)."""
+        catalogue says it brings (decided on the shadow model). ``raw``: a request read from a frame step."""
         facts = self.oracle.facts
+        if raw is not None:
+            spec_of = self.catalogue.commands.get(raw["command"])
+            return raw, self.oracle.decide(raw), spec_of.ref if spec_of else self.catalogue.protocol.ref
         if step.kind == "command":
             spec = self.catalogue.commands[step.name]
             data = step.data if step.data is not None else spec.example_for(self.settings.platform)
@@ -355,13 +406,23 @@ class MediaBarSession:
         return stimulus_request(step.name, target), decision, stimulus.ref
 
     async def run(self, step: Step) -> StepResult:
-        target = self.resolve(step.target)
+        if step.kind == "frame":
+            return await self._run_frame(step)
+        return await self._run(step)
+
+    async def _run(self, step: Step, frame: str | None = None, raw: dict[str, Any] | None = None) -> StepResult:
+        """Run a command or stimulus step; ``frame``/``raw``: a frame step whose frame is a readable request,
+        sent as it is and checked like a command."""
+        target = self.resolve(step.target) if raw is None else raw["target"]
         title = step.title or f"{'stimulus' if step.kind == 'stimulus' else 'send'} {step.name} on {target}"
         self.listener(StepStarted(step, title))
         self.violations = []
         result = StepResult(step, target, title)
-        request, decision, ref = self._request_for(step, target)
+        request, decision, ref = self._request_for(step, target, raw)
         expected = step.expect if step.expect is not None else frozenset({decision.result})
+        if raw is not None:
+            expected = frozenset({decision.result})
+        result.expected = expected
         if step.kind == "stimulus":
             expected = frozenset({"success"})
         expectation = None
@@ -381,7 +442,13 @@ class MediaBarSession:
         else:
             self.awaiting = request
             self.correlator.sent(request)
-            await self.connection.send(request)
+            if decision.refusal is not None:
+                self.refused = f"the refused {request.get('command')} on {request.get('target')!r}"
+                self.refused_target = str(request.get("target"))
+            if frame is None:
+                await self.connection.send(request)
+            else:
+                await self.connection.send_frame(frame, f"{request.get('command')} on {request.get('target')}")
         deadline = Deadline(timeout, f"step '{title}'")
 
         def done() -> bool:
@@ -414,6 +481,8 @@ class MediaBarSession:
         finally:
             self.current = None
             self.awaiting = None
+            self.refused = None
+            self.refused_target = ""
         response = self.response
         result.response = response
         if response is not None and request is not None:
@@ -432,12 +501,111 @@ class MediaBarSession:
             for variable, entry_name in step.bind.items():
                 if entry_name in expectation.env:
                     self.variables[variable] = expectation.env[entry_name]
+            result.bound = bound_names(expectation.env)
             self.lingering.append(expectation)
         result.violations.extend(self.violations)
         result.violations.extend(self._never_initialized(result.violations))
         result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
         self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
         return result
+
+    async def _run_frame(self, step: Step) -> StepResult:
+        """A frame sent as it is. A readable request (a JSON object with a string command and a string target,
+        neither an event nor a response) is checked like a command: one response echoing it, with the result
+        the catalogue decides (for anything it refuses: a failure that changes nothing and emits no event),
+        and its events. Any other frame may get one failure response and nothing else. Either way the adapter
+        must stay responsive: a valid request that the catalogue says succeeds follows, the probe."""
+        data = step.data or {}
+        frame: str | bytes = (
+            bytes.fromhex(str(data["hex"]))
+            if "hex" in data
+            else self.fill(str(data.get("text", "")), strict=False)
+        )
+        message = classify(frame)
+        title = step.title or f"send a frame ({step.name})"
+        if isinstance(message, Request) and isinstance(message.raw.get("target"), str) and isinstance(frame, str):
+            result = await self._run(replace(step, title=title), frame=frame, raw=message.raw)
+            if result.response is not None and result.verdict < Verdict.FAIL:
+                return result  # it answered: responsive
+        else:
+            result = await self._unreadable(replace(step, title=title), frame, message)
+        probe = self._probe_step()
+        if probe is None:
+            self.listener(Note("no declared command succeeds now: the adapter's responsiveness is not probed"))
+            return result
+        after = await self._run(probe)
+        self.unreadable = 0  # frames come in order: an answer to the bad frame came before the probe's
+        for violation in after.violations:
+            result.violations.append(replace(violation, message=f"after the frame: {violation.message}"))
+        result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
+        return result
+
+    async def _unreadable(self, step: Step, frame: str | bytes, message: Message) -> StepResult:
+        title = step.describe()
+        self.listener(StepStarted(step, title))
+        self.violations = []
+        result = StepResult(step, "", title)
+        reason = message.reason if isinstance(message, Malformed) else f"{type(message).__name__.lower()}"
+        if isinstance(message, Request):
+            reason = "a request whose target is not a string"
+        self.unreadable += 1
+        self.refused = f"a frame that is no readable request ({reason})"
+        try:
+            await self.connection.send_frame(frame, f"a frame that is no readable request: {preview(frame)[:80]}")
+            for arrived in await self.connection.arrived(DRAINED):
+                self._dispatch(arrived)
+        finally:
+            self.refused = None
+        result.violations.extend(self.violations)
+        result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
+        self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
+        return result
+
+    def _check_unreadable_answer(self, response: Response) -> None:
+        """The answer to a frame that was no readable request: if there is one, a failure response."""
+        rule = self.catalogue.protocol.responses.get("failure")
+        errors = [] if rule is None else rule.schema.errors(response.raw)
+        if response.result != "failure" or errors:
+            self._violate(
+                Violation(
+                    Category.WRONG_RESULT if response.result != "failure" else Category.SHAPE_MISMATCH,
+                    "bad answer to an unreadable frame",
+                    f"a frame that is no readable request may get a failure response and nothing else; got "
+                    f"{response.result!r}" + (f": {'; '.join(errors)}" if errors else ""),
+                    ref=rule.ref if rule is not None else self.catalogue.protocol.ref,
+                    expected="failure",
+                    actual=evidence(response.raw),
+                )
+            )
+
+    def _probe_step(self) -> Step | None:
+        """A valid request the catalogue says succeeds now, preferring one that brings the fewest events (the
+        last one chosen, while it still succeeds)."""
+        platform, facts = self.settings.platform, self.oracle.facts
+
+        def request(command: str, target: str) -> dict[str, Any]:
+            example = self.catalogue.commands[command].example_for(platform)
+            return {"command": command, "target": target, "data": with_facts(dict(example), facts)}
+
+        chosen = self.probe
+        if chosen is None or self.oracle.decide(request(*chosen)).result != "success":
+            best: tuple[int, str, str] | None = None
+            for command in sorted(self.settings.commands):
+                spec = self.catalogue.commands.get(command)
+                if spec is None or platform not in spec.platforms:
+                    continue
+                for obj in list(self.model.of_level(spec.level)):
+                    decision = self.oracle.decide(request(command, obj.address))
+                    if decision.result != "success" or decision.refusal is not None:
+                        continue
+                    size = len(decision.events.entries) if decision.events is not None else 0
+                    if best is None or size < best[0]:
+                        best = (size, command, obj.address)
+            if best is None:
+                return None
+            chosen = self.probe = (best[1], best[2])
+        command, target = chosen
+        return Step("command", command, target, title=f"probe: {command} on {target} still succeeds")
 
     async def _produce(self, step: Step, target: str, timeout: float) -> None:
         """Have the profile's driver produce an external stimulus; a driver that cannot makes the test

@@ -76,7 +76,9 @@ def test_an_event_after_a_refused_request_is_unexplained(catalogue: Catalogue) -
     result = _run(catalogue, extra, steps)
     assert result.verdict == Verdict.FAIL
     [(_step, violation)] = result.violations
-    assert violation.title == "unexplained event" and "state.updated about S1.chan1." in violation.message
+    assert (
+        violation.title == "event after a refused request" and "state.updated about S1.chan1." in violation.message
+    )
 
 
 def test_traffic_about_objects_the_test_never_made_does_not_fail_it(catalogue: Catalogue) -> None:

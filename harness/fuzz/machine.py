@@ -1,0 +1,388 @@
+"""Stateful fuzzing: a Hypothesis rule-based state machine built from the catalogue and the profile.
+
+Each example is one media bar session on a new connection. The rules are the profile's commands and stimuli
+(one rule each, enabled where the state model says some object allows it, with a target among those
+objects), a rule that sends any command to any object the session ever learned (steps that are often illegal
+in the current state, which must fail cleanly), and a rule that sends a malformed or invalid frame. The
+``objects`` bundle holds the flow variables of the objects learned from events. Every step is run by the
+same session code, with the same checks and oracle, as the conformance suite; a step whose verdict is fail
+or error is a finding.
+
+Hypothesis shrinks a finding to a minimal call flow; the steps of that last run are kept (targets as flow
+variables, frames with ``${name}`` for addresses), so it can be written as a scenario file and replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
+
+from hypothesis import reject
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, precondition, rule
+
+from ..core.conditions import legal
+from ..core.objects import SEPARATOR, MbObject
+from ..core.results import StepResult
+from ..core.steps import Step
+from ..core.violations import Category, Verdict, Violation
+from ..runner.connection import Connection, ConnectionLost
+from ..runner.deadline import Deadline, StepTimeout
+from ..runner.session import Inconclusive, MediaBarSession
+from ..runner.settings import Settings
+from ..spec.catalogue import Catalogue, with_facts
+from .coverage import Coverage
+from .frames import Frame, bad_frames, request_data
+
+ID_CHARS = r"(?![A-Za-z0-9_\-])"  # an address ends where an id character does not follow
+
+
+class Finding(AssertionError):
+    """A step of a fuzzed flow failed a check. Subclassed per kind of violation (:func:`finding_class`), so
+    Hypothesis keeps each distinct bug apart while it shrinks."""
+
+    def __init__(self, step: int, title: str, violation: Violation) -> None:
+        super().__init__(
+            f"step {step} ({title}): [{violation.category.value}] {violation.title}: {violation.message}"
+        )
+        self.step = step
+        self.title = title
+        self.violation = violation
+
+
+_FINDING_CLASSES: dict[str, type[Finding]] = {}
+
+
+def finding_class(violation: Violation) -> type[Finding]:
+    key = re.sub(r"[^A-Za-z0-9]+", "_", f"{violation.category.value} {violation.title}").strip("_")
+    if key not in _FINDING_CLASSES:
+        _FINDING_CLASSES[key] = type(f"Finding_{key}", (Finding,), {})
+    return _FINDING_CLASSES[key]
+
+
+@dataclass
+class FlowRecord:
+    """One example's run: its steps as written in a scenario file, and what each brought."""
+
+    steps: list[Step] = field(default_factory=list)
+    results: list[StepResult] = field(default_factory=list)
+    finding: Finding | None = None
+    transcript: str = ""
+    error: str = ""  # the session could not start, or the connection was lost
+
+
+@dataclass
+class FuzzTarget:
+    """What the machine runs against, shared by the examples of one fuzz run."""
+
+    url: str
+    catalogue: Catalogue
+    settings: Settings
+    runner: asyncio.Runner
+    coverage: Coverage = field(default_factory=Coverage)
+    last_failure: FlowRecord | None = None
+    first_failure_steps: int = 0
+    inconclusive: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def run(self, awaitable: Any) -> Any:
+        return self.runner.run(awaitable)
+
+
+class FlowMachine(RuleBasedStateMachine):
+    """The base; :func:`build_machine` adds a rule per command and stimulus of the profile."""
+
+    target: ClassVar[FuzzTarget]
+    objects = Bundle("objects")
+
+    def __init__(self) -> None:
+        super().__init__()
+        fuzz = self.target
+        self.fuzz = fuzz
+        self.record = FlowRecord()
+        self.names: dict[str, str] = {}  # address -> flow variable
+        self.counters: dict[str, int] = {}
+        self.connection: Connection | None = None
+        self.session: MediaBarSession | None = None
+        fuzz.coverage.examples += 1
+        fuzz.run(self._open())
+
+    async def _open(self) -> None:
+        fuzz = self.fuzz
+        settings = fuzz.settings
+        try:
+            self.connection = await Connection.open(
+                fuzz.url,
+                Deadline(settings.connect_timeout, f"connecting to {fuzz.url}"),
+                lambda event: None,
+                max_frame_bytes=settings.max_frame_bytes,
+                max_queue=settings.max_queue,
+                transcript_frames=settings.transcript_frames,
+            )
+        except (ConnectionLost, StepTimeout) as exc:
+            raise ConnectionError(f"cannot connect to {fuzz.url}: {exc}") from exc
+        self.session = MediaBarSession(fuzz.catalogue, settings, self.connection, lambda event: None, fuzz.url)
+        self.session.model.on_state = self._entered
+        violations = await self.session.bootstrap()
+        failed = [v for v in violations if v.verdict >= Verdict.FAIL]
+        if failed or not self.session.ready:
+            self.record.error = "the session did not start"
+            if failed:
+                raise finding_class(failed[0])(0, "session start-up", failed[0])
+            raise ConnectionError("the session did not start")
+        for name, address in self.session.variables.items():
+            self.names.setdefault(address, name)
+
+    def _entered(self, level: str, before: str | None, state: str) -> None:
+        coverage = self.fuzz.coverage
+        coverage.state(level, state)
+        if before is not None:
+            coverage.transition(level, before, state)
+
+    def teardown(self) -> None:
+        if self.connection is not None:
+            connection = self.connection
+            self.fuzz.run(connection.close())
+            self.record.transcript = connection.transcript.render()
+        if self.record.finding is not None:
+            self.fuzz.last_failure = self.record
+            if not self.fuzz.first_failure_steps:
+                self.fuzz.first_failure_steps = len(self.record.steps)
+
+    # -- what the session knows ----------------------------------------------------------------------------
+
+    @property
+    def model_objects(self) -> list[MbObject]:
+        assert self.session is not None
+        return list(self.session.model.objects.values())
+
+    def variable(self, address: str) -> str:
+        """The flow variable naming ``address`` (``$interaction1``), or the address itself if none does."""
+        name = self.names.get(address)
+        return f"${name}" if name is not None else address
+
+    def legal_targets(self, name: str, stimulus: bool = False) -> list[str]:
+        """The live objects on which the command or stimulus is legal now (its level, media, precondition)."""
+        session = self.session
+        if session is None:
+            return []
+        catalogue = self.fuzz.catalogue
+        spec = catalogue.stimuli[name] if stimulus else catalogue.commands[name]
+        oracle = session.oracle
+        data: Any = {}
+        if not stimulus:
+            command = catalogue.commands[name]
+            data = with_facts(dict(command.example_for(oracle.platform)), oracle.facts)
+        context = oracle.context(data)
+        targets = []
+        for obj in session.model.objects.values():
+            if obj.level != spec.level:
+                continue
+            kind = session.model.media_of(obj)
+            if spec.media and kind is not None and kind not in spec.media:
+                continue
+            if not legal(spec.when, session.model, obj, context):
+                targets.append(obj.address)
+        return sorted(targets)
+
+    # -- running a step ------------------------------------------------------------------------------------
+
+    def execute(self, step: Step) -> list[str]:
+        """Run the step with every check; a failed check is a :class:`Finding`. Returns the flow variables of
+        the objects the step created (for the ``objects`` bundle)."""
+        session = self.session
+        assert session is not None
+        before = {obj.address: obj.state for obj in session.model.objects.values()}
+        index = len(self.record.steps) + 1
+        try:
+            result = self.fuzz.run(session.run(step))
+        except Inconclusive:
+            # the adapter would not produce a stimulus the catalogue allows: not a finding, an invalid example
+            self.fuzz.inconclusive += 1
+            self.record.steps.append(step)
+            reject()
+        except ConnectionLost as exc:
+            self.record.steps.append(step)
+            violation = Violation(Category.CONNECTION_LOST, "connection lost", str(exc))
+            finding = finding_class(violation)(index, step.describe(), violation)
+            self.record.finding = finding
+            raise finding from None
+        created = self._learn(step, result, before)
+        recorded = step
+        if step.kind != "frame":
+            recorded = replace(step, expect=result.expected or None, bind=created)
+        self.record.steps.append(recorded)
+        self.record.results.append(result)
+        self._cover(step, result, before)
+        if result.verdict == Verdict.WARN:
+            self.fuzz.warnings.extend(f"{step.describe()}: {v.title}" for v in result.violations)
+        if result.verdict >= Verdict.FAIL:
+            first = next(v for v in result.violations if v.verdict >= Verdict.FAIL)
+            finding = finding_class(first)(index, step.describe(), first)
+            self.record.finding = finding
+            raise finding
+        return [f"${name}" for name in created]
+
+    def _learn(self, step: Step, result: StepResult, before: dict[str, str | None]) -> dict[str, str]:
+        """Name each object the step's list bound (``bind``: variable -> the list's 'as' name)."""
+        session = self.session
+        assert session is not None
+        created: dict[str, str] = {}
+        for entry_name, address in sorted(result.bound.items()):
+            obj = session.model.get(address)
+            if address in before or address in self.names or obj is None:
+                continue
+            count = self.counters.get(obj.level, 0) + 1
+            self.counters[obj.level] = count
+            variable = f"{obj.level}{count}"
+            self.names[address] = variable
+            session.variables[variable] = address
+            created[variable] = entry_name
+        return created
+
+    def _cover(self, step: Step, result: StepResult, before: dict[str, str | None]) -> None:
+        coverage = self.fuzz.coverage
+        session = self.session
+        assert session is not None
+        coverage.steps += 1
+        if step.kind == "command" and result.response is not None:
+            coverage.commands[(step.name, str(result.response.result))] += 1
+        elif step.kind == "stimulus":
+            coverage.stimuli[step.name] += 1
+        elif step.kind == "frame":
+            coverage.frames[step.name.split(":", 1)[0]] += 1
+            if result.request is not None and result.response is not None:
+                coverage.commands[(str(result.request.get("command")), str(result.response.result))] += 1
+
+    # -- rules shared by every catalogue -------------------------------------------------------------------
+
+    @initialize(target=objects)
+    def started(self) -> Any:
+        """The objects the start-up announced (``$channel``, ``$telephony_channel``, ...)."""
+        session = self.session
+        assert session is not None
+        return multiple(*(f"${name}" for name in sorted(session.variables)))
+
+    @rule(target=objects, known=objects, data=st.data())
+    def any_command(self, known: str, data: st.DataObject) -> Any:
+        """Any declared command on any object the session learned (often illegal now, or disposed, or of
+        another level): the catalogue decides what the adapter must answer."""
+        session = self.session
+        assert session is not None
+        command = data.draw(st.sampled_from(sorted(self.fuzz.settings.commands)), label="command")
+        target = known
+        if data.draw(st.booleans(), label="unknown child"):
+            spec = self.fuzz.catalogue.commands[command]
+            code = self.fuzz.catalogue.levels[spec.level].code.lower()
+            target = "${" + known[1:] + "}" + f"{SEPARATOR}{code}999" if known.startswith("$") else known
+        payload = with_facts(
+            dict(self.fuzz.catalogue.commands[command].example_for(session.oracle.platform)), session.oracle.facts
+        )
+        return multiple(*self.execute(Step("command", command, target, data=payload)))
+
+    def valid_request(self, data: st.DataObject) -> Any:
+        """A request valid by its command's schema (any data the schema allows) on any live object of its
+        level: whatever the state, the catalogue decides the answer (message-level fuzzing)."""
+        session = self.session
+        assert session is not None
+        catalogue, oracle = self.fuzz.catalogue, session.oracle
+        levels = {obj.level for obj in session.model.objects.values()}
+        commands = sorted(
+            name
+            for name in self.fuzz.settings.commands
+            if name in catalogue.commands
+            and catalogue.commands[name].level in levels
+            and oracle.platform in catalogue.commands[name].platforms
+        )
+        command = data.draw(st.sampled_from(commands), label="command")
+        level = catalogue.commands[command].level
+        targets = sorted(obj.address for obj in session.model.objects.values() if obj.level == level)
+        target = data.draw(st.sampled_from(targets), label="target")
+        payload = data.draw(request_data(catalogue, command, oracle.platform, oracle.facts), label="data")
+        return multiple(*self.execute(Step("command", command, self.variable(target), data=payload)))
+
+    @rule(data=st.data())
+    def bad_frame(self, data: st.DataObject) -> None:
+        """A malformed or invalid frame: it must be refused cleanly and the adapter must stay responsive."""
+        session = self.session
+        assert session is not None
+        live = sorted((obj.address, obj.level) for obj in session.model.objects.values())
+        oracle = session.oracle
+        frame = data.draw(
+            bad_frames(
+                self.fuzz.catalogue,
+                oracle.platform,
+                oracle.facts,
+                sorted(self.fuzz.settings.commands),
+                live,
+                sorted(session.model.disposed)[-8:],
+            ),
+            label="frame",
+        )
+        self.execute(frame_step(frame, self.names))
+
+
+def frame_step(frame: Frame, names: dict[str, str]) -> Step:
+    """A frame as a step, with every address it contains written as ``${variable}`` (a replay in another
+    session then sends the same frame about its own objects)."""
+    if frame.binary is not None:
+        return Step("frame", frame.how, "", data={"hex": frame.binary.hex()}, title=f"send a frame: {frame.how}")
+    text = frame.text or ""
+    for address in sorted(names, key=len, reverse=True):
+        if address in text:
+            text = re.sub(re.escape(address) + ID_CHARS, "${" + names[address] + "}", text)
+    return Step("frame", frame.how, "", data={"text": text}, title=f"send a frame: {frame.how}")
+
+
+def _command_rule(command: str) -> Callable[..., Any]:
+    def send(self: FlowMachine, data: st.DataObject) -> Any:
+        session = self.session
+        assert session is not None
+        targets = self.legal_targets(command)
+        target = data.draw(st.sampled_from(targets), label="target")
+        oracle = session.oracle
+        payload = data.draw(
+            request_data(self.fuzz.catalogue, command, oracle.platform, oracle.facts), label="data"
+        )
+        return multiple(*self.execute(Step("command", command, self.variable(target), data=payload)))
+
+    send.__name__ = "send_" + command.replace(".", "_")
+    send.__doc__ = f"{command} on an object where the state model allows it"
+    guarded = precondition(lambda self: bool(self.legal_targets(command)))(send)
+    return rule(target=FlowMachine.objects, data=st.data())(guarded)
+
+
+def _stimulus_rule(stimulus: str) -> Callable[..., Any]:
+    def produce(self: FlowMachine, data: st.DataObject) -> Any:
+        targets = self.legal_targets(stimulus, stimulus=True)
+        target = data.draw(st.sampled_from(targets), label="target")
+        return multiple(*self.execute(Step("stimulus", stimulus, self.variable(target))))
+
+    produce.__name__ = "stimulus_" + stimulus.replace(".", "_")
+    produce.__doc__ = f"the stimulus {stimulus} where the state model allows it"
+    guarded = precondition(lambda self: bool(self.legal_targets(stimulus, stimulus=True)))(produce)
+    return rule(target=FlowMachine.objects, data=st.data())(guarded)
+
+
+def build_machine(target: FuzzTarget, kind: str = "flows") -> type[FlowMachine]:
+    """The state machine for one profile. ``flows``: a rule per declared command and per stimulus it can
+    produce, any command on any learned object, and bad frames. ``messages``: valid requests with any data
+    their schema allows, and bad frames, a few per session."""
+    settings = target.settings
+    rules: dict[str, Any] = {"target": target}
+    if kind == "messages":
+        rules["any_command"] = None  # not a rule here
+        rules["valid_request"] = rule(target=FlowMachine.objects, data=st.data())(FlowMachine.valid_request)
+        return type("MediaBarMessages", (FlowMachine,), rules)
+    for command in sorted(settings.commands):
+        spec = target.catalogue.commands.get(command)
+        if spec is not None and settings.platform in spec.platforms:
+            rules["send_" + command.replace(".", "_")] = _command_rule(command)
+    for stimulus in sorted(settings.stimuli):
+        spec_s = target.catalogue.stimuli.get(stimulus)
+        if spec_s is not None and (not spec_s.platforms or settings.platform in spec_s.platforms):
+            rules["stimulus_" + stimulus.replace(".", "_")] = _stimulus_rule(stimulus)
+    return type("MediaBarFlows", (FlowMachine,), rules)

@@ -1,0 +1,102 @@
+"""``mbconform replay FILE``: run a reproducer (or any scenario file) and say whether its finding comes back.
+
+Without a URL the embedded reference adapter is started with test control, and the session asks for the
+options the file records (``found.adapter``: the faults, platform and facts it was found with).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from urllib.parse import urlencode
+
+from ..core.results import FlowResult
+from ..core.runevents import Note, RunEvent, StepFinished
+from ..paths import default_profile, suites_dir
+from ..runner.flow import Flow, run_flow
+from ..spec.catalogue import Catalogue
+from ..spec.loader import SpecError
+from ..suite import Profile, Scenario, load_profile, load_scenario
+from .reproducer import Replayed, compare
+
+
+def profile_for(scenario: Scenario, given: Path | None) -> Path:
+    """The profile to replay with: the one given, else the reference profile the finding names."""
+    if given is not None:
+        return given
+    name = (scenario.found or {}).get("profile")
+    if isinstance(name, str):
+        candidate = suites_dir() / "profiles" / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    return default_profile()
+
+
+def with_query(url: str, *parts: Mapping[str, str | Sequence[str]]) -> str:
+    pairs: list[tuple[str, str]] = []
+    for part in parts:
+        for key, value in part.items():
+            pairs.extend((key, item) for item in ([value] if isinstance(value, str) else value))
+    if not pairs:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode(pairs)
+
+
+def _printer(event: RunEvent) -> None:
+    if isinstance(event, StepFinished):
+        print(f"  {event.verdict.name.lower():12} {event.step.describe()}", flush=True)
+        for violation in event.violations:
+            first = violation.message.splitlines()[0] if violation.message else ""
+            print(f"               [{violation.category.value}] {violation.title}: {first[:300]}", flush=True)
+    elif isinstance(event, Note) and event.text.startswith("inconclusive"):
+        print(f"  {event.text}", flush=True)
+
+
+def replay(
+    scenario: Scenario, profile: Profile, url: str, catalogue: Catalogue, *, quiet: bool = False
+) -> tuple[FlowResult, Replayed]:
+    result = asyncio.run(
+        run_flow(
+            Flow(scenario.steps),
+            url=url,
+            catalogue=catalogue,
+            settings=profile.settings(),
+            listener=(lambda event: None) if quiet else _printer,
+        )
+    )
+    return result, compare(scenario.found, result)
+
+
+def run_cli(path: Path, url: str | None, profile_path: Path | None, catalogue: Catalogue) -> int:
+    """Exit 1 when a check fails (the bug is there), 0 when the flow passes (it is fixed), 2 on bad input."""
+    from ..reference.process import AdapterStartError, RunningAdapter, start_reference
+
+    try:
+        scenario = load_scenario(path, catalogue)
+        profile = load_profile(profile_for(scenario, profile_path), catalogue)
+    except SpecError as exc:
+        print(f"mbconform replay: {exc}", file=sys.stderr)
+        return 2
+    adapter: RunningAdapter | None = None
+    if url is None:
+        try:
+            adapter = start_reference(["--test-control", "--lab-http"])
+        except AdapterStartError as exc:
+            print(f"mbconform replay: {exc}", file=sys.stderr)
+            return 2
+        recorded = (scenario.found or {}).get("adapter", {})
+        url = with_query(adapter.url, recorded, dict(profile.connect_params))
+    else:
+        url = with_query(url, dict(profile.connect_params))
+    print(f"mbconform replay {path} ({scenario.id}) against {url}, profile {profile.name}", flush=True)
+    try:
+        result, replayed = replay(scenario, profile, url, catalogue)
+    finally:
+        if adapter is not None:
+            adapter.stop()
+    if result.reason:
+        print(f"  ({result.reason})")
+    print(replayed.summary)
+    return 1 if replayed.failed else 0

@@ -1,0 +1,188 @@
+"""Run the fuzzers under Hypothesis with a fuzz profile (``suites/fuzz/*.yaml``: ci, nightly).
+
+``ci`` is derandomized and bounded: the same examples on every run, no example database. ``nightly`` runs
+random search in rounds until its budget ends, keeping Hypothesis' example database in a folder, so a
+finding is tried again first on the next night (and on every machine that shares the folder). There is no
+Hypothesis deadline: against a networked adapter the profile's step timeout bounds every wait instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.errors import Flaky
+from hypothesis.stateful import run_state_machine_as_test
+
+from ..runner.settings import Settings
+from ..spec.catalogue import Catalogue
+from ..spec.loader import SpecError
+from ..spec.yamlfile import load_yaml_file
+from .coverage import Coverage
+from .machine import Finding, FlowRecord, FuzzTarget, build_machine
+
+FUZZ_FORMAT = "mbconform/fuzz/1"
+KINDS = ("messages", "flows")
+
+
+@dataclass(frozen=True)
+class FuzzProfile:
+    """How hard and how reproducibly to fuzz (``suites/fuzz/<name>.yaml``)."""
+
+    name: str
+    file: str
+    derandomize: bool
+    budget: float  # seconds for the whole run (nightly: rounds until it ends; ci: an upper bound)
+    examples: dict[str, int]  # kind -> examples per round
+    steps: dict[str, int]  # kind -> most steps per example
+    database: str | None = None  # a folder for Hypothesis' example database (nightly)
+    workers: int = 1
+    require_commands: bool = False  # every declared command must be reached (a CI gate on coverage)
+    require_states: tuple[str, ...] = ()  # levels whose every state must be reached
+    settle: float | None = None  # the settle window while fuzzing (None: the adapter profile's)
+
+
+def load_fuzz_profile(path: Path) -> FuzzProfile:
+    loaded = load_yaml_file(path, str(path))
+    if loaded.problems:
+        raise SpecError(list(loaded.problems))
+    data = loaded.data
+    problems = []
+    if not isinstance(data, dict) or data.get("format") != FUZZ_FORMAT:
+        problems.append(loaded.problem((), f"not a fuzz profile: expected format: {FUZZ_FORMAT}"))
+        raise SpecError(problems)
+    examples: dict[str, int] = {}
+    steps: dict[str, int] = {}
+    for kind in KINDS:
+        node = data.get(kind, {})
+        if not isinstance(node, dict):
+            problems.append(loaded.problem((kind,), "expected a mapping with examples and steps"))
+            continue
+        for key, store in (("examples", examples), ("steps", steps)):
+            value = node.get(key, 1)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                problems.append(loaded.problem((kind, key), f"{key} must be a whole number of at least 1"))
+            else:
+                store[kind] = value
+    budget = data.get("budget", 60)
+    if not isinstance(budget, int | float) or isinstance(budget, bool) or budget <= 0:
+        problems.append(loaded.problem(("budget",), "budget must be a positive number of seconds"))
+    unknown = sorted(
+        set(data)
+        - {
+            "format",
+            "name",
+            "description",
+            "derandomize",
+            "budget",
+            "database",
+            "workers",
+            "require",
+            "settle",
+            *KINDS,
+        }
+    )
+    problems.extend(loaded.problem((key,), f"unknown key {key!r}") for key in unknown)
+    require = data.get("require", {})
+    settle = data.get("settle")
+    if settle is not None and (not isinstance(settle, int | float) or isinstance(settle, bool) or settle < 0):
+        problems.append(loaded.problem(("settle",), "settle must be a number of seconds (0: no window)"))
+    if problems:
+        raise SpecError(problems)
+    return FuzzProfile(
+        name=str(data.get("name", path.stem)),
+        file=loaded.file,
+        derandomize=bool(data.get("derandomize", False)),
+        budget=float(budget),
+        examples=examples,
+        steps=steps,
+        database=data.get("database"),
+        workers=int(data.get("workers", 1)),
+        require_commands=bool(require.get("every_command", False)),
+        require_states=tuple(require.get("every_state_of", ())),
+        settle=float(settle) if settle is not None else None,
+    )
+
+
+@dataclass
+class FuzzOutcome:
+    kind: str
+    finding: FlowRecord | None = None
+    shrunk_from: int = 0
+    coverage: Coverage = field(default_factory=Coverage)
+    seconds: float = 0.0
+    rounds: int = 0
+    inconclusive: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""  # the fuzzer itself could not run (cannot connect); never a finding
+    flaky: str = ""  # Hypothesis could not reproduce the failure while shrinking: the adapter is not deterministic
+
+
+def fuzz(
+    kind: str,
+    url: str,
+    catalogue: Catalogue,
+    adapter_settings: Settings,
+    profile: FuzzProfile,
+    *,
+    budget: float | None = None,
+    database: Path | None = None,
+) -> FuzzOutcome:
+    """Fuzz one adapter session kind until a finding, the examples of the (last) round or the budget end."""
+    outcome = FuzzOutcome(kind)
+    started = time.monotonic()
+    end = started + (budget if budget is not None else profile.budget)
+    db: Any = None
+    if database is not None:
+        database.mkdir(parents=True, exist_ok=True)
+        db = DirectoryBasedExampleDatabase(str(database))
+    rounds_left = 1 if profile.derandomize else None
+    if profile.settle is not None:  # the next step's checks see a late event; a window per step is slow
+        adapter_settings = replace(adapter_settings, settle=profile.settle)
+    with asyncio.Runner() as runner:
+        target = FuzzTarget(url, catalogue, adapter_settings, runner)
+        machine = build_machine(target, kind)
+        while rounds_left is None or rounds_left > 0:
+            outcome.rounds += 1
+            options = settings(
+                max_examples=profile.examples[kind],
+                stateful_step_count=profile.steps[kind],
+                deadline=None,
+                derandomize=profile.derandomize,
+                database=db,
+                suppress_health_check=list(HealthCheck),
+                phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+                report_multiple_bugs=False,
+                print_blob=False,
+            )
+            try:
+                run_state_machine_as_test(machine, settings=options)
+            except Finding:
+                outcome.finding = target.last_failure
+            except Flaky as exc:
+                outcome.finding = target.last_failure
+                outcome.flaky = str(exc).splitlines()[0][:300]
+            except ConnectionError as exc:
+                outcome.error = str(exc)
+            except BaseException as exc:  # Hypothesis wraps several findings, or the harness broke
+                if target.last_failure is not None and isinstance(exc, AssertionError | ExceptionGroup):
+                    outcome.finding = target.last_failure
+                else:
+                    raise
+            if outcome.finding is not None or outcome.error:
+                break
+            if rounds_left is not None:
+                rounds_left -= 1
+            if time.monotonic() >= end:
+                break
+    outcome.shrunk_from = target.first_failure_steps
+    outcome.coverage = target.coverage
+    outcome.seconds = time.monotonic() - started
+    outcome.inconclusive = target.inconclusive
+    outcome.warnings = target.warnings[:50]
+    return outcome
