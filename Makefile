@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test install check selftest clean
+.PHONY: demo test fuzz install check selftest clean
 
 demo: $(PY_STAMP) $(NODE_STAMP)  ## run the conformance suite against the embedded reference adapter
 	$(VENV)/bin/mbconform run
@@ -17,6 +17,9 @@ test: $(PY_STAMP)  ## lint, type-check, and run the project's own tests
 	$(PY) -m ruff format --check harness tests
 	$(PY) -m mypy
 	$(PY) -m pytest
+
+fuzz: $(PY_STAMP)  ## the ci fuzz profile against the embedded reference adapter (derandomized, bounded)
+	$(VENV)/bin/mbconform fuzz --fuzz-profile ci
 
 install: $(PY_STAMP) $(NODE_STAMP)
 

@@ -47,5 +47,10 @@ class Correlator:
         self._count -= 1
         return request
 
+    def peek(self, response: Response) -> dict[str, Any] | None:
+        """The request :meth:`match` would give this response, left outstanding."""
+        queue = self._pending.get((response.command, response.target))
+        return queue[0] if queue else None
+
     def outstanding(self) -> int:
         return self._count

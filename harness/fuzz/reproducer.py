@@ -93,7 +93,7 @@ def scenario_text(
         "steps": steps,
     }
     header = f"# A minimal reproducer written by mbconform fuzz. Replay it: mbconform replay {scenario_id}.yaml\n"
-    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=115, default_flow_style=None)
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=115, default_flow_style=False)
     return scenario_id, header + body
 
 

@@ -9,12 +9,14 @@ Hypothesis deadline: against a networked adapter the profile's step timeout boun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from hypothesis.stateful import run_state_machine_as_test
@@ -45,6 +47,7 @@ class FuzzProfile:
     require_commands: bool = False  # every declared command must be reached (a CI gate on coverage)
     require_states: tuple[str, ...] = ()  # levels whose every state must be reached
     settle: float | None = None  # the settle window while fuzzing (None: the adapter profile's)
+    shrink_seconds: float = 300.0  # how long Hypothesis may shrink one finding
 
 
 def load_fuzz_profile(path: Path) -> FuzzProfile:
@@ -84,11 +87,15 @@ def load_fuzz_profile(path: Path) -> FuzzProfile:
             "workers",
             "require",
             "settle",
+            "shrink_seconds",
             *KINDS,
         }
     )
     problems.extend(loaded.problem((key,), f"unknown key {key!r}") for key in unknown)
     require = data.get("require", {})
+    shrink = data.get("shrink_seconds", 300)
+    if not isinstance(shrink, int | float) or isinstance(shrink, bool) or shrink <= 0:
+        problems.append(loaded.problem(("shrink_seconds",), "shrink_seconds must be a positive number"))
     settle = data.get("settle")
     if settle is not None and (not isinstance(settle, int | float) or isinstance(settle, bool) or settle < 0):
         problems.append(loaded.problem(("settle",), "settle must be a number of seconds (0: no window)"))
@@ -106,7 +113,23 @@ def load_fuzz_profile(path: Path) -> FuzzProfile:
         require_commands=bool(require.get("every_command", False)),
         require_states=tuple(require.get("every_state_of", ())),
         settle=float(settle) if settle is not None else None,
+        shrink_seconds=float(shrink),
     )
+
+
+@contextlib.contextmanager
+def _shrinking_for(seconds: float) -> Iterator[None]:
+    """Bound the time Hypothesis shrinks one finding. Against a networked adapter every shrink step is a new
+    session, so Hypothesis' own bound (five minutes) is too long for a CI gate. Hypothesis has no setting for
+    it: this sets its engine's module constant for the duration of the run."""
+    from hypothesis.internal.conjecture import engine
+
+    before = engine.MAX_SHRINKING_SECONDS
+    engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = before
 
 
 @dataclass
@@ -144,7 +167,7 @@ def fuzz(
     rounds_left = 1 if profile.derandomize else None
     if profile.settle is not None:  # the next step's checks see a late event; a window per step is slow
         adapter_settings = replace(adapter_settings, settle=profile.settle)
-    with asyncio.Runner() as runner:
+    with asyncio.Runner() as runner, _shrinking_for(profile.shrink_seconds):
         target = FuzzTarget(url, catalogue, adapter_settings, runner)
         machine = build_machine(target, kind)
         while rounds_left is None or rounds_left > 0:
@@ -159,6 +182,7 @@ def fuzz(
                 phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
                 report_multiple_bugs=False,
                 print_blob=False,
+                verbosity=Verbosity.quiet,  # a finding is reported as a reproducer file, not as Python
             )
             try:
                 run_state_machine_as_test(machine, settings=options)

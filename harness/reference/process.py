@@ -21,6 +21,10 @@ class RunningAdapter:
     url: str
     process: subprocess.Popen[str]
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -214,11 +214,11 @@ class MediaBarSession:
         )
 
     def _on_response(self, response: Response) -> None:
-        request = self.correlator.match(response)
-        if request is None and self.unreadable > 0:
+        if self.unreadable > 0 and self._answers_unreadable(response):
             self.unreadable -= 1  # the answer to a frame that was no readable request: a failure, or nothing
             self._check_unreadable_answer(response)
             return
+        request = self.correlator.match(response)
         if request is None:
             self._violate(
                 Violation(
@@ -560,6 +560,15 @@ class MediaBarSession:
         result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
         self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
         return result
+
+    def _answers_unreadable(self, response: Response) -> bool:
+        """Frames are answered in order, so after a frame that was no readable request the next response is its
+        answer, unless it answers an outstanding request: echoes its command and target and, for a failure,
+        carries that request as ``original`` (an answer to a bad frame may echo what it could read of it)."""
+        pending = self.correlator.peek(response)
+        if pending is None:
+            return True
+        return response.result == "failure" and response.raw.get("original") != pending
 
     def _check_unreadable_answer(self, response: Response) -> None:
         """The answer to a frame that was no readable request: if there is one, a failure response."""

@@ -1,0 +1,141 @@
+"""Frame steps (the fuzzer's malformed and invalid requests, as scenario files write them): a correct adapter
+passes them, and each check fails against an adapter that breaks it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from harness.core.messages import encode
+from harness.core.simulate import Platform
+from harness.core.steps import Step
+from harness.core.violations import Verdict
+from harness.paths import default_profile
+from harness.reference.server import ReferenceAdapter
+from harness.runner.flow import Flow, run_flow
+from harness.spec.catalogue import Catalogue
+from harness.suite import load_profile
+
+pytestmark = pytest.mark.selftest
+
+Reply = Callable[[str | bytes, Platform, list[dict[str, Any]]], list[dict[str, Any]]]
+
+CALL = (
+    Step("command", "channel.activate", "$channel"),
+    Step("stimulus", "call.inbound", "$channel", bind={"call": "interaction", "caller": "conversation"}),
+    Step("command", "interaction.accept", "$call"),
+)
+
+
+def frame(text: str) -> Step:
+    return Step("frame", "test", "", data={"text": text})
+
+
+def correct(frame: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return answer
+
+
+def _run(catalogue: Catalogue, steps: tuple[Step, ...], reply: Reply = correct) -> Any:
+    """Run the steps against the reference adapter, whose answer to each frame ``reply`` may change."""
+    adapter = ReferenceAdapter(catalogue, test_control=True)
+
+    async def handler(socket: ServerConnection) -> None:
+        platform = Platform(catalogue)
+        for event in platform.startup([{}], "S1"):
+            await socket.send(encode(event))
+        async for received in socket:
+            for out in reply(received, platform, adapter.answer(platform, received)):
+                await socket.send(encode(out))
+
+    async def main() -> Any:
+        settings = replace(load_profile(default_profile(), catalogue).settings(), step_timeout=1.0)
+        async with serve(handler, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            return await run_flow(
+                Flow(steps), url=f"ws://127.0.0.1:{port}", catalogue=catalogue, settings=settings
+            )
+
+    return asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def _is(frame_text: str | bytes, test: Callable[[Any], bool]) -> bool:
+    try:
+        return bool(test(json.loads(frame_text)))
+    except (ValueError, TypeError, AttributeError):
+        return False
+
+
+def test_a_correct_adapter_passes_malformed_invalid_and_valid_frames(catalogue: Catalogue) -> None:
+    steps = (
+        *CALL,
+        frame("{not json"),
+        Step("frame", "binary", "", data={"hex": "00ff10"}),
+        frame('{"messageType": "objectEvent", "command": "conversation.hold", "target": "${caller}", "data": {}}'),
+        frame('{"command": "no.such.command", "target": "${call}", "data": {}}'),
+        frame('{"command": "conversation.hold", "target": "${caller}.conv999", "data": {}}'),
+        frame('{"command": "conversation.hold", "target": 7, "data": {}}'),
+        frame('{"command": "conversation.hold", "target": "${caller}", "data": {}}'),  # valid: the call is held
+        Step("command", "conversation.retrieve", "$caller"),
+    )
+    result = _run(catalogue, steps)
+    assert result.verdict == Verdict.PASS, result.violations
+    assert len(result.steps) == len(steps)
+    assert "> {not json" in result.transcript and "[binary] 00ff10" in result.transcript
+    assert '"command":"conversation.retrieve"' in result.transcript  # the hold really happened
+
+
+def test_an_answer_other_than_a_failure_to_an_unreadable_frame_fails(catalogue: Catalogue) -> None:
+    def success(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if frame_text == "{not json":
+            return [{**answer[0], "result": "success", "data": {}}]
+        return answer
+
+    result = _run(catalogue, (*CALL, frame("{not json")), success)
+    assert result.verdict == Verdict.FAIL
+    assert [v.title for _, v in result.violations] == ["bad answer to an unreadable frame"]
+
+
+def test_an_event_after_a_refused_frame_fails(catalogue: Catalogue) -> None:
+    def mutes(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if _is(frame_text, lambda value: value["command"] == "no.such.command"):
+            target = json.loads(frame_text)["target"]
+            return [*answer, {"messageType": "objectEvent", "target": target, "name": "state.updated", "data": {}}]
+        return answer
+
+    steps = (*CALL, frame('{"command": "no.such.command", "target": "${call}", "data": {}}'))
+    result = _run(catalogue, steps, mutes)
+    assert result.verdict == Verdict.FAIL
+    assert "event after a refused request" in [v.title for _, v in result.violations]
+
+
+def test_an_adapter_that_stops_answering_after_a_bad_frame_fails_the_probe(catalogue: Catalogue) -> None:
+    broken = {"yes": False}
+
+    def dies(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if frame_text == "{not json":
+            broken["yes"] = True
+        return [] if broken["yes"] else answer
+
+    result = _run(catalogue, (*CALL, frame("{not json")), dies)
+    assert result.verdict == Verdict.FAIL
+    [(_, violation)] = result.violations
+    assert violation.title == "no response" and violation.message.startswith("after the frame:")
+
+
+def test_a_refused_readable_frame_answered_with_success_fails(catalogue: Catalogue) -> None:
+    def accepts(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if _is(frame_text, lambda value: value["target"].endswith(".conv999")):
+            request = json.loads(frame_text)
+            return [{"command": request["command"], "target": request["target"], "result": "success", "data": {}}]
+        return answer
+
+    steps = (*CALL, frame('{"command": "conversation.hold", "target": "${caller}.conv999", "data": {}}'))
+    result = _run(catalogue, steps, accepts)
+    assert result.verdict == Verdict.FAIL
+    assert "wrong result" in [v.title for _, v in result.violations]

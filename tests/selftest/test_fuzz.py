@@ -1,0 +1,151 @@
+"""Fuzzing against the reference adapter: the ci fuzz profile finds nothing against the correct adapter and
+reaches every command and every interaction and conversation state; it finds faults of the reference
+adapter and writes reproducers that replay the same violation; the adapter survives a long stream of fuzzed
+messages in one session with flat memory.
+
+``make test`` runs the short, derandomized form. The long form (``MBCONFORM_FUZZ_LONG=1``): every named fault
+of the catalogue through the ci profile, and the soak with 100,000 messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import yaml
+
+from harness.fuzz.coverage import Coverage
+from harness.fuzz.replay import replay
+from harness.fuzz.reproducer import write_reproducer
+from harness.fuzz.run import FuzzProfile, fuzz, load_fuzz_profile
+from harness.fuzz.soak import soak
+from harness.paths import suites_dir
+from harness.reference.faults import NAMED
+from harness.reference.process import RunningAdapter, start_reference
+from harness.spec.catalogue import Catalogue
+from harness.suite import Profile, load_profile, load_scenario
+
+pytestmark = [pytest.mark.selftest, pytest.mark.fuzz]
+
+LONG = os.environ.get("MBCONFORM_FUZZ_LONG") == "1"
+# faults a single message or a short flow exposes, found by the ci profile in well under a minute each
+SHORT_FAULTS = (
+    "activate-extra-infochanged",
+    "activate-stays-inactive",
+    "dial-preview-after-initialized",
+    "dial-repeats-infochanged",
+)
+SOAK_MESSAGES = 100_000 if LONG else 3_000
+
+
+@pytest.fixture(scope="module")
+def adapter() -> Iterator[RunningAdapter]:
+    with start_reference(["--test-control"]) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def ci() -> FuzzProfile:
+    return load_fuzz_profile(suites_dir() / "fuzz" / "ci.yaml")
+
+
+def _profile(catalogue: Catalogue, name: str) -> Profile:
+    return load_profile(suites_dir() / "profiles" / f"reference-{name}.yaml", catalogue)
+
+
+def _url(adapter: RunningAdapter, profile: Profile, fault: str | None = None) -> str:
+    query = [("fault", fault)] if fault else []
+    query += list(profile.connect_params.items())
+    return adapter.url + ("?" + urlencode(query) if query else "")
+
+
+def test_the_ci_profile_finds_nothing_against_the_correct_adapter_and_reaches_the_whole_model(
+    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue
+) -> None:
+    total = Coverage()
+    runs = [("generic", "messages"), ("generic", "flows"), ("incontact", "flows")]
+    for name, kind in runs:
+        profile = _profile(catalogue, name)
+        outcome = fuzz(kind, _url(adapter, profile), catalogue, profile.settings(), ci)
+        assert outcome.error == ""
+        assert outcome.finding is None, outcome.finding.finding if outcome.finding else None
+        assert outcome.coverage.examples == ci.examples[kind]  # one derandomized round, every example run
+        total.merge(outcome.coverage)
+    assert total.missing(catalogue, catalogue.commands, ("interaction", "conversation")) == []
+    assert total.frames and total.stimuli
+
+
+@pytest.mark.parametrize("fault", sorted(NAMED) if LONG else SHORT_FAULTS)
+def test_the_ci_profile_finds_a_fault_and_its_reproducer_replays_it(
+    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue, fault: str, tmp_path: Path
+) -> None:
+    spec = NAMED[fault]
+    profile = _profile(catalogue, "incontact" if spec.platforms and "generic" not in spec.platforms else "generic")
+    url = _url(adapter, profile, fault)
+    outcome = None
+    for kind in ("messages", "flows"):
+        outcome = fuzz(kind, url, catalogue, profile.settings(), ci)
+        if outcome.finding is not None:
+            break
+    assert outcome is not None and outcome.finding is not None, f"{fault}: the ci profile found nothing"
+    record = outcome.finding
+    assert record.finding is not None and len(record.steps) <= outcome.shrunk_from
+    path = write_reproducer(
+        tmp_path, record, level="channel", profile=profile.name, adapter={"fault": [fault]}, by="test"
+    )
+    scenario = load_scenario(path, catalogue)
+    _, replayed = replay(scenario, profile, url, catalogue, quiet=True)
+    assert replayed.reproduced, replayed.summary
+    _, correct = replay(scenario, profile, _url(adapter, profile), catalogue, quiet=True)
+    assert not correct.failed, correct.summary  # the same flow passes against the correct adapter
+
+
+def test_mbconform_fuzz_writes_a_reproducer_that_mbconform_replay_reproduces(
+    adapter: RunningAdapter, tmp_path: Path
+) -> None:
+    fault = SHORT_FAULTS[0]
+    out, reports = tmp_path / "regression", tmp_path / "reports"
+    command = [sys.executable, "-m", "harness", "fuzz", "--fault", fault, "--out", str(out), "--reports"]
+    done = subprocess.run(
+        [*command, str(reports), "--profile", str(suites_dir() / "profiles" / "reference-generic.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    [path] = sorted(out.glob("MB-FUZZ-*.yaml"))
+    assert "reproducer:" in done.stdout and "replay: reproduced" in done.stdout
+    assert "coverage:" in done.stdout and (reports / "junit.xml").is_file()
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["found"]["adapter"] == {"fault": [fault]}
+    again = subprocess.run(
+        [sys.executable, "-m", "harness", "replay", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 1 and "reproduced:" in again.stdout, again.stdout + again.stderr
+    fixed = subprocess.run(
+        [sys.executable, "-m", "harness", "replay", str(path), adapter.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert fixed.returncode == 0 and "not reproduced" in fixed.stdout, fixed.stdout + fixed.stderr
+
+
+def test_the_reference_adapter_survives_a_stream_of_fuzzed_messages_in_one_session(
+    adapter: RunningAdapter, catalogue: Catalogue
+) -> None:
+    profile = _profile(catalogue, "generic")
+    started = time.monotonic()
+    report = asyncio.run(soak(_url(adapter, profile), catalogue, profile, SOAK_MESSAGES, pid=adapter.pid))
+    assert report.problems == [], report.problems[:5]
+    assert report.messages >= SOAK_MESSAGES
+    assert report.connection_open
+    # memory: after the first tenth, the adapter grows by no more than its live objects need (1 MiB slack)
+    assert report.rss_growth_bytes <= 1 << 20, report.describe()
+    assert time.monotonic() - started < 600
