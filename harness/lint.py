@@ -10,7 +10,7 @@ from .spec.loader import SpecError, load_catalogue
 from .spec.yamlfile import SpecProblem, load_yaml_file
 from .suite import load_profile, load_scenario
 
-FORMATS = {"mbconform/scenario/1": "scenario", "mbconform/profile/1": "profile"}
+FORMATS = {"mbconform/scenario/1": "scenario", "mbconform/profile/1": "profile", "mbconform/fuzz/1": "fuzz"}
 
 
 def _suite_files(paths: list[Path]) -> list[Path]:
@@ -43,6 +43,10 @@ def lint_paths(paths: list[Path], specs: Path) -> int:
                 load_scenario(path, catalogue)
             elif kind == "profile":
                 load_profile(path, catalogue)
+            elif kind == "fuzz":
+                from .fuzz.run import load_fuzz_profile
+
+                load_fuzz_profile(path)
             else:
                 problems.append(loaded.problem(("format",), f"unknown format (expected one of {sorted(FORMATS)})"))
                 continue

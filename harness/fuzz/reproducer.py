@@ -55,6 +55,7 @@ def scenario_text(
     *,
     level: str,
     profile: str,
+    platform: str,
     adapter: Mapping[str, Sequence[str]],
     by: str,
     shrunk_from: int = 0,
@@ -89,6 +90,7 @@ def scenario_text(
             f"Found by {by} and shrunk to {len(steps)} steps. Step {finding.step} fails: "
             f"[{violation.category.value}] {violation.title}: {violation.message}"
         )[:2000],
+        "when": {"platform": [platform]},  # its data suits the platform it was found on
         "found": found,
         "steps": steps,
     }

@@ -175,6 +175,7 @@ class FuzzItem(pytest.Item):
             record,
             level=_level_of(record.steps, context.catalogue),
             profile=self.profile.name,
+            platform=self.profile.platform,
             adapter=self._adapter_options(url),
             by=f"mbconform fuzz ({self.kind}, fuzz profile {self.fuzz_profile.name})",
             shrunk_from=outcome.shrunk_from,

@@ -53,7 +53,13 @@ def test_frames_name_addresses_by_flow_variable_and_only_whole_addresses() -> No
 def test_a_reproducer_loads_back_as_the_same_steps(tmp_path: Path, catalogue: Catalogue) -> None:
     record = _record()
     path = write_reproducer(
-        tmp_path, record, level="conversation", profile="reference-generic", adapter={"fault": ["f"]}, by="test"
+        tmp_path,
+        record,
+        level="conversation",
+        profile="reference-generic",
+        platform="generic",
+        adapter={"fault": ["f"]},
+        by="test",
     )
     assert path.name.startswith("MB-FUZZ-") and path.read_text(encoding="utf-8").startswith("# A minimal")
     scenario = load_scenario(path, catalogue)
@@ -65,7 +71,13 @@ def test_a_reproducer_loads_back_as_the_same_steps(tmp_path: Path, catalogue: Ca
     assert scenario.found["step"] == 7 and scenario.found["adapter"] == {"fault": ["f"]}
     assert scenario.steps[1].bind == {"interaction1": "interaction", "conversation1": "conversation"}
     again = write_reproducer(
-        tmp_path, record, level="conversation", profile="reference-generic", adapter={"fault": ["f"]}, by="test"
+        tmp_path,
+        record,
+        level="conversation",
+        profile="reference-generic",
+        platform="generic",
+        adapter={"fault": ["f"]},
+        by="test",
     )
     assert again == path  # the same finding, the same file
 
