@@ -105,6 +105,7 @@ class FlowMachine(RuleBasedStateMachine):
         self.record = FlowRecord()
         self.names: dict[str, str] = {}  # address -> flow variable
         self.counters: dict[str, int] = {}
+        self.levels: dict[str, str] = {}  # flow variable -> the level of its object (also once disposed)
         self.connection: Connection | None = None
         self.session: MediaBarSession | None = None
         fuzz.coverage.examples += 1
@@ -135,6 +136,9 @@ class FlowMachine(RuleBasedStateMachine):
             raise ConnectionError("the session did not start")
         for name, address in self.session.variables.items():
             self.names.setdefault(address, name)
+            obj = self.session.model.get(address)
+            if obj is not None:
+                self.levels[name] = obj.level
 
     def _entered(self, level: str, before: str | None, state: str) -> None:
         coverage = self.fuzz.coverage
@@ -239,6 +243,7 @@ class FlowMachine(RuleBasedStateMachine):
             self.counters[obj.level] = count
             variable = f"{obj.level}{count}"
             self.names[address] = variable
+            self.levels[variable] = obj.level
             session.variables[variable] = address
             created[variable] = entry_name
         return created
@@ -272,9 +277,15 @@ class FlowMachine(RuleBasedStateMachine):
         another level): the catalogue decides what the adapter must answer."""
         session = self.session
         assert session is not None
-        command = data.draw(st.sampled_from(sorted(self.fuzz.settings.commands)), label="command")
+        catalogue = self.fuzz.catalogue
+        declared = sorted(name for name in self.fuzz.settings.commands if name in catalogue.commands)
+        level = self.levels.get(known[1:])
+        same_level = [name for name in declared if catalogue.commands[name].level == level]
+        variant = data.draw(st.sampled_from(("a command of its level", "any command", "an unknown child")))
+        pool = same_level if variant == "a command of its level" and same_level else declared
+        command = data.draw(st.sampled_from(pool), label="command")
         target = known
-        if data.draw(st.booleans(), label="unknown child"):
+        if variant == "an unknown child":
             spec = self.fuzz.catalogue.commands[command]
             code = self.fuzz.catalogue.levels[spec.level].code.lower()
             target = "${" + known[1:] + "}" + f"{SEPARATOR}{code}999" if known.startswith("$") else known
