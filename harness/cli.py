@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .paths import default_profile, project_root, reference_profiles, reports_dir, specs_dir, suites_dir
+
+if TYPE_CHECKING:
+    from .reference.process import RunningAdapter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,8 +258,6 @@ def _serve(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     import pytest
 
-    from .reference.process import AdapterStartError, RunningAdapter, start_reference
-
     gate = _gate_options(args)  # before anything starts: a bad baseline is exit 2 with no test run
     if gate is None:
         return 2
@@ -264,16 +266,10 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     adapter: RunningAdapter | None = None
     url = args.url
     if url is None:
-        extra = ["--test-control", "--lab-http", *[f"--fault={name}" for name in args.fault]]
-        if args.specs:
-            extra.append(f"--specs={args.specs}")
-        try:
-            adapter = start_reference(extra)
-        except AdapterStartError as exc:
-            print(f"mbconform run: {exc}", file=sys.stderr)
+        adapter = _embedded_adapter(args, "run")
+        if adapter is None:
             return 2
         url = adapter.url
-        print(f"mbconform: started the reference adapter at {url}", flush=True)
     root = project_root()
     specs = (args.specs or specs_dir()).resolve()
     # Against the embedded reference adapter: every set-up it is certified on; against a URL: one profile.
@@ -309,8 +305,6 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
 def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentParser) -> int:
     import pytest
 
-    from .reference.process import AdapterStartError, RunningAdapter, start_reference
-
     urls = [arg for arg in rest if "://" in arg and not arg.startswith("-")]
     if len(urls) > 1 or (urls and not urls[0].startswith(("ws://", "wss://"))):
         parser.error(f"fuzz takes one ws:// or wss:// adapter URL, got {urls}")
@@ -338,16 +332,10 @@ def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentPa
     reports.mkdir(parents=True, exist_ok=True)
     adapter: RunningAdapter | None = None
     if url is None:
-        extra = ["--test-control", "--lab-http", *[f"--fault={name}" for name in args.fault]]
-        if args.specs:
-            extra.append(f"--specs={args.specs}")
-        try:
-            adapter = start_reference(extra)
-        except AdapterStartError as exc:
-            print(f"mbconform fuzz: {exc}", file=sys.stderr)
+        adapter = _embedded_adapter(args, "fuzz")
+        if adapter is None:
             return 2
         url = adapter.url
-        print(f"mbconform: started the reference adapter at {url}", flush=True)
     profiles = args.profile or (
         [suites_dir() / "profiles" / f"reference-{name}.yaml" for name in ("generic", "incontact")]
         if adapter is not None
@@ -385,6 +373,22 @@ def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentPa
         if adapter is not None:
             adapter.stop()
     return code
+
+
+def _embedded_adapter(args: argparse.Namespace, command: str) -> RunningAdapter | None:
+    """Start the embedded reference adapter (test control, lab HTTP, the asked faults); None if it cannot."""
+    from .reference.process import AdapterStartError, start_reference
+
+    extra = ["--test-control", "--lab-http", *[f"--fault={name}" for name in args.fault]]
+    if args.specs:
+        extra.append(f"--specs={args.specs}")
+    try:
+        adapter = start_reference(extra)
+    except AdapterStartError as exc:
+        print(f"mbconform {command}: {exc}", file=sys.stderr)
+        return None
+    print(f"mbconform: started the reference adapter at {adapter.url}", flush=True)
+    return adapter
 
 
 def _gate_options(args: argparse.Namespace) -> list[str] | None:

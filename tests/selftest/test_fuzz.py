@@ -41,7 +41,6 @@ SHORT_FAULTS = (
     "activate-stays-inactive",
     "dial-preview-after-initialized",
     "dial-repeats-infochanged",
-    "accept-when-active",  # found by the call flows: accept an interaction already accepted
 )
 SOAK_MESSAGES = 100_000 if LONG else 3_000
 
