@@ -114,7 +114,7 @@ class Explorer:
         self.actions = list(_actions(platform.catalogue, platform.platform, commands, stimuli))
         root = _Node(platform.copy(), (), {})
         self.nodes = [root]
-        self.visited = {_signature(root.platform.model)}
+        self.visited = {situation(root.platform.model)}
         self.expanded = 0
         self.max_nodes = max_nodes
         self.max_depth = max_depth
@@ -168,7 +168,7 @@ class Explorer:
                     model = successor.platform.model
                     if any(count > self.limits.get(lvl, GROWTH) for lvl, count in _counts(model).items()):
                         continue
-                    signature = _signature(model)
+                    signature = situation(model)
                     if signature not in self.visited:
                         self.visited.add(signature)
                         self.nodes.append(successor)
@@ -219,7 +219,9 @@ def _object_key(model: ObjectModel, obj: MbObject) -> str:
     return f"{own(obj)}:{model.media_of(obj)}:{parent.level if parent else None}:{children}"
 
 
-def _signature(model: ObjectModel) -> tuple[str, ...]:
+def situation(model: ObjectModel) -> tuple[str, ...]:
+    """The kind of situation ``model`` is in: every object's level, state, facets, media and children, without
+    ids. Models alike in it are interchangeable for planning (a plan found for one is relocated to the other)."""
     return tuple(sorted(_object_key(model, obj) for obj in model.objects.values()))
 
 

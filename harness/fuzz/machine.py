@@ -1,10 +1,18 @@
 """Stateful fuzzing: a Hypothesis rule-based state machine built from the catalogue and the profile.
 
-Each example is one media bar session on a new connection. The rules are the profile's commands and stimuli
-(one rule each, enabled where the state model says some object allows it, with a target among those
-objects), a rule that sends any command to any object the session ever learned (steps that are often illegal
-in the current state, which must fail cleanly), and a rule that sends a malformed or invalid frame. The
-``objects`` bundle holds the flow variables of the objects learned from events. Every step is run by the
+Each example is one media bar session on a new connection. The rules are:
+
+- one per declared command: it sends the command where the state model allows it (a quarter of the time
+  where the state refuses it). When no live object is in such a situation, the planner that builds the
+  conformance suite's set-ups finds the shortest way to one from the session's current situation, and its
+  steps run first, each checked like any other. This is what takes flows deep (a consultation, an alternate,
+  a transfer) in a bounded number of steps, where rules drawn at random would rarely line up;
+- one per stimulus the profile can produce, enabled where the state model allows it on some object;
+- any command on any object the session ever learned (steps that are often illegal in the current state, or
+  about disposed objects, which must fail cleanly);
+- a malformed or invalid frame.
+
+The ``objects`` bundle holds the flow variables of the objects learned from events. Every step is run by the
 same session code, with the same checks and oracle, as the conformance suite; a step whose verdict is fail
 or error is a finding.
 
@@ -17,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -26,6 +35,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multi
 
 from ..core.conditions import legal
 from ..core.objects import SEPARATOR, MbObject
+from ..core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, Plan, situation
 from ..core.results import StepResult
 from ..core.steps import Step
 from ..core.violations import Category, Verdict, Violation
@@ -38,6 +48,9 @@ from .coverage import Coverage
 from .frames import Frame, bad_frames, request_data
 
 ID_CHARS = r"(?![A-Za-z0-9_\-])"  # an address ends where an id character does not follow
+PLAN_NODES = 600  # situations the planner may explore for one goal (the deepest plan needs about 130)
+MAX_PLANS = 4096  # plans kept per fuzz run (by situation and goal); memory stays bounded in a long run
+MAX_EXPLORERS = 256  # the planner's explorations kept (by situation)
 
 
 class Finding(AssertionError):
@@ -87,6 +100,11 @@ class FuzzTarget:
     first_failure_steps: int = 0
     inconclusive: int = 0
     warnings: list[str] = field(default_factory=list)
+    # the planner's exploration from each situation, shared by the examples (flows pass through the same
+    # situations again and again) and by every goal planned from it; and the plans found
+    explorers: dict[tuple[str, ...], Explorer] = field(default_factory=dict)
+    plans: dict[tuple[tuple[str, ...], str], Plan | None] = field(default_factory=dict)
+    reachable: dict[str, bool] = field(default_factory=dict)  # goal -> reachable from the start
 
     def run(self, awaitable: Any) -> Any:
         return self.runner.run(awaitable)
@@ -108,6 +126,8 @@ class FlowMachine(RuleBasedStateMachine):
         self.levels: dict[str, str] = {}  # flow variable -> the level of its object (also once disposed)
         self.connection: Connection | None = None
         self.session: MediaBarSession | None = None
+        self.known: dict[Any, Any] = {}  # what the preconditions computed for the current situation
+        self.recent: dict[str, str] = {}  # level -> the address the last command or stimulus of it was about
         fuzz.coverage.examples += 1
         fuzz.run(self._open())
 
@@ -139,6 +159,8 @@ class FlowMachine(RuleBasedStateMachine):
             obj = self.session.model.get(address)
             if obj is not None:
                 self.levels[name] = obj.level
+        if not self.fuzz.reachable:
+            self._explore_start()
 
     def _entered(self, level: str, before: str | None, state: str) -> None:
         coverage = self.fuzz.coverage
@@ -170,6 +192,12 @@ class FlowMachine(RuleBasedStateMachine):
 
     def legal_targets(self, name: str, stimulus: bool = False) -> list[str]:
         """The live objects on which the command or stimulus is legal now (its level, media, precondition)."""
+        key = ("legal", name, stimulus)
+        if key not in self.known:
+            self.known[key] = self._legal_targets(name, stimulus)
+        return list(self.known[key])
+
+    def _legal_targets(self, name: str, stimulus: bool) -> list[str]:
         session = self.session
         if session is None:
             return []
@@ -192,6 +220,85 @@ class FlowMachine(RuleBasedStateMachine):
                 targets.append(obj.address)
         return sorted(targets)
 
+    def targets(self, goal: Goal) -> list[str]:
+        """The live objects that meet ``goal`` now (the catalogue decides the command there as the goal says)."""
+        key = ("goal", goal.key)
+        if key not in self.known:
+            session = self.session
+            assert session is not None
+            oracle = session.oracle
+            self.known[key] = sorted(
+                obj.address for obj in session.model.of_level(goal.level) if goal.accepts(oracle, obj)
+            )
+        return list(self.known[key])
+
+    def plan(self, goal: Goal) -> Plan | None:
+        """The shortest way from the current situation to an object meeting ``goal``, found by the planner on
+        the catalogue's simulation (as the conformance suite's set-ups are) and kept for the situation."""
+        session = self.session
+        assert session is not None
+        plans = self.fuzz.plans
+        now = situation(session.model)
+        key = (now, goal.key)
+        if key not in plans:
+            explorers = self.fuzz.explorers
+            if len(plans) >= MAX_PLANS:
+                plans.clear()
+            if now not in explorers:
+                if len(explorers) >= MAX_EXPLORERS:
+                    explorers.clear()
+                settings = self.fuzz.settings
+                explorers[now] = Explorer(
+                    session.oracle, settings.commands, settings.stimuli, max_nodes=PLAN_NODES
+                )
+            plans[key] = explorers[now].plan(goal)
+        found = plans[key]
+        return found.relocate(session.model) if found is not None else None
+
+    def reachable(self, goal: Goal) -> bool:
+        """The planner can bring some object from the session's start into a situation meeting ``goal``.
+        Known from the first example's start (:meth:`_explore_start`): planning in every situation a
+        precondition sees would cost more than the steps, and a later situation where the goal is out of
+        reach makes the rule a step that sends nothing."""
+        return self.fuzz.reachable.get(goal.key, False)
+
+    def _explore_start(self) -> None:
+        """Which goals of the command rules the declared commands and stimuli can reach from the start."""
+        catalogue, settings = self.fuzz.catalogue, self.fuzz.settings
+        for name in sorted(settings.commands):
+            spec = catalogue.commands.get(name)
+            if spec is None or settings.platform not in spec.platforms:
+                continue
+            for decision in (LEGAL, REFUSED_STATE) if spec.when else (LEGAL,):
+                goal = Goal(spec.level, name, decision=decision)
+                self.fuzz.reachable[goal.key] = bool(self.targets(goal)) or self.plan(goal) is not None
+
+    def follow(self, plan: Plan) -> tuple[list[str], str | None]:
+        """Run the plan's steps, each checked like any other step. Returns the flow variables of the objects
+        they created, and the address of the object the plan leads to (None if the adapter took another path
+        and the plan's object was never announced)."""
+        planned: dict[str, str] = {}  # the plan's "$p<step>_<name>" -> the address the adapter announced
+        created: list[str] = []
+        for step in plan.steps:
+            target = planned.get(step.target, step.target)
+            if target.startswith("$"):
+                return created, None
+            created += self.execute(Step(step.kind, step.name, self.variable(target)))
+            bound = self.record.results[-1].bound
+            for variable, entry in step.bind.items():
+                if entry in bound:
+                    planned[f"${variable}"] = bound[entry]
+        goal = planned.get(plan.target, plan.target)
+        return created, None if goal.startswith("$") else goal
+
+    def choose(self, data: st.DataObject, level: str, targets: list[str]) -> str:
+        """One of ``targets``: half of the time the object of ``level`` the flow last acted on, if it is one of
+        them (a call flow works on one call: a mute, a hold, a retrieve, then an unmute on the same one)."""
+        recent = self.recent.get(level)
+        if recent in targets and len(targets) > 1 and data.draw(st.booleans(), label="the same object"):
+            return recent
+        return data.draw(st.sampled_from(targets), label="target")
+
     # -- running a step ------------------------------------------------------------------------------------
 
     def execute(self, step: Step) -> list[str]:
@@ -201,6 +308,7 @@ class FlowMachine(RuleBasedStateMachine):
         assert session is not None
         before = {obj.address: obj.state for obj in session.model.objects.values()}
         index = len(self.record.steps) + 1
+        self.known.clear()  # the situation changes with the step
         try:
             result = self.fuzz.run(session.run(step))
         except Inconclusive:
@@ -215,6 +323,11 @@ class FlowMachine(RuleBasedStateMachine):
             self.record.finding = finding
             raise finding from None
         created = self._learn(step, result, before)
+        if step.kind != "frame":
+            with suppress(Inconclusive):
+                obj = session.model.get(session.resolve(step.target))
+                if obj is not None:
+                    self.recent[obj.level] = obj.address
         recorded = step
         if step.kind != "frame":
             recorded = replace(step, expect=result.expected or None, bind=created)
@@ -259,8 +372,9 @@ class FlowMachine(RuleBasedStateMachine):
             coverage.stimuli[step.name] += 1
         elif step.kind == "frame":
             coverage.frames[step.name.split(":", 1)[0]] += 1
-            if result.request is not None and result.response is not None:
-                coverage.commands[(str(result.request.get("command")), str(result.response.result))] += 1
+            command = result.request.get("command") if result.request is not None else None
+            if command in self.fuzz.catalogue.commands and result.response is not None:  # not "aaaa…"
+                coverage.commands[(str(command), str(result.response.result))] += 1
 
     # -- rules shared by every catalogue -------------------------------------------------------------------
 
@@ -348,28 +462,54 @@ def frame_step(frame: Frame, names: dict[str, str]) -> Step:
     return Step("frame", frame.how, "", data={"text": text}, title=f"send a frame: {frame.how}")
 
 
-def _command_rule(command: str) -> Callable[..., Any]:
+def _command_rule(command: str, refusable: bool) -> Callable[..., Any]:
     def send(self: FlowMachine, data: st.DataObject) -> Any:
         session = self.session
         assert session is not None
-        targets = self.legal_targets(command)
-        target = data.draw(st.sampled_from(targets), label="target")
+        level = self.fuzz.catalogue.commands[command].level
+        # mostly where the command is legal; a quarter of the time where the state refuses it (if any does)
+        refused = refusable and data.draw(st.integers(0, 3), label="where") == 3
+        goal = Goal(level, command, decision=REFUSED_STATE if refused else LEGAL)
+        if refused and not self.reachable(goal):  # no state the declared steps reach refuses it
+            goal = Goal(level, command, decision=LEGAL)
+        created: list[str] = []
+        targets = self.targets(goal)
+        if not targets:
+            plan = self.plan(goal)
+            if plan is None:  # only a refusal can be unreachable: the precondition asks for a legal situation
+                return multiple()
+            created, reached = self.follow(plan)
+            if reached is None:
+                return multiple(*created)
+            targets = [reached]
+        target = self.choose(data, level, targets)
         oracle = session.oracle
         payload = data.draw(
             request_data(self.fuzz.catalogue, command, oracle.platform, oracle.facts), label="data"
         )
-        return multiple(*self.execute(Step("command", command, self.variable(target), data=payload)))
+        created += self.execute(Step("command", command, self.variable(target), data=payload))
+        return multiple(*created)
 
     send.__name__ = "send_" + command.replace(".", "_")
-    send.__doc__ = f"{command} on an object where the state model allows it"
-    guarded = precondition(lambda self: bool(self.legal_targets(command)))(send)
+    send.__doc__ = (
+        f"{command} where the state model allows it (or, a quarter of the time, where it refuses it); when no "
+        "object is in such a situation, the planner's shortest way to one is run first, step by step"
+    )
+
+    def possible(self: FlowMachine) -> bool:
+        session = self.session
+        if session is None:
+            return False
+        return self.reachable(Goal(self.fuzz.catalogue.commands[command].level, command, decision=LEGAL))
+
+    guarded = precondition(possible)(send)
     return rule(target=FlowMachine.objects, data=st.data())(guarded)
 
 
 def _stimulus_rule(stimulus: str) -> Callable[..., Any]:
     def produce(self: FlowMachine, data: st.DataObject) -> Any:
         targets = self.legal_targets(stimulus, stimulus=True)
-        target = data.draw(st.sampled_from(targets), label="target")
+        target = self.choose(data, self.fuzz.catalogue.stimuli[stimulus].level, targets)
         return multiple(*self.execute(Step("stimulus", stimulus, self.variable(target))))
 
     produce.__name__ = "stimulus_" + stimulus.replace(".", "_")
@@ -391,7 +531,7 @@ def build_machine(target: FuzzTarget, kind: str = "flows") -> type[FlowMachine]:
     for command in sorted(settings.commands):
         spec = target.catalogue.commands.get(command)
         if spec is not None and settings.platform in spec.platforms:
-            rules["send_" + command.replace(".", "_")] = _command_rule(command)
+            rules["send_" + command.replace(".", "_")] = _command_rule(command, bool(spec.when))
     for stimulus in sorted(settings.stimuli):
         spec_s = target.catalogue.stimuli.get(stimulus)
         if spec_s is not None and (not spec_s.platforms or settings.platform in spec_s.platforms):

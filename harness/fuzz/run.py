@@ -48,6 +48,9 @@ class FuzzProfile:
     require_states: tuple[str, ...] = ()  # levels whose every state must be reached
     settle: float | None = None  # the settle window while fuzzing (None: the adapter profile's)
     shrink_seconds: float = 300.0  # how long Hypothesis may shrink one finding
+    # the longest wait of a step while fuzzing, if shorter than the adapter profile's: a missing event costs
+    # one wait per example that shows it, and shrinking tries many (None: the adapter profile's)
+    step_timeout: float | None = None
 
 
 def load_fuzz_profile(path: Path) -> FuzzProfile:
@@ -88,6 +91,7 @@ def load_fuzz_profile(path: Path) -> FuzzProfile:
             "require",
             "settle",
             "shrink_seconds",
+            "step_timeout",
             *KINDS,
         }
     )
@@ -99,6 +103,11 @@ def load_fuzz_profile(path: Path) -> FuzzProfile:
     settle = data.get("settle")
     if settle is not None and (not isinstance(settle, int | float) or isinstance(settle, bool) or settle < 0):
         problems.append(loaded.problem(("settle",), "settle must be a number of seconds (0: no window)"))
+    step_timeout = data.get("step_timeout")
+    if step_timeout is not None and (
+        not isinstance(step_timeout, int | float) or isinstance(step_timeout, bool) or step_timeout <= 0
+    ):
+        problems.append(loaded.problem(("step_timeout",), "step_timeout must be a positive number of seconds"))
     if problems:
         raise SpecError(problems)
     return FuzzProfile(
@@ -114,6 +123,7 @@ def load_fuzz_profile(path: Path) -> FuzzProfile:
         require_states=tuple(require.get("every_state_of", ())),
         settle=float(settle) if settle is not None else None,
         shrink_seconds=float(shrink),
+        step_timeout=float(step_timeout) if step_timeout is not None else None,
     )
 
 
@@ -167,6 +177,9 @@ def fuzz(
     rounds_left = 1 if profile.derandomize else None
     if profile.settle is not None:  # the next step's checks see a late event; a window per step is slow
         adapter_settings = replace(adapter_settings, settle=profile.settle)
+    if profile.step_timeout is not None:
+        timeout = min(adapter_settings.step_timeout, profile.step_timeout)
+        adapter_settings = replace(adapter_settings, step_timeout=timeout)
     with asyncio.Runner() as runner, _shrinking_for(profile.shrink_seconds):
         target = FuzzTarget(url, catalogue, adapter_settings, runner)
         machine = build_machine(target, kind)

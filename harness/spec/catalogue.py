@@ -5,6 +5,7 @@ Nothing in this module knows a command or an event by name; every such fact come
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -132,20 +133,39 @@ class EventList:
     settle: bool = False  # after the last entry nothing more happens (checked for the profile's settle window)
 
 
+MEMO_ENTRIES = 2048  # instances whose errors a schema remembers
+MEMO_CHARS = 4096  # the largest instance (as JSON) remembered
+
+
 @dataclass(frozen=True)
 class Schema:
-    """A JSON Schema with its compiled validator."""
+    """A JSON Schema with its compiled validator. The errors of small instances are remembered: the simulator
+    and the planner check the same requests and examples again and again."""
 
     document: Mapping[str, Any]
     validator: Draft202012Validator = field(compare=False, repr=False)
+    memo: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, document: Mapping[str, Any]) -> Schema:
         return cls(document, Draft202012Validator(document))
 
     def errors(self, instance: Any) -> list[str]:
+        try:
+            key: str | None = json.dumps(instance, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):  # not JSON (a missing value): never remembered
+            key = None
+        if key is not None and len(key) > MEMO_CHARS:
+            key = None
+        if key is not None and key in self.memo:
+            return list(self.memo[key])
         errors = sorted(self.validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
-        return [describe_error(error) for error in errors]
+        described = [describe_error(error) for error in errors]
+        if key is not None:
+            if len(self.memo) >= MEMO_ENTRIES:
+                self.memo.clear()
+            self.memo[key] = described
+        return list(described)
 
 
 MAX_ERROR_CHARS = 300
