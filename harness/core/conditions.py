@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..jsonpaths import MISSING
-from ..spec.catalogue import FACT_PREFIX, Condition, Schema, with_facts
+from ..spec.catalogue import Condition, Schema, with_facts
 from .objects import MbObject, ObjectModel
 
 
@@ -70,7 +70,7 @@ _FACT_SCHEMAS: dict[tuple[str, str], Schema] = {}
 
 def _with_facts(schema: Schema, facts: Mapping[str, Any]) -> Schema:
     """A data schema that names facts (``$fact:NAME``), with their values; compiled once per fact set."""
-    if FACT_PREFIX not in repr(schema.document):
+    if not schema.names_facts:
         return schema
     key = (repr(schema.document), repr(sorted(facts.items())))
     if key not in _FACT_SCHEMAS:

@@ -13,7 +13,7 @@ the objects the model knows, each of which was created with its level.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..jsonpaths import MISSING, find
@@ -38,6 +38,19 @@ class MbObject:
     @property
     def id(self) -> str:
         return self.address.rsplit(SEPARATOR, 1)[-1]
+
+    def copy(self) -> MbObject:
+        """A copy that shares nothing mutable but ``info`` (never mutated); the planner copies models a lot."""
+        return MbObject(
+            self.level,
+            self.address,
+            self.state,
+            self.initialized,
+            self.info,
+            list(self.children),
+            dict(self.facets),
+            self.media,
+        )
 
     @property
     def parent_address(self) -> str | None:
@@ -64,10 +77,7 @@ class ObjectModel:
 
     def copy(self) -> ObjectModel:
         clone = ObjectModel(self.catalogue)
-        clone.objects = {
-            address: replace(obj, children=list(obj.children), facets=dict(obj.facets))
-            for address, obj in self.objects.items()
-        }
+        clone.objects = {address: obj.copy() for address, obj in self.objects.items()}
         clone.session = clone.objects.get(self.session.address) if self.session else None
         clone.disposed = dict(self.disposed)
         return clone

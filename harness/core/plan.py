@@ -17,7 +17,7 @@ from typing import Any
 
 from ..spec.catalogue import Catalogue, with_facts
 from .conditions import legal
-from .objects import MbObject, ObjectModel
+from .objects import SEPARATOR, MbObject, ObjectModel
 from .simulate import Platform, Refusal
 from .steps import Step, StepKind
 
@@ -27,6 +27,8 @@ GROWTH = 2  # objects of a level a plan may create beyond those at the start
 
 REFUSED_STATE = "refused (invalid_state)"
 LEGAL = "legal"  # any decision but a refusal: the precondition holds
+PLANNED = frozenset({"envelope"})  # a planned request is well formed
+PLANNED_VALID = frozenset({"envelope", "data"})  # ... and its data is a valid example
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,12 @@ class Goal:
     decision: str = "default"
     state: str | None = None
     description: str = field(default="", compare=False)
+    address: str | None = None  # only this object (a flow that goes on with the call it works on)
 
     def accepts(self, platform: Platform, obj: MbObject) -> bool:
         if obj.level != self.level or (self.state is not None and obj.state != self.state):
+            return False
+        if self.address is not None and obj.address != self.address:
             return False
         if self.command is None:
             return True
@@ -58,7 +63,7 @@ class Goal:
     @property
     def key(self) -> str:
         """The goal without its description (equal goals are planned once)."""
-        return repr((self.level, self.command, self.data, self.decision, self.state))
+        return repr((self.level, self.command, self.data, self.decision, self.state, self.address))
 
     def describe(self) -> str:
         if self.description:
@@ -79,11 +84,11 @@ class Plan:
         """This plan for ``model``: each anchored address replaced by the live object of the same kind and
         rank; None if ``model`` has no such object (then plan afresh)."""
         found: dict[str, str] = {}
-        for address, (key, rank) in self.anchors.items():
-            alike = [obj.address for obj in model.objects.values() if _object_key(model, obj) == key]
-            if rank >= len(alike):
+        for address, place in self.anchors.items():
+            there = anchored(model, place)
+            if there is None:
                 return None
-            found[address] = alike[rank]
+            found[address] = there
         steps = tuple(replace(step, target=found.get(step.target, step.target)) for step in self.steps)
         return Plan(steps, found.get(self.target, self.target))
 
@@ -110,7 +115,9 @@ class Explorer:
         stimuli: Iterable[str] | None = None,
         max_nodes: int = MAX_NODES,
         max_depth: int = MAX_DEPTH,
+        within: str | None = None,
     ) -> None:
+        self.within = within  # only steps on this object and on objects inside it (None: on any object)
         self.actions = list(_actions(platform.catalogue, platform.platform, commands, stimuli))
         root = _Node(platform.copy(), (), {})
         self.nodes = [root]
@@ -128,29 +135,34 @@ class Explorer:
             )
         }
 
-    def plan(self, goal: Goal) -> Plan | None:
-        """The shortest list of steps after which some object meets ``goal``."""
+    def plan(self, goal: Goal, limit: int | None = None) -> Plan | None:
+        """The shortest list of steps after which some object meets ``goal``; ``limit``: found among the first
+        so many situations of the exploration (the same answer whatever was explored before)."""
+        limit = self.max_nodes if limit is None else min(limit, self.max_nodes)
         index = 0
         while True:
-            while index < len(self.nodes):
+            while index < min(len(self.nodes), limit):
                 node = self.nodes[index]
                 index += 1
                 for obj in list(node.platform.model.of_level(goal.level)):
                     if goal.accepts(node.platform, obj):
                         return self._anchored(node.steps, node.names.get(obj.address, obj.address))
-            if not self._expand_next():
+            if index >= limit or not self._expand_next():
                 return None
 
     def _anchored(self, steps: tuple[Step, ...], target: str) -> Plan:
-        model = self.nodes[0].platform.model
+        model = self.root
         anchors = {}
         for address in {step.target for step in steps} | {target}:
-            obj = model.get(address)
-            if obj is not None:
-                key = _object_key(model, obj)
-                alike = [o.address for o in model.objects.values() if _object_key(model, o) == key]
-                anchors[address] = (key, alike.index(address))
+            place = anchor(model, address)
+            if place is not None:
+                anchors[address] = place
         return Plan(steps, target, anchors)
+
+    @property
+    def root(self) -> ObjectModel:
+        """The model the exploration starts from (plans name its objects by their addresses)."""
+        return self.nodes[0].platform.model
 
     def _expand_next(self) -> bool:
         while self.expanded < len(self.nodes) and len(self.nodes) < self.max_nodes:
@@ -159,12 +171,12 @@ class Explorer:
             if len(node.steps) >= self.max_depth:
                 continue
             before = len(self.nodes)
-            representatives = _representatives(node.platform.model)
+            representatives = _representatives(node.platform.model, self.within)
             for kind, name, level in self.actions:
                 for obj in representatives.get(level, ()):
                     if not self._possible(node.platform, kind, name, obj):
                         continue
-                    successor = _successor(node, kind, name, obj.address)
+                    successor = _successor(node, kind, name, obj.address, self._trusted(name))
                     model = successor.platform.model
                     if any(count > self.limits.get(lvl, GROWTH) for lvl, count in _counts(model).items()):
                         continue
@@ -176,12 +188,16 @@ class Explorer:
                 return True
         return False
 
+    def _trusted(self, command: str) -> frozenset[str]:
+        """The checks a simulated request of the planner needs not pass: it is well formed, and its data is
+        the command's example (valid, if the example is)."""
+        return PLANNED_VALID if command in self.valid_examples else PLANNED
+
     def _possible(self, platform: Platform, kind: StepKind, name: str, obj: MbObject) -> bool:
         if kind == "command":
             spec = platform.catalogue.commands[name]
             request = {"command": name, "target": obj.address, "data": dict(spec.example_for(platform.platform))}
-            skip = frozenset({"data"}) if name in self.valid_examples else frozenset()
-            decision = platform.decide(request, skip)
+            decision = platform.decide(request, self._trusted(name))
             return decision.refusal is None and decision.result == "success"
         stimulus = platform.catalogue.stimuli[name]
         return not legal(stimulus.when, platform.model, obj, platform.context())
@@ -205,32 +221,56 @@ def _counts(model: ObjectModel) -> dict[str, int]:
     return counts
 
 
-def _object_key(model: ObjectModel, obj: MbObject) -> str:
-    """What makes objects interchangeable for planning: level, state, facets (but not which child has the
-    focus: ids differ between sessions), media, the parent's level, and the same of each child."""
-
-    def own(o: MbObject) -> str:
-        level = model.catalogue.levels.get(o.level)
+def _object_keys(model: ObjectModel) -> dict[str, str]:
+    """Each object's kind of situation, by address: what makes objects interchangeable for planning: level,
+    state, facets (but not which child has the focus: ids differ between sessions), media, the parent's
+    level, and the same of each child."""
+    levels = model.catalogue.levels
+    own: dict[str, str] = {}
+    for address, o in model.objects.items():
+        level = levels.get(o.level)
         facets = sorted((k, v) for k, v in o.facets.items() if not (level and level.facets[k].child))
-        return f"{o.level}:{o.state}:{facets}"
+        own[address] = f"{o.level}:{o.state}:{facets}"
+    keys = {}
+    for address, obj in model.objects.items():
+        parent = model.parent_of(obj)
+        children = sorted(own[c] for c in obj.children if c in own)
+        keys[address] = f"{own[address]}:{model.media_of(obj)}:{parent.level if parent else None}:{children}"
+    return keys
 
-    parent = model.parent_of(obj)
-    children = sorted(own(c) for c in model.children_of(obj))
-    return f"{own(obj)}:{model.media_of(obj)}:{parent.level if parent else None}:{children}"
+
+def anchor(model: ObjectModel, address: str) -> tuple[str, int] | None:
+    """Which object ``address`` is, without its id: its kind of situation and its rank among the objects
+    alike (None if it is not live). The same anchor names the same object in a model alike."""
+    keys = _object_keys(model)
+    if address not in keys:
+        return None
+    alike = [other for other, key in keys.items() if key == keys[address]]
+    return keys[address], alike.index(address)
+
+
+def anchored(model: ObjectModel, place: tuple[str, int]) -> str | None:
+    """The address of the object at ``place`` (see :func:`anchor`) in ``model``, if there is one."""
+    wanted, rank = place
+    alike = [address for address, key in _object_keys(model).items() if key == wanted]
+    return alike[rank] if rank < len(alike) else None
 
 
 def situation(model: ObjectModel) -> tuple[str, ...]:
     """The kind of situation ``model`` is in: every object's level, state, facets, media and children, without
     ids. Models alike in it are interchangeable for planning (a plan found for one is relocated to the other)."""
-    return tuple(sorted(_object_key(model, obj) for obj in model.objects.values()))
+    return tuple(sorted(_object_keys(model).values()))
 
 
-def _representatives(model: ObjectModel) -> dict[str, list[MbObject]]:
+def _representatives(model: ObjectModel, within: str | None = None) -> dict[str, list[MbObject]]:
     """One object per kind of situation: objects alike in level, state, facets, media and children are
-    interchangeable for planning, and it keeps the search small however many objects the IUT announces."""
+    interchangeable for planning, and it keeps the search small however many objects the IUT announces.
+    ``within``: only that object and the objects inside it."""
     chosen: dict[str, MbObject] = {}
-    for obj in model.objects.values():
-        chosen.setdefault(_object_key(model, obj), obj)
+    for address, key in _object_keys(model).items():
+        if within is not None and address != within and not address.startswith(within + SEPARATOR):
+            continue
+        chosen.setdefault(key, model.objects[address])
     by_level: dict[str, list[MbObject]] = {}
     for obj in chosen.values():
         by_level.setdefault(obj.level, []).append(obj)
@@ -250,12 +290,13 @@ def _actions(
             yield "stimulus", name, stimulus.level
 
 
-def _successor(node: _Node, kind: StepKind, name: str, address: str) -> _Node:
+def _successor(node: _Node, kind: StepKind, name: str, address: str, trusted: frozenset[str]) -> _Node:
     platform = node.platform.copy()
     index = len(node.steps) + 1
     if kind == "command":
         spec = platform.catalogue.commands[name]
-        platform.handle({"command": name, "target": address, "data": dict(spec.example_for(platform.platform))})
+        request = {"command": name, "target": address, "data": dict(spec.example_for(platform.platform))}
+        platform.handle(request, skip_checks=trusted)
     else:
         with suppress(Refusal):
             platform.stimulate(name, address)

@@ -2,11 +2,13 @@
 
 Each example is one media bar session on a new connection. The rules are:
 
-- one per declared command: it sends the command where the state model allows it (a quarter of the time
-  where the state refuses it). When no live object is in such a situation, the planner that builds the
-  conformance suite's set-ups finds the shortest way to one from the session's current situation, and its
-  steps run first, each checked like any other. This is what takes flows deep (a consultation, an alternate,
-  a transfer) in a bounded number of steps, where rules drawn at random would rarely line up;
+- one per declared command: it sends the command where it takes its main path (half of the time: an unmute
+  on a muted call), where it is legal whatever outcome it brings, or where the state refuses it; three times in
+  four on the object the flow works on at that level. When no such object is in that situation, the
+  planner that builds the conformance suite's set-ups finds the shortest way there from the session's
+  current situation, and its steps run first, each checked like any other. This is what takes flows deep (a
+  consultation, an alternate, a transfer; a mute, a hold, a retrieve and an unmute of one call) in a bounded
+  number of steps, where rules drawn at random would rarely line up;
 - one per stimulus the profile can produce, enabled where the state model allows it on some object;
 - any command on any object the session ever learned (steps that are often illegal in the current state, or
   about disposed objects, which must fail cleanly);
@@ -35,8 +37,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multi
 
 from ..core.conditions import legal
 from ..core.objects import SEPARATOR, MbObject
-from ..core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, Plan, situation
+from ..core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, Plan, anchor, anchored, situation
 from ..core.results import StepResult
+from ..core.simulate import Refusal
 from ..core.steps import Step
 from ..core.violations import Category, Verdict, Violation
 from ..runner.connection import Connection, ConnectionLost
@@ -48,7 +51,10 @@ from .coverage import Coverage
 from .frames import Frame, bad_frames, request_data
 
 ID_CHARS = r"(?![A-Za-z0-9_\-])"  # an address ends where an id character does not follow
+DEFAULT = "default"  # a goal's decision: the command's main path (no outcome of its spec applies)
 PLAN_NODES = 600  # situations the planner may explore for one goal (the deepest plan needs about 130)
+BURST = 6  # most commands in a row on one object
+OBJECT_PLAN_NODES = 40  # for one given object, with steps on it and inside it only (hold, then retrieve)
 MAX_PLANS = 4096  # plans kept per fuzz run (by situation and goal); memory stays bounded in a long run
 MAX_EXPLORERS = 256  # the planner's explorations kept (by situation)
 
@@ -102,9 +108,11 @@ class FuzzTarget:
     warnings: list[str] = field(default_factory=list)
     # the planner's exploration from each situation, shared by the examples (flows pass through the same
     # situations again and again) and by every goal planned from it; and the plans found
-    explorers: dict[tuple[str, ...], Explorer] = field(default_factory=dict)
-    plans: dict[tuple[tuple[str, ...], str], Plan | None] = field(default_factory=dict)
+    explorers: dict[tuple[tuple[str, ...], tuple[str, int] | None], Explorer] = field(default_factory=dict)
+    plans: dict[tuple[tuple[str, ...], str, tuple[str, int] | None], Plan | None] = field(default_factory=dict)
     reachable: dict[str, bool] = field(default_factory=dict)  # goal -> reachable from the start
+    ending: frozenset[str] = frozenset()  # commands whose main path ends their object (a release, a transfer)
+    barrier: bool = False  # after each step, wait for the answer to a refused request (MediaBarSession.barrier)
 
     def run(self, awaitable: Any) -> Any:
         return self.runner.run(awaitable)
@@ -127,7 +135,7 @@ class FlowMachine(RuleBasedStateMachine):
         self.connection: Connection | None = None
         self.session: MediaBarSession | None = None
         self.known: dict[Any, Any] = {}  # what the preconditions computed for the current situation
-        self.recent: dict[str, str] = {}  # level -> the address the last command or stimulus of it was about
+        self.recent: dict[str, str] = {}  # level -> the object of that level the flow works on (see focus)
         fuzz.coverage.examples += 1
         fuzz.run(self._open())
 
@@ -232,28 +240,46 @@ class FlowMachine(RuleBasedStateMachine):
             )
         return list(self.known[key])
 
-    def plan(self, goal: Goal) -> Plan | None:
-        """The shortest way from the current situation to an object meeting ``goal``, found by the planner on
-        the catalogue's simulation (as the conformance suite's set-ups are) and kept for the situation."""
+    def plan(self, goal: Goal, on: str | None = None) -> Plan | None:
+        """The shortest way from the current situation to an object meeting ``goal`` (``on``: to the object at
+        that address meeting it), found by the planner on the catalogue's simulation, as the conformance
+        suite's set-ups are. Plans are kept by situation, goal and which object (without ids), so a flow that
+        passes through a situation another example saw reuses its plan."""
         session = self.session
         assert session is not None
+        model = session.model
+        now = situation(model)
+        place = anchor(model, on) if on is not None else None
+        if on is not None:
+            obj = model.get(on)
+            if place is None or obj is None or not self._live(obj):
+                return None  # gone, or ended: nothing brings it back
+        key = (now, goal.key, place)
         plans = self.fuzz.plans
-        now = situation(session.model)
-        key = (now, goal.key)
         if key not in plans:
             explorers = self.fuzz.explorers
             if len(plans) >= MAX_PLANS:
                 plans.clear()
-            if now not in explorers:
-                if len(explorers) >= MAX_EXPLORERS:
-                    explorers.clear()
-                settings = self.fuzz.settings
-                explorers[now] = Explorer(
-                    session.oracle, settings.commands, settings.stimuli, max_nodes=PLAN_NODES
-                )
-            plans[key] = explorers[now].plan(goal)
+            if len(explorers) >= MAX_EXPLORERS:
+                explorers.clear()
+            commands, stimuli = self.fuzz.settings.commands, self.fuzz.settings.stimuli
+            if place is None:
+                if (now, None) not in explorers:
+                    explorers[(now, None)] = Explorer(session.oracle, commands, stimuli, max_nodes=PLAN_NODES)
+                plans[key] = explorers[(now, None)].plan(goal)
+            else:  # steps on that object and inside it only: a few, found fast (or soon known to be none)
+                if (now, place) not in explorers:
+                    explorers[(now, place)] = Explorer(
+                        session.oracle, commands, stimuli, max_nodes=OBJECT_PLAN_NODES, within=on
+                    )
+                explorer = explorers[(now, place)]
+                plans[key] = explorer.plan(replace(goal, address=anchored(explorer.root, place)))
         found = plans[key]
-        return found.relocate(session.model) if found is not None else None
+        return found.relocate(model) if found is not None else None
+
+    def _live(self, obj: MbObject) -> bool:
+        level = self.fuzz.catalogue.levels.get(obj.level)
+        return level is None or level.live is None or obj.state in level.live
 
     def reachable(self, goal: Goal) -> bool:
         """The planner can bring some object from the session's start into a situation meeting ``goal``.
@@ -269,9 +295,48 @@ class FlowMachine(RuleBasedStateMachine):
             spec = catalogue.commands.get(name)
             if spec is None or settings.platform not in spec.platforms:
                 continue
-            for decision in (LEGAL, REFUSED_STATE) if spec.when else (LEGAL,):
+            for decision in (DEFAULT, LEGAL, REFUSED_STATE):
                 goal = Goal(spec.level, name, decision=decision)
                 self.fuzz.reachable[goal.key] = bool(self.targets(goal)) or self.plan(goal) is not None
+        for name in sorted(settings.stimuli):
+            if name in catalogue.stimuli:
+                for goal in self.stimulus_goals(name):
+                    self.fuzz.reachable[goal.key] = bool(self.targets(goal)) or self.plan(goal) is not None
+        self.fuzz.ending = frozenset(
+            name
+            for name in sorted(settings.commands)
+            if name in catalogue.commands and self._ends_its_object(name)
+        )
+
+    def _ends_its_object(self, command: str) -> bool:
+        """By the catalogue, the command's main path takes its object out of its live states (a release, a
+        transfer): simulated from the start along the planner's way to a situation where it takes it."""
+        session = self.session
+        assert session is not None
+        spec = self.fuzz.catalogue.commands[command]
+        goal = Goal(spec.level, command, decision=DEFAULT)
+        plan = self.plan(goal) if self.reachable(goal) else None
+        if plan is None:
+            return False
+        simulated = session.oracle.copy()
+        names: dict[str, str] = {}
+        for step in plan.steps:
+            target = names.get(step.target, step.target)
+            if step.kind == "command":
+                example = self.fuzz.catalogue.commands[step.name].example_for(simulated.platform)
+                simulated.handle({"command": step.name, "target": target, "data": dict(example)})
+            else:
+                with suppress(Refusal):
+                    simulated.stimulate(step.name, target)
+            for variable, entry in step.bind.items():
+                if entry in simulated.last_bound:
+                    names[f"${variable}"] = simulated.last_bound[entry]
+        address = names.get(plan.target, plan.target)
+        data = with_facts(dict(spec.example_for(simulated.platform)), simulated.facts)
+        simulated.handle({"command": command, "target": address, "data": data})
+        obj = simulated.model.get(address)
+        level = self.fuzz.catalogue.levels[spec.level]
+        return obj is None or (level.live is not None and obj.state not in level.live)
 
     def follow(self, plan: Plan) -> tuple[list[str], str | None]:
         """Run the plan's steps, each checked like any other step. Returns the flow variables of the objects
@@ -292,18 +357,102 @@ class FlowMachine(RuleBasedStateMachine):
         return created, None if goal.startswith("$") else goal
 
     def choose(self, data: st.DataObject, level: str, targets: list[str]) -> str:
-        """One of ``targets``: half of the time the object of ``level`` the flow last acted on, if it is one of
+        """One of ``targets``: three times in four the object of ``level`` the flow works on, if it is one of
         them (a call flow works on one call: a mute, a hold, a retrieve, then an unmute on the same one)."""
         recent = self.recent.get(level)
-        if recent in targets and len(targets) > 1 and data.draw(st.booleans(), label="the same object"):
+        if recent in targets and len(targets) > 1 and data.draw(st.integers(0, 3), label="the same object") < 3:
             return recent
         return data.draw(st.sampled_from(targets), label="target")
 
+    def act(self, command: str, data: st.DataObject, only: str | None = None) -> list[str]:
+        """Send ``command`` where it takes its main path (half of the time: an unmute on a muted call), where it
+        is legal whatever it brings (an unmute on a call that is not muted), or where the state refuses it (a
+        quarter each); three times in four on the object the flow works on at its level. When no object is in
+        that situation, the planner's shortest way to one runs first. ``only``: on that object, or nothing if
+        the declared steps cannot bring it there. Returns the flow variables of the objects it created."""
+        session = self.session
+        assert session is not None
+        level = self.fuzz.catalogue.commands[command].level
+        where = (DEFAULT, DEFAULT, LEGAL, REFUSED_STATE)[data.draw(st.integers(0, 3), label="where")]
+        goal = Goal(level, command, decision=where)
+        if not self.reachable(goal):  # no situation the declared steps reach from the start: fall back
+            goal = Goal(level, command, decision=LEGAL)
+        created: list[str] = []
+        targets = self.targets(goal)
+        plan: Plan | None = None
+        recent = only or self.recent.get(level)
+        if recent is not None and (
+            only is not None or data.draw(st.integers(0, 3), label="on the object the flow works on") < 3
+        ):
+            if recent in targets:
+                targets = [recent]
+            else:
+                plan = self.plan(goal, on=recent)
+                if plan is None and only is not None:
+                    return []
+        if plan is None and not targets:
+            plan = self.plan(goal)
+            if plan is None:  # out of reach from this situation (the precondition knows it is from the start)
+                return []
+        if plan is not None:
+            created, reached = self.follow(plan)
+            if reached is None:
+                return created
+            targets = [reached]
+        target = targets[0] if len(targets) == 1 else data.draw(st.sampled_from(targets), label="target")
+        oracle = session.oracle
+        payload = data.draw(
+            request_data(self.fuzz.catalogue, command, oracle.platform, oracle.facts), label="data"
+        )
+        return created + self.execute(Step("command", command, self.variable(target), data=payload), focus=True)
+
+    def stimulus_goals(self, stimulus: str) -> list[Goal]:
+        """An object of the stimulus's level in each state its precondition names (all states if it names
+        none): where a flow can bring an object to produce the stimulus on it."""
+        spec = self.fuzz.catalogue.stimuli[stimulus]
+        named: set[str] = set()
+        for condition in spec.when:
+            if condition.state is None:
+                named = set()
+                break
+            named |= set(condition.state)
+        states = sorted(named) or list(self.fuzz.catalogue.levels[spec.level].states)
+        return [Goal(spec.level, state=state) for state in states]
+
+    def stimulate(self, stimulus: str, data: st.DataObject) -> list[str]:
+        """Produce ``stimulus`` on an object where it is legal: three times in four the object the flow works
+        on, brought first into one of the states it needs (a hold before the remote party hangs up) when the
+        declared steps can; otherwise on any object where it is legal now, or one the planner brings there."""
+        level = self.fuzz.catalogue.stimuli[stimulus].level
+        goals = [goal for goal in self.stimulus_goals(stimulus) if self.reachable(goal)]
+        goal = data.draw(st.sampled_from(goals), label="state") if goals else None
+        created: list[str] = []
+        targets = self.legal_targets(stimulus, stimulus=True)
+        recent = self.recent.get(level)
+        if recent is not None and data.draw(st.integers(0, 3), label="on the object the flow works on") < 3:
+            if goal is not None and recent not in self.targets(goal):
+                plan = self.plan(goal, on=recent)
+                if plan is not None:
+                    created, _ = self.follow(plan)
+                    targets = self.legal_targets(stimulus, stimulus=True)
+            if recent in targets:
+                targets = [recent]
+        if not targets and goal is not None:
+            plan = self.plan(goal)
+            if plan is not None:
+                created, _ = self.follow(plan)
+                targets = self.legal_targets(stimulus, stimulus=True)
+        if not targets:
+            return created
+        target = targets[0] if len(targets) == 1 else data.draw(st.sampled_from(targets), label="target")
+        return created + self.execute(Step("stimulus", stimulus, self.variable(target)), focus=True)
+
     # -- running a step ------------------------------------------------------------------------------------
 
-    def execute(self, step: Step) -> list[str]:
+    def execute(self, step: Step, focus: bool = False) -> list[str]:
         """Run the step with every check; a failed check is a :class:`Finding`. Returns the flow variables of
-        the objects the step created (for the ``objects`` bundle)."""
+        the objects the step created (for the ``objects`` bundle). ``focus``: the step's object becomes the one
+        the flow works on at its level (a rule's own step, not a planned step or a stray command)."""
         session = self.session
         assert session is not None
         before = {obj.address: obj.state for obj in session.model.objects.values()}
@@ -311,6 +460,11 @@ class FlowMachine(RuleBasedStateMachine):
         self.known.clear()  # the situation changes with the step
         try:
             result = self.fuzz.run(session.run(step))
+            if self.fuzz.barrier and result.verdict < Verdict.FAIL:
+                after = self.fuzz.run(session.barrier())
+                if after is not None and after.violations:  # late events of this step, or a bad refusal
+                    result.violations.extend(after.violations)
+                    result.verdict = max(result.verdict, after.verdict)
         except Inconclusive:
             # the adapter would not produce a stimulus the catalogue allows: not a finding, an invalid example
             self.fuzz.inconclusive += 1
@@ -323,11 +477,12 @@ class FlowMachine(RuleBasedStateMachine):
             self.record.finding = finding
             raise finding from None
         created = self._learn(step, result, before)
-        if step.kind != "frame":
+        focused: MbObject | None = None
+        if focus:
             with suppress(Inconclusive):
-                obj = session.model.get(session.resolve(step.target))
-                if obj is not None:
-                    self.recent[obj.level] = obj.address
+                focused = session.model.get(session.resolve(step.target))
+                if focused is not None:
+                    self.recent[focused.level] = focused.address
         recorded = step
         if step.kind != "frame":
             recorded = replace(step, expect=result.expected or None, bind=created)
@@ -341,7 +496,10 @@ class FlowMachine(RuleBasedStateMachine):
             finding = finding_class(first)(index, step.describe(), first)
             self.record.finding = finding
             raise finding
-        return [f"${name}" for name in created]
+        made = [f"${name}" for name in created]
+        if focused is not None and session.model.get(focused.address) is not None:
+            made += self.reassert(focused.address, self.level_commands(focused.level))
+        return made
 
     def _learn(self, step: Step, result: StepResult, before: dict[str, str | None]) -> dict[str, str]:
         """Name each object the step's list bound (``bind``: variable -> the list's 'as' name)."""
@@ -408,6 +566,64 @@ class FlowMachine(RuleBasedStateMachine):
         )
         return multiple(*self.execute(Step("command", command, target, data=payload)))
 
+    @rule(target=objects, data=st.data())
+    def work_on_one_object(self, data: st.DataObject) -> Any:
+        """Several commands in a row on the object the flow works on, none of which ends it (a mute, a hold, a
+        retrieve, an unmute of one call), each followed by the commands that ask it for what it already is:
+        the bugs of an adapter's state hide in such sequences, which single rules drawn among all the commands
+        rarely line up."""
+        session = self.session
+        assert session is not None
+        working = sorted(level for level, address in self.recent.items() if session.model.get(address) is not None)
+        if not working:
+            return multiple()
+        level = data.draw(st.sampled_from(working), label="level")
+        address = self.recent[level]
+        commands = [
+            name for name in self.level_commands(level) if self.reachable(Goal(level, name, decision=LEGAL))
+        ]
+        created: list[str] = []
+        keeping = [name for name in commands if name not in self.fuzz.ending]
+        if not keeping:
+            return multiple()
+        for _ in range(data.draw(st.integers(2, BURST), label="commands")):
+            if session.model.get(address) is None:  # it is gone (a remote hang-up came with a step)
+                break
+            created += self.act(data.draw(st.sampled_from(keeping), label="command"), data, only=address)
+        return multiple(*created)
+
+    def level_commands(self, level: str) -> list[str]:
+        """The declared commands of ``level`` on the profile's platform."""
+        catalogue, settings = self.fuzz.catalogue, self.fuzz.settings
+        return sorted(
+            name
+            for name in settings.commands
+            if name in catalogue.commands
+            and catalogue.commands[name].level == level
+            and settings.platform in catalogue.commands[name].platforms
+        )
+
+    def reassert(self, address: str, commands: list[str]) -> list[str]:
+        """Send each command that, by the catalogue, asks the object for what it already is (a mute of a muted
+        call: success, and nothing changes). An adapter whose own state drifted from what it announced (a
+        retrieve that silently unmuted) answers them with a change, or a refusal."""
+        session = self.session
+        assert session is not None
+        oracle, created = session.oracle, []
+        for name in commands:
+            obj = session.model.get(address)
+            if obj is None:
+                break
+            spec = self.fuzz.catalogue.commands[name]
+            data = with_facts(dict(spec.example_for(oracle.platform)), oracle.facts)
+            decision = oracle.decide({"command": name, "target": address, "data": data})
+            events = decision.events
+            if decision.outcome is None or decision.result != "success" or events is None:
+                continue
+            if events.complete and not events.entries:
+                created += self.execute(Step("command", name, self.variable(address), data=data))
+        return created
+
     def valid_request(self, data: st.DataObject) -> Any:
         """A request valid by its command's schema (any data the schema allows) on any live object of its
         level: whatever the state, the catalogue decides the answer (message-level fuzzing)."""
@@ -462,37 +678,13 @@ def frame_step(frame: Frame, names: dict[str, str]) -> Step:
     return Step("frame", frame.how, "", data={"text": text}, title=f"send a frame: {frame.how}")
 
 
-def _command_rule(command: str, refusable: bool) -> Callable[..., Any]:
+def _command_rule(command: str) -> Callable[..., Any]:
     def send(self: FlowMachine, data: st.DataObject) -> Any:
-        session = self.session
-        assert session is not None
-        level = self.fuzz.catalogue.commands[command].level
-        # mostly where the command is legal; a quarter of the time where the state refuses it (if any does)
-        refused = refusable and data.draw(st.integers(0, 3), label="where") == 3
-        goal = Goal(level, command, decision=REFUSED_STATE if refused else LEGAL)
-        if refused and not self.reachable(goal):  # no state the declared steps reach refuses it
-            goal = Goal(level, command, decision=LEGAL)
-        created: list[str] = []
-        targets = self.targets(goal)
-        if not targets:
-            plan = self.plan(goal)
-            if plan is None:  # only a refusal can be unreachable: the precondition asks for a legal situation
-                return multiple()
-            created, reached = self.follow(plan)
-            if reached is None:
-                return multiple(*created)
-            targets = [reached]
-        target = self.choose(data, level, targets)
-        oracle = session.oracle
-        payload = data.draw(
-            request_data(self.fuzz.catalogue, command, oracle.platform, oracle.facts), label="data"
-        )
-        created += self.execute(Step("command", command, self.variable(target), data=payload))
-        return multiple(*created)
+        return multiple(*self.act(command, data))
 
     send.__name__ = "send_" + command.replace(".", "_")
     send.__doc__ = (
-        f"{command} where the state model allows it (or, a quarter of the time, where it refuses it); when no "
+        f"{command} where it takes its main path, or where it is legal, or where the state refuses it; when no "
         "object is in such a situation, the planner's shortest way to one is run first, step by step"
     )
 
@@ -508,13 +700,20 @@ def _command_rule(command: str, refusable: bool) -> Callable[..., Any]:
 
 def _stimulus_rule(stimulus: str) -> Callable[..., Any]:
     def produce(self: FlowMachine, data: st.DataObject) -> Any:
-        targets = self.legal_targets(stimulus, stimulus=True)
-        target = self.choose(data, self.fuzz.catalogue.stimuli[stimulus].level, targets)
-        return multiple(*self.execute(Step("stimulus", stimulus, self.variable(target))))
+        return multiple(*self.stimulate(stimulus, data))
 
     produce.__name__ = "stimulus_" + stimulus.replace(".", "_")
-    produce.__doc__ = f"the stimulus {stimulus} where the state model allows it"
-    guarded = precondition(lambda self: bool(self.legal_targets(stimulus, stimulus=True)))(produce)
+    produce.__doc__ = (
+        f"the stimulus {stimulus} on an object in one of the states where the state model allows it; when none "
+        "is there, the planner's shortest way to one runs first"
+    )
+
+    def possible(self: FlowMachine) -> bool:
+        return bool(self.legal_targets(stimulus, stimulus=True)) or any(
+            self.reachable(goal) for goal in self.stimulus_goals(stimulus)
+        )
+
+    guarded = precondition(possible)(produce)
     return rule(target=FlowMachine.objects, data=st.data())(guarded)
 
 
@@ -525,13 +724,13 @@ def build_machine(target: FuzzTarget, kind: str = "flows") -> type[FlowMachine]:
     settings = target.settings
     rules: dict[str, Any] = {"target": target}
     if kind == "messages":
-        rules["any_command"] = None  # not a rule here
+        rules["any_command"] = rules["work_on_one_object"] = None  # not rules here
         rules["valid_request"] = rule(target=FlowMachine.objects, data=st.data())(FlowMachine.valid_request)
         return type("MediaBarMessages", (FlowMachine,), rules)
     for command in sorted(settings.commands):
         spec = target.catalogue.commands.get(command)
         if spec is not None and settings.platform in spec.platforms:
-            rules["send_" + command.replace(".", "_")] = _command_rule(command, bool(spec.when))
+            rules["send_" + command.replace(".", "_")] = _command_rule(command)
     for stimulus in sorted(settings.stimuli):
         spec_s = target.catalogue.stimuli.get(stimulus)
         if spec_s is not None and (not spec_s.platforms or settings.platform in spec_s.platforms):

@@ -83,6 +83,7 @@ class MediaBarSession:
         self.refused_target = ""  # and its target ("" for a frame that is no readable request)
         self.unreadable = 0  # frames sent that are no readable request: each may get one failure response
         self.probe: tuple[str, str] | None = None  # (command, target) of the last responsiveness probe
+        self.barrier_command: str | None = None  # the command of the barrier (refused for its unknown target)
 
     # -- frames ----------------------------------------------------------------------------------
 
@@ -410,9 +411,36 @@ class MediaBarSession:
             return await self._run_frame(step)
         return await self._run(step)
 
-    async def _run(self, step: Step, frame: str | None = None, raw: dict[str, Any] | None = None) -> StepResult:
+    async def barrier(self) -> StepResult | None:
+        """Send a request the catalogue refuses (a declared command on an address that names nothing) and wait
+        for its answer. An adapter that handles requests in order has then sent every event of the steps
+        before, so what comes after a step no longer depends on timing: the fuzzer's next step starts from the
+        same situation on every run, and an event a settled list forbids is seen even without a settle window.
+        Events that arrive meanwhile are judged as late events of the steps before (not as events after a
+        refused request). None if no declared command can be refused that way."""
+        if self.barrier_command is None:
+            for command in sorted(self.settings.commands):
+                spec = self.catalogue.commands.get(command)
+                if spec is None or self.settings.platform not in spec.platforms:
+                    continue
+                address = self.model.unknown_address(spec.level)
+                request = {"command": command, "target": address, "data": {}}
+                refusal = self.oracle.decide(request, frozenset({"data"})).refusal
+                if refusal is not None and refusal.reason == "invalid_target":
+                    self.barrier_command = command
+                    break
+            else:
+                return None
+        command = self.barrier_command
+        address = self.model.unknown_address(self.catalogue.commands[command].level)
+        title = f"barrier: {command} on {address} is refused"
+        return await self._run(Step("command", command, address, title=title), barrier=True)
+
+    async def _run(
+        self, step: Step, frame: str | None = None, raw: dict[str, Any] | None = None, barrier: bool = False
+    ) -> StepResult:
         """Run a command or stimulus step; ``frame``/``raw``: a frame step whose frame is a readable request,
-        sent as it is and checked like a command."""
+        sent as it is and checked like a command; ``barrier``: see :meth:`barrier`."""
         target = self.resolve(step.target) if raw is None else raw["target"]
         title = step.title or f"{'stimulus' if step.kind == 'stimulus' else 'send'} {step.name} on {target}"
         self.listener(StepStarted(step, title))
@@ -442,7 +470,7 @@ class MediaBarSession:
         else:
             self.awaiting = request
             self.correlator.sent(request)
-            if decision.refusal is not None:
+            if decision.refusal is not None and not barrier:
                 self.refused = f"the refused {request.get('command')} on {request.get('target')!r}"
                 self.refused_target = str(request.get("target"))
             if frame is None:

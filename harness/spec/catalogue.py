@@ -150,6 +150,11 @@ class Schema:
     def of(cls, document: Mapping[str, Any]) -> Schema:
         return cls(document, Draft202012Validator(document))
 
+    @cached_property
+    def names_facts(self) -> bool:
+        """The schema names a platform fact (``$fact:NAME``), to be filled in before use."""
+        return FACT_PREFIX in repr(self.document)
+
     def errors(self, instance: Any) -> list[str]:
         try:
             key: str | None = json.dumps(instance, sort_keys=True, separators=(",", ":"))
