@@ -85,6 +85,17 @@ class Scenario:
     facts: Mapping[str, Schema] = field(default_factory=dict)  # fact -> the schema its value must satisfy
     found: Mapping[str, Any] | None = None  # a fuzzer's finding this file reproduces (``found:``)
 
+    @property
+    def barrier(self) -> bool:
+        """The finding was made with a barrier after each step (``found.barrier``): replay it the same way."""
+        return bool(self.found and self.found.get("barrier"))
+
+    @property
+    def settle(self) -> float | None:
+        """The settle window the finding was made with (``found.settle``), to replay it the same way."""
+        value = self.found.get("settle") if self.found else None
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
     def ruled_out(self, profile: Profile) -> str:
         """Why this call flow does not apply to the profile's adapter ("" if it does)."""
         if self.platforms is not None and profile.platform not in self.platforms:

@@ -103,7 +103,20 @@ class FuzzTarget:
     runner: asyncio.Runner
     coverage: Coverage = field(default_factory=Coverage)
     last_failure: FlowRecord | None = None
-    first_failure_steps: int = 0
+    # per kind of finding: the steps of its first failing example, and its shortest failing example (with the
+    # planner's steps in them, Hypothesis' smallest example is not always the one with the fewest steps)
+    first_steps: dict[type, int] = field(default_factory=dict)
+    shortest: dict[type, FlowRecord] = field(default_factory=dict)
+
+    def finding(self) -> tuple[FlowRecord | None, int]:
+        """The reproducer to write for the finding Hypothesis reported last (its kind's shortest failing
+        example), and the steps of that kind's first failing example."""
+        last = self.last_failure
+        if last is None or last.finding is None:
+            return last, 0
+        kind = type(last.finding)
+        return self.shortest.get(kind, last), self.first_steps.get(kind, len(last.steps))
+
     inconclusive: int = 0
     warnings: list[str] = field(default_factory=list)
     # the planner's exploration from each situation, shared by the examples (flows pass through the same
@@ -182,9 +195,11 @@ class FlowMachine(RuleBasedStateMachine):
             self.fuzz.run(connection.close())
             self.record.transcript = connection.transcript.render()
         if self.record.finding is not None:
-            self.fuzz.last_failure = self.record
-            if not self.fuzz.first_failure_steps:
-                self.fuzz.first_failure_steps = len(self.record.steps)
+            fuzz, kind = self.fuzz, type(self.record.finding)
+            fuzz.last_failure = self.record
+            fuzz.first_steps.setdefault(kind, len(self.record.steps))
+            if kind not in fuzz.shortest or len(self.record.steps) < len(fuzz.shortest[kind].steps):
+                fuzz.shortest[kind] = self.record
 
     # -- what the session knows ----------------------------------------------------------------------------
 

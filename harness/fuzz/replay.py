@@ -59,7 +59,7 @@ def replay(
 ) -> tuple[FlowResult, Replayed]:
     result = asyncio.run(
         run_flow(
-            Flow(scenario.steps),
+            Flow(scenario.steps, barrier=scenario.barrier, settle=scenario.settle),
             url=url,
             catalogue=catalogue,
             settings=profile.settings(),

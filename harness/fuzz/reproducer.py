@@ -59,6 +59,8 @@ def scenario_text(
     adapter: Mapping[str, Sequence[str]],
     by: str,
     shrunk_from: int = 0,
+    barrier: bool = False,
+    settle: float | None = None,
 ) -> tuple[str, str]:
     """The reproducer's scenario id and YAML text."""
     finding = record.finding
@@ -81,6 +83,10 @@ def scenario_text(
         found["adapter"] = {key: list(values) for key, values in adapter.items()}
     if shrunk_from:
         found["shrunk_from"] = shrunk_from
+    if barrier:
+        found["barrier"] = True  # found with a barrier after each step: replayed the same way
+    if settle is not None:
+        found["settle"] = settle  # found with this settle window: replayed the same way
     document = {
         "format": FORMAT,
         "id": scenario_id,

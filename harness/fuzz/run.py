@@ -208,15 +208,15 @@ def fuzz(
             try:
                 run_state_machine_as_test(machine, settings=options)
             except Finding:
-                outcome.finding = target.last_failure
+                outcome.finding = target.finding()[0]
             except Flaky as exc:
-                outcome.finding = target.last_failure
+                outcome.finding = target.finding()[0]
                 outcome.flaky = str(exc).splitlines()[0][:300]
             except ConnectionError as exc:
                 outcome.error = str(exc)
             except BaseException as exc:  # Hypothesis wraps several findings, or the harness broke
                 if target.last_failure is not None and isinstance(exc, AssertionError | ExceptionGroup):
-                    outcome.finding = target.last_failure
+                    outcome.finding = target.finding()[0]
                 else:
                     raise
             if outcome.finding is not None or outcome.error:
@@ -225,7 +225,7 @@ def fuzz(
                 rounds_left -= 1
             if time.monotonic() >= end:
                 break
-    outcome.shrunk_from = target.first_failure_steps
+    outcome.shrunk_from = target.finding()[1]
     outcome.coverage = target.coverage
     outcome.seconds = time.monotonic() - started
     outcome.inconclusive = target.inconclusive

@@ -8,7 +8,7 @@ that cannot be brought into the needed state ends it as inconclusive.
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..core.plan import Goal, Plan, find_plan
 from ..core.results import FlowResult
@@ -28,6 +28,8 @@ class Flow:
     goal: Goal | None = None  # bring some object into this situation first; it becomes ``$goal``
     plan: Plan | None = None  # a plan for the goal found beforehand on the simulated start (a hint)
     missing_level: str | None = None  # bind ``$missing`` to an address at this level that names nothing
+    barrier: bool = False  # after each step, a request the catalogue refuses and its answer (a fuzz finding's)
+    settle: float | None = None  # the settle window instead of the profile's (a fuzz finding's)
 
 
 async def run_flow(
@@ -40,6 +42,8 @@ async def run_flow(
 ) -> FlowResult:
     result = FlowResult()
     transcript: Transcript | None = None
+    if flow.settle is not None:
+        settings = replace(settings, settle=flow.settle)
     try:
         connection = await Connection.open(
             url,
@@ -68,6 +72,11 @@ async def run_flow(
         while steps:
             step = steps.pop(0)
             step_result = await session.run(step)
+            if flow.barrier and step_result.verdict < Verdict.FAIL:
+                after = await session.barrier()
+                if after is not None and after.violations:  # late events of the step, or a bad refusal
+                    step_result.violations.extend(after.violations)
+                    step_result.verdict = max(step_result.verdict, after.verdict)
             result.steps.append(step_result)
             result.add(step_result.title, step_result.violations)
             if result.verdict >= Verdict.FAIL:

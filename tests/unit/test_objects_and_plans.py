@@ -1,6 +1,6 @@
 from harness.core.conditions import legal
 from harness.core.messages import Event
-from harness.core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, find_plan
+from harness.core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, anchor, anchored, find_plan, situation
 from harness.core.simulate import Platform, channel_seeds
 from harness.spec.catalogue import Catalogue
 
@@ -253,3 +253,33 @@ def test_alternate_needs_one_connected_and_one_held_call(platform: Platform) -> 
     _call(platform, ("s", "remote.answered", {"@": consult}), ("c", "conversation.retrieve", {"@": caller}))
     alternate = platform.decide({"command": "interaction.alternate", "target": interaction, "data": {}})
     assert alternate.refusal is not None and "not 1 conversations in HELD" in alternate.refusal.message
+
+
+def test_a_plan_for_one_object_acts_on_it_alone(platform: Platform) -> None:
+    interaction, caller = _connected_call(platform)
+    goal = Goal("conversation", "conversation.retrieve", address=caller)
+    plan = Explorer(platform, within=caller).plan(goal)
+    assert plan is not None and [(s.name, s.target) for s in plan.steps] == [("conversation.hold", caller)]
+    assert plan.target == caller
+    other = Goal("conversation", "conversation.retrieve", address=caller + ".conv999")  # names nothing
+    assert Explorer(platform, within=interaction).plan(other) is None
+    place = anchor(platform.model, caller)
+    assert place is not None and anchored(platform.model, place) == caller
+    assert anchor(platform.model, caller + ".conv999") is None
+
+
+def test_a_limited_plan_answers_the_same_whatever_was_explored_before(platform: Platform) -> None:
+    goal = Goal("interaction", "interaction.alternate")
+    fresh = Explorer(platform).plan(goal, limit=20)
+    explored = Explorer(platform)
+    assert explored.plan(goal) is not None  # explores far beyond 20 situations
+    assert explored.plan(goal, limit=20) == fresh is None
+
+
+def test_the_situation_names_no_ids(catalogue: Catalogue) -> None:
+    one, other = Platform(catalogue), Platform(catalogue)
+    one.startup([{}], "S1")
+    other.startup([{}], "S2")
+    assert situation(one.model) == situation(other.model)
+    one.handle({"command": "channel.activate", "target": "S1.chan1", "data": {}})
+    assert situation(one.model) != situation(other.model)
