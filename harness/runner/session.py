@@ -79,6 +79,10 @@ class MediaBarSession:
         self.ready = False
         # objects created after start-up (by this test's requests and stimuli), the newest remembered
         self.own: dict[str, None] = {}
+        # objects the test's requests acted on with success (the start-up's channels too): what the adapter
+        # sends about them with its answer to the barrier is judged (bounded like ``own``)
+        self.touched: dict[str, None] = {}
+        self.flushing: str | None = None  # the barrier's flush request, while its answer is awaited
         self.refused: str | None = None  # during a step the catalogue refuses: what was refused
         self.refused_target = ""  # and its target ("" for a frame that is no readable request)
         self.unreadable = 0  # frames sent that are no readable request: each may get one failure response
@@ -159,6 +163,18 @@ class MediaBarSession:
             self.own[applied.created.address] = None
             if len(self.own) > OWN_REMEMBERED:
                 del self.own[next(iter(self.own))]
+        if self.flushing is not None and self.ready and (self._owned(event.target) or self._touched(event.target)):
+            self._violate(
+                Violation(
+                    Category.UNEXPECTED_EVENT,
+                    "event after a refused request",
+                    f"{event.name} about {event.target} came with the answer to {self.flushing}: a request the "
+                    f"adapter must refuse changes nothing and emits no event",
+                    ref=self.catalogue.protocol.ref,
+                    actual=evidence(event.raw),
+                )
+            )
+            return
         if self.refused is not None and self.ready and self._about_refused(event.target):
             self._violate(
                 Violation(
@@ -191,6 +207,9 @@ class MediaBarSession:
         if refused and (target == refused or target.startswith(refused + SEPARATOR)):
             return True
         return self._owned(target)
+
+    def _touched(self, target: str) -> bool:
+        return any(target == acted or target.startswith(acted + SEPARATOR) for acted in self.touched)
 
     def _owned(self, target: str) -> bool:
         """The target is an object this test created, or inside one."""
@@ -434,7 +453,40 @@ class MediaBarSession:
         command = self.barrier_command
         address = self.model.unknown_address(self.catalogue.commands[command].level)
         title = f"barrier: {command} on {address} is refused"
-        return await self._run(Step("command", command, address, title=title), barrier=True)
+        result = await self._run(Step("command", command, address, title=title), barrier=True)
+        if result.verdict < Verdict.FAIL:
+            # The adapter sends a request's events after its answer: a second refused request, and its
+            # answer, brings in whatever came with the barrier's answer, judged as a refused request's events.
+            self.violations = []
+            flush = {"command": command, "target": address + "-flush", "data": {}}
+            self.flushing = f"the refused {command} on {address!r} (the barrier)"
+            self.awaiting, self.response = flush, None
+            self.correlator.sent(flush)
+            try:
+                await self.connection.send(flush)
+                await self._pump(
+                    Deadline(self.settings.step_timeout, "the barrier's flush"),
+                    lambda: self.response is not None,
+                    lambda: f"Still expected: the response to {command} on {flush['target']}. {self._arrived()}",
+                )
+            except StepTimeout as timeout_error:
+                self._violate(Violation(Category.TIMEOUT, "no response", str(timeout_error)))
+            finally:
+                self.flushing, self.awaiting = None, None
+            if self.response is not None and self.response.result != "failure":
+                self._violate(
+                    Violation(
+                        Category.WRONG_RESULT,
+                        "wrong result",
+                        f"{command} on {flush['target']!r}: expected failure (no such object), got "
+                        f"{self.response.result}",
+                        ref=self.catalogue.protocol.ref,
+                        actual=evidence(self.response.raw),
+                    )
+                )
+            result.violations.extend(self.violations)
+            result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
+        return result
 
     async def _run(
         self, step: Step, frame: str | None = None, raw: dict[str, Any] | None = None, barrier: bool = False
@@ -500,7 +552,7 @@ class MediaBarSession:
             await self._pump(deadline, done, explain)
             if expectation is not None and expectation.event_list.settle and self.settings.settle > 0:
                 await self._settle(expectation)
-            else:  # what already came after the step is judged with it (never waited for)
+            elif not barrier:  # what already came after the step is judged with it (never waited for)
                 for message in await self.connection.arrived(DRAINED):
                     self._dispatch(message)
         except StepTimeout as timeout_error:
@@ -519,6 +571,10 @@ class MediaBarSession:
             outcome = decision.outcome
             extra = (outcome.result, outcome.response, outcome.ref) if outcome and outcome.response else None
             result.violations.extend(check_response(self.catalogue, request, response, expected, ref, extra))
+        if request is not None and response is not None and response.result == "success":
+            self.touched[target] = None
+            if len(self.touched) > OWN_REMEMBERED:
+                del self.touched[next(iter(self.touched))]
         answered = request is None or (response is not None and response.result == predicted)
         if expectation is not None and answered:
             if not expectation.done:

@@ -117,3 +117,23 @@ def test_an_adapter_that_does_not_refuse_the_barrier_fails(catalogue: Catalogue)
     _, barrier = _run(catalogue, accepts)
     assert barrier is not None and barrier.verdict == Verdict.FAIL
     assert "wrong result" in [violation.title for violation in barrier.violations]
+
+
+def test_an_event_that_comes_with_the_answer_to_the_barrier_fails(catalogue: Catalogue) -> None:
+    """An adapter that sends an earlier event again with its next answer (here: the barrier's) is caught
+    whether the event is read with the barrier's answer or just after it."""
+    last: dict[str, Any] = {"event": None}
+
+    def replays(request: Any, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        events = [message for message in answer if "messageType" in message]
+        barrier = isinstance(request, dict) and str(request.get("target", "")).endswith("mbconform-missing")
+        if barrier and last["event"] is not None:
+            return [*answer, last["event"]]  # after the refusal, the call's last event again
+        if events:
+            last["event"] = events[-1]
+        return answer
+
+    results, barrier = _run(catalogue, replays)
+    assert all(result.verdict == Verdict.PASS for result in results)
+    assert barrier is not None and barrier.verdict == Verdict.FAIL
+    assert [violation.title for violation in barrier.violations] == ["event after a refused request"]

@@ -43,10 +43,6 @@ SHORT_FAULTS = (
     "dial-repeats-infochanged",
     "consult-reuses-conversation-id",  # a consultation: the planner takes the flow there
 )
-# Found by the ci profile, but its reproducer does not replay reliably: the stale event comes right after the
-# answer to the barrier, so it is judged with the barrier (about a start-up channel, which the oracle leaves
-# alone) or with the next step (an event after a refused request), depending on timing.
-UNSTABLE_REPLAY = {"activate-state-replayed"}
 SOAK_MESSAGES = 100_000 if LONG else 3_000
 
 
@@ -87,15 +83,7 @@ def test_the_ci_profile_finds_nothing_against_the_correct_adapter_and_reaches_th
     assert total.frames and total.stimuli
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason="reproducer replay depends on timing", strict=False))
-        if name in UNSTABLE_REPLAY
-        else name
-        for name in (sorted(NAMED) if LONG else SHORT_FAULTS)
-    ],
-)
+@pytest.mark.parametrize("fault", sorted(NAMED) if LONG else SHORT_FAULTS)
 def test_the_ci_profile_finds_a_fault_and_its_reproducer_replays_it(
     adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue, fault: str, tmp_path: Path
 ) -> None:
