@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -32,7 +33,7 @@ def find(document: Any, path: str) -> Any:
     keys = _keys(path)
     if keys is not None:  # the common case, without the JSONPath engine (the simulator's hot path)
         for key in keys:
-            if not isinstance(document, dict) or key not in document:
+            if not isinstance(document, Mapping) or key not in document:
                 return MISSING
             document = document[key]
         return document

@@ -18,7 +18,7 @@ from typing import Any
 from ..spec.catalogue import Catalogue, with_facts
 from .conditions import legal
 from .objects import SEPARATOR, MbObject, ObjectModel
-from .simulate import Platform, Refusal
+from .simulate import DEFAULT, Platform, Refusal
 from .steps import Step, StepKind
 
 MAX_DEPTH = 6
@@ -40,7 +40,7 @@ class Goal:
     level: str
     command: str | None = None
     data: Mapping[str, Any] | None = None  # None: the command's example for the platform
-    decision: str = "default"
+    decision: str = DEFAULT
     state: str | None = None
     description: str = field(default="", compare=False)
     address: str | None = None  # only this object (a flow that goes on with the call it works on)
@@ -241,7 +241,7 @@ def _object_keys(model: ObjectModel) -> dict[str, str]:
 
 def anchor(model: ObjectModel, address: str) -> tuple[str, int] | None:
     """Which object ``address`` is, without its id: its kind of situation and its rank among the objects
-    alike (None if it is not live). The same anchor names the same object in a model alike."""
+    alike (None if the model has no such object). The same anchor names the same object in a model alike."""
     keys = _object_keys(model)
     if address not in keys:
         return None
@@ -272,8 +272,8 @@ def _representatives(model: ObjectModel, within: str | None = None) -> dict[str,
             continue
         chosen.setdefault(key, model.objects[address])
     by_level: dict[str, list[MbObject]] = {}
-    for obj in chosen.values():
-        by_level.setdefault(obj.level, []).append(obj)
+    for key in sorted(chosen):  # by kind, not by the order the adapter announced them: the search is the same
+        by_level.setdefault(chosen[key].level, []).append(chosen[key])
     return by_level
 
 

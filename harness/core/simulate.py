@@ -58,6 +58,9 @@ class Refusal(Exception):
         self.message = message
 
 
+DEFAULT = "default"  # the name of a decision that is the command's main path (no outcome of its spec)
+
+
 @dataclass(frozen=True)
 class Decision:
     """What the catalogue says a request brings, decided on the model before the request is applied."""
@@ -71,7 +74,7 @@ class Decision:
     def name(self) -> str:
         if self.refusal is not None:
             return f"refused ({self.refusal.reason})"
-        return self.outcome.name if self.outcome is not None else "default"
+        return self.outcome.name if self.outcome is not None else DEFAULT
 
 
 @dataclass

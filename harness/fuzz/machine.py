@@ -39,7 +39,7 @@ from ..core.conditions import legal
 from ..core.objects import SEPARATOR, MbObject
 from ..core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, Plan, anchor, anchored, situation
 from ..core.results import StepResult
-from ..core.simulate import Refusal
+from ..core.simulate import DEFAULT, Refusal
 from ..core.steps import Step
 from ..core.violations import Category, Verdict, Violation
 from ..runner.connection import Connection, ConnectionLost
@@ -51,12 +51,11 @@ from .coverage import Coverage
 from .frames import Frame, bad_frames, request_data
 
 ID_CHARS = r"(?![A-Za-z0-9_\-])"  # an address ends where an id character does not follow
-DEFAULT = "default"  # a goal's decision: the command's main path (no outcome of its spec applies)
 PLAN_NODES = 600  # situations the planner may explore for one goal (the deepest plan needs about 130)
 BURST = 6  # most commands in a row on one object
 OBJECT_PLAN_NODES = 40  # for one given object, with steps on it and inside it only (hold, then retrieve)
 MAX_PLANS = 4096  # plans kept per fuzz run (by situation and goal); memory stays bounded in a long run
-MAX_EXPLORERS = 256  # the planner's explorations kept (by situation)
+MAX_EXPLORERS = 24  # the planner's explorations kept (by situation): each holds up to PLAN_NODES models
 
 
 class Finding(AssertionError):
@@ -135,6 +134,7 @@ class FlowMachine(RuleBasedStateMachine):
     """The base; :func:`build_machine` adds a rule per command and stimulus of the profile."""
 
     target: ClassVar[FuzzTarget]
+    kind: ClassVar[str] = "flows"
     objects = Bundle("objects")
 
     def __init__(self) -> None:
@@ -180,7 +180,7 @@ class FlowMachine(RuleBasedStateMachine):
             obj = self.session.model.get(address)
             if obj is not None:
                 self.levels[name] = obj.level
-        if not self.fuzz.reachable:
+        if not self.fuzz.reachable and self.kind == "flows":  # what the command rules' goals need
             self._explore_start()
 
     def _entered(self, level: str, before: str | None, state: str) -> None:
@@ -274,9 +274,9 @@ class FlowMachine(RuleBasedStateMachine):
         if key not in plans:
             explorers = self.fuzz.explorers
             if len(plans) >= MAX_PLANS:
-                plans.clear()
+                del plans[next(iter(plans))]  # the oldest
             if len(explorers) >= MAX_EXPLORERS:
-                explorers.clear()
+                del explorers[next(iter(explorers))]
             commands, stimuli = self.fuzz.settings.commands, self.fuzz.settings.stimuli
             if place is None:
                 if (now, None) not in explorers:
@@ -370,14 +370,6 @@ class FlowMachine(RuleBasedStateMachine):
                     planned[f"${variable}"] = bound[entry]
         goal = planned.get(plan.target, plan.target)
         return created, None if goal.startswith("$") else goal
-
-    def choose(self, data: st.DataObject, level: str, targets: list[str]) -> str:
-        """One of ``targets``: three times in four the object of ``level`` the flow works on, if it is one of
-        them (a call flow works on one call: a mute, a hold, a retrieve, then an unmute on the same one)."""
-        recent = self.recent.get(level)
-        if recent in targets and len(targets) > 1 and data.draw(st.integers(0, 3), label="the same object") < 3:
-            return recent
-        return data.draw(st.sampled_from(targets), label="target")
 
     def act(self, command: str, data: st.DataObject, only: str | None = None) -> list[str]:
         """Send ``command`` where it takes its main path (half of the time: an unmute on a muted call), where it
@@ -740,6 +732,7 @@ def build_machine(target: FuzzTarget, kind: str = "flows") -> type[FlowMachine]:
     rules: dict[str, Any] = {"target": target}
     if kind == "messages":
         rules["any_command"] = rules["work_on_one_object"] = None  # not rules here
+        rules["kind"] = "messages"
         rules["valid_request"] = rule(target=FlowMachine.objects, data=st.data())(FlowMachine.valid_request)
         return type("MediaBarMessages", (FlowMachine,), rules)
     for command in sorted(settings.commands):

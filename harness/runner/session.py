@@ -209,7 +209,9 @@ class MediaBarSession:
         return self._owned(target)
 
     def _touched(self, target: str) -> bool:
-        return any(target == acted or target.startswith(acted + SEPARATOR) for acted in self.touched)
+        """An object the test acted on itself (not what is inside it, and not the session: traffic the
+        platform sends about those on its own is left alone)."""
+        return target in self.touched and SEPARATOR in target
 
     def _owned(self, target: str) -> bool:
         """The target is an object this test created, or inside one."""
@@ -431,12 +433,18 @@ class MediaBarSession:
         return await self._run(step)
 
     async def barrier(self) -> StepResult | None:
-        """Send a request the catalogue refuses (a declared command on an address that names nothing) and wait
-        for its answer. An adapter that handles requests in order has then sent every event of the steps
-        before, so what comes after a step no longer depends on timing: the fuzzer's next step starts from the
-        same situation on every run, and an event a settled list forbids is seen even without a settle window.
-        Events that arrive meanwhile are judged as late events of the steps before (not as events after a
-        refused request). None if no declared command can be refused that way."""
+        """Send a request the catalogue refuses (a declared command on an address that names nothing), wait for
+        its answer, then send a second one (the flush) and wait for that answer too. An adapter that handles
+        requests in order, and sends a request's events after its answer, has then sent every event of the
+        steps before and everything it had to say with the barrier's answer. So what comes after a step no
+        longer depends on timing: the fuzzer's next step starts from the same situation on every run, and an
+        event a settled list forbids is seen without a settle window.
+
+        Events that arrive before the barrier's answer are judged as late events of the steps before. Events
+        that arrive between its answer and the flush's answer came with a refused request: about an object the
+        test created or acted on, they are an "event after a refused request". None if no declared command can
+        be refused that way. Only for adapters whose events share the order of the requests (in-band
+        stimuli); an event a platform sends on its own during the flush would be judged too."""
         if self.barrier_command is None:
             for command in sorted(self.settings.commands):
                 spec = self.catalogue.commands.get(command)

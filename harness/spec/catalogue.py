@@ -156,10 +156,9 @@ class Schema:
         return FACT_PREFIX in repr(self.document)
 
     def errors(self, instance: Any) -> list[str]:
-        try:
-            key: str | None = json.dumps(instance, sort_keys=True, separators=(",", ":"))
-        except (TypeError, ValueError):  # not JSON (a missing value): never remembered
-            key = None
+        key: str | None = None
+        if _plain_json(instance, 0):  # a tuple, or a dict with other keys than strings, has no key of its own
+            key = json.dumps(instance, sort_keys=True, separators=(",", ":"))
         if key is not None and len(key) > MEMO_CHARS:
             key = None
         if key is not None and key in self.memo:
@@ -174,6 +173,20 @@ class Schema:
 
 
 MAX_ERROR_CHARS = 300
+
+
+def _plain_json(value: Any, depth: int) -> bool:
+    """The value is made of dicts with string keys, lists, strings, numbers, booleans and None only (so its
+    JSON text names it alone), and is small and shallow enough to be worth remembering."""
+    if depth > 8:
+        return False
+    if value is None or isinstance(value, str | int | float):  # bool is an int
+        return True
+    if type(value) is list:
+        return len(value) <= 64 and all(_plain_json(item, depth + 1) for item in value)
+    if type(value) is dict:
+        return len(value) <= 64 and all(type(k) is str and _plain_json(v, depth + 1) for k, v in value.items())
+    return False
 
 
 def describe_error(error: ValidationError) -> str:

@@ -55,3 +55,15 @@ def test_instances_that_are_not_json_are_checked_every_time() -> None:
     schema = Schema.of({"type": "object"})
     assert schema.errors(MISSING) != []
     assert schema.errors({"x": float("nan")}) == []
+    array = Schema.of({"type": "array"})
+    assert array.errors((1, 2)) != []  # a tuple is no JSON array
+    assert array.errors([1, 2]) == []  # though its JSON text is the same
+    keyed = Schema.of({"type": "object", "required": ["1"]})
+    assert keyed.errors({1: "x"}) != []  # an int key is not the string "1"
+    assert keyed.errors({"1": "x"}) == []
+
+
+def test_the_fast_walk_reads_any_mapping() -> None:
+    from types import MappingProxyType
+
+    assert find(MappingProxyType({"a": {"b": 1}}), "$.a.b") == 1
