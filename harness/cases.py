@@ -273,7 +273,7 @@ def scenario_case(scenario: Scenario, profile: Profile) -> TestCase:
         level=scenario.level,
         feature="call flows",
         story=scenario.title,
-        flow=Flow(scenario.steps, barrier=scenario.barrier, settle=scenario.settle),
+        flow=Flow(scenario.steps, fence=scenario.fence, settle=scenario.settle),
         ref=scenario.ref,
         markers=markers,
         applicable=not why_not,

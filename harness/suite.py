@@ -86,9 +86,9 @@ class Scenario:
     found: Mapping[str, Any] | None = None  # a fuzzer's finding this file reproduces (``found:``)
 
     @property
-    def barrier(self) -> bool:
-        """The finding was made with a barrier after each step (``found.barrier``): replay it the same way."""
-        return bool(self.found and self.found.get("barrier"))
+    def fence(self) -> bool:
+        """The finding was made with a fence after each step (``found.fence``): replay it the same way."""
+        return bool(self.found and self.found.get("fence"))
 
     @property
     def settle(self) -> float | None:

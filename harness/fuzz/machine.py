@@ -124,7 +124,7 @@ class FuzzTarget:
     plans: dict[tuple[tuple[str, ...], str, tuple[str, int] | None], Plan | None] = field(default_factory=dict)
     reachable: dict[str, bool] = field(default_factory=dict)  # goal -> reachable from the start
     ending: frozenset[str] = frozenset()  # commands whose main path ends their object (a release, a transfer)
-    barrier: bool = False  # after each step, wait for the answer to a refused request (MediaBarSession.barrier)
+    fence: bool = False  # after each step, wait for the answer to a refused request (MediaBarSession.fence)
 
     def run(self, awaitable: Any) -> Any:
         return self.runner.run(awaitable)
@@ -167,6 +167,7 @@ class FlowMachine(RuleBasedStateMachine):
         except (ConnectionLost, StepTimeout) as exc:
             raise ConnectionError(f"cannot connect to {fuzz.url}: {exc}") from exc
         self.session = MediaBarSession(fuzz.catalogue, settings, self.connection, lambda event: None, fuzz.url)
+        self.session.fences = fuzz.fence
         self.session.model.on_state = self._entered
         violations = await self.session.bootstrap()
         failed = [v for v in violations if v.verdict >= Verdict.FAIL]
@@ -467,11 +468,6 @@ class FlowMachine(RuleBasedStateMachine):
         self.known.clear()  # the situation changes with the step
         try:
             result = self.fuzz.run(session.run(step))
-            if self.fuzz.barrier and result.verdict < Verdict.FAIL:
-                after = self.fuzz.run(session.barrier())
-                if after is not None and after.violations:  # late events of this step, or a bad refusal
-                    result.violations.extend(after.violations)
-                    result.verdict = max(result.verdict, after.verdict)
         except Inconclusive:
             # the adapter would not produce a stimulus the catalogue allows: not a finding, an invalid example
             self.fuzz.inconclusive += 1

@@ -59,7 +59,7 @@ def replay(
 ) -> tuple[FlowResult, Replayed]:
     result = asyncio.run(
         run_flow(
-            Flow(scenario.steps, barrier=scenario.barrier, settle=scenario.settle),
+            Flow(scenario.steps, fence=scenario.fence, settle=scenario.settle),
             url=url,
             catalogue=catalogue,
             settings=profile.settings(),

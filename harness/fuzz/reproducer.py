@@ -59,7 +59,7 @@ def scenario_text(
     adapter: Mapping[str, Sequence[str]],
     by: str,
     shrunk_from: int = 0,
-    barrier: bool = False,
+    fence: bool = False,
     settle: float | None = None,
 ) -> tuple[str, str]:
     """The reproducer's scenario id and YAML text."""
@@ -83,8 +83,8 @@ def scenario_text(
         found["adapter"] = {key: list(values) for key, values in adapter.items()}
     if shrunk_from:
         found["shrunk_from"] = shrunk_from
-    if barrier:
-        found["barrier"] = True  # found with a barrier after each step: replayed the same way
+    if fence:
+        found["fence"] = True  # found with a fence after each step: replayed the same way
     if settle is not None:
         found["settle"] = settle  # found with this settle window: replayed the same way
     document = {

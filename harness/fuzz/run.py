@@ -53,7 +53,7 @@ class FuzzProfile:
     step_timeout: float | None = None
     # after each step, wait for the answer to a request the catalogue refuses: what a step brings no longer
     # depends on timing (for an adapter that handles requests in order), so a derandomized run repeats itself
-    barrier: bool = False
+    fence: bool = False
 
 
 def load_fuzz_profile(path: Path) -> FuzzProfile:
@@ -95,7 +95,7 @@ def load_fuzz_profile(path: Path) -> FuzzProfile:
             "settle",
             "shrink_seconds",
             "step_timeout",
-            "barrier",
+            "fence",
             *KINDS,
         }
     )
@@ -112,9 +112,9 @@ def load_fuzz_profile(path: Path) -> FuzzProfile:
         not isinstance(step_timeout, int | float) or isinstance(step_timeout, bool) or step_timeout <= 0
     ):
         problems.append(loaded.problem(("step_timeout",), "step_timeout must be a positive number of seconds"))
-    barrier = data.get("barrier", False)
-    if not isinstance(barrier, bool):
-        problems.append(loaded.problem(("barrier",), "barrier must be true or false"))
+    fence = data.get("fence", False)
+    if not isinstance(fence, bool):
+        problems.append(loaded.problem(("fence",), "fence must be true or false"))
     if problems:
         raise SpecError(problems)
     return FuzzProfile(
@@ -131,7 +131,7 @@ def load_fuzz_profile(path: Path) -> FuzzProfile:
         settle=float(settle) if settle is not None else None,
         shrink_seconds=float(shrink),
         step_timeout=float(step_timeout) if step_timeout is not None else None,
-        barrier=barrier,
+        fence=fence,
     )
 
 
@@ -189,7 +189,7 @@ def fuzz(
         timeout = min(adapter_settings.step_timeout, profile.step_timeout)
         adapter_settings = replace(adapter_settings, step_timeout=timeout)
     with asyncio.Runner() as runner, _shrinking_for(profile.shrink_seconds):
-        target = FuzzTarget(url, catalogue, adapter_settings, runner, barrier=profile.barrier)
+        target = FuzzTarget(url, catalogue, adapter_settings, runner, fence=profile.fence)
         machine = build_machine(target, kind)
         while rounds_left is None or rounds_left > 0:
             outcome.rounds += 1

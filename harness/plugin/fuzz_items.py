@@ -179,7 +179,7 @@ class FuzzItem(pytest.Item):
             adapter=self._adapter_options(url),
             by=f"mbconform fuzz ({self.kind}, fuzz profile {self.fuzz_profile.name})",
             shrunk_from=outcome.shrunk_from,
-            barrier=self.fuzz_profile.barrier,
+            fence=self.fuzz_profile.fence,
             settle=self.fuzz_profile.settle,
         )
         try:
@@ -188,7 +188,7 @@ class FuzzItem(pytest.Item):
             return path, f"the reproducer does not load: {exc}"
         result = asyncio.run(
             run_flow(
-                Flow(scenario.steps, barrier=scenario.barrier, settle=scenario.settle),
+                Flow(scenario.steps, fence=scenario.fence, settle=scenario.settle),
                 url=url,
                 catalogue=context.catalogue,
                 settings=self.profile.settings(),

@@ -28,7 +28,7 @@ class Flow:
     goal: Goal | None = None  # bring some object into this situation first; it becomes ``$goal``
     plan: Plan | None = None  # a plan for the goal found beforehand on the simulated start (a hint)
     missing_level: str | None = None  # bind ``$missing`` to an address at this level that names nothing
-    barrier: bool = False  # after each step, a request the catalogue refuses and its answer (a fuzz finding's)
+    fence: bool = False  # after each step, a request the catalogue refuses and its answer (a fuzz finding's)
     settle: float | None = None  # the settle window instead of the profile's (a fuzz finding's)
 
 
@@ -59,6 +59,7 @@ async def run_flow(
         return result
     transcript = connection.transcript
     session = MediaBarSession(catalogue, settings, connection, listener, url)
+    session.fences = flow.fence
     steps = list(flow.steps)
     try:
         result.add("session start-up", await session.bootstrap())
@@ -72,11 +73,6 @@ async def run_flow(
         while steps:
             step = steps.pop(0)
             step_result = await session.run(step)
-            if flow.barrier and step_result.verdict < Verdict.FAIL:
-                after = await session.barrier()
-                if after is not None and after.violations:  # late events of the step, or a bad refusal
-                    step_result.violations.extend(after.violations)
-                    step_result.verdict = max(step_result.verdict, after.verdict)
             result.steps.append(step_result)
             result.add(step_result.title, step_result.violations)
             if result.verdict >= Verdict.FAIL:

@@ -80,14 +80,19 @@ class MediaBarSession:
         # objects created after start-up (by this test's requests and stimuli), the newest remembered
         self.own: dict[str, None] = {}
         # objects the test's requests acted on with success (the start-up's channels too): what the adapter
-        # sends about them with its answer to the barrier is judged (bounded like ``own``)
+        # sends about them with its answer to the fence is judged (bounded like ``own``)
         self.touched: dict[str, None] = {}
-        self.flushing: str | None = None  # the barrier's flush request, while its answer is awaited
+        self.flushing: str | None = None  # the fence's flush request, while its answer is awaited
         self.refused: str | None = None  # during a step the catalogue refuses: what was refused
         self.refused_target = ""  # and its target ("" for a frame that is no readable request)
         self.unreadable = 0  # frames sent that are no readable request: each may get one failure response
         self.probe: tuple[str, str] | None = None  # (command, target) of the last responsiveness probe
-        self.barrier_command: str | None = None  # the command of the barrier (refused for its unknown target)
+        # End each step with a fence (:meth:`_fence`) instead of reading what already came: the fuzzer's, and
+        # a reproducer's that was found with fences
+        self.fences = False
+        self.fence_command: str | None = None  # refused for its unknown target
+        self.ping: dict[str, Any] | None = None  # the fence's request awaiting its answer
+        self.ping_response: Response | None = None
 
     # -- frames ----------------------------------------------------------------------------------
 
@@ -254,6 +259,8 @@ class MediaBarSession:
             )
         elif request is self.awaiting:
             self.response = response
+        elif request is self.ping:
+            self.ping_response = response
 
     async def _pump(self, deadline: Deadline, until: Callable[[], bool], explain: Callable[[], str]) -> None:
         while not until():
@@ -432,75 +439,64 @@ class MediaBarSession:
             return await self._run_frame(step)
         return await self._run(step)
 
-    async def barrier(self) -> StepResult | None:
-        """Send a request the catalogue refuses (a declared command on an address that names nothing), wait for
-        its answer, then send a second one (the flush) and wait for that answer too. An adapter that handles
-        requests in order, and sends a request's events after its answer, has then sent every event of the
-        steps before and everything it had to say with the barrier's answer. So what comes after a step no
-        longer depends on timing: the fuzzer's next step starts from the same situation on every run, and an
-        event a settled list forbids is seen without a settle window.
-
-        Events that arrive before the barrier's answer are judged as late events of the steps before. Events
-        that arrive between its answer and the flush's answer came with a refused request: about an object the
-        test created or acted on, they are an "event after a refused request". None if no declared command can
-        be refused that way. Only for adapters whose events share the order of the requests (in-band
-        stimuli); an event a platform sends on its own during the flush would be judged too."""
-        if self.barrier_command is None:
+    def _fence_command(self) -> str | None:
+        """A declared command the catalogue refuses on an address that names nothing (the fence's request)."""
+        if self.fence_command is None:
             for command in sorted(self.settings.commands):
                 spec = self.catalogue.commands.get(command)
                 if spec is None or self.settings.platform not in spec.platforms:
                     continue
-                address = self.model.unknown_address(spec.level)
-                request = {"command": command, "target": address, "data": {}}
+                request = {"command": command, "target": self.model.unknown_address(spec.level), "data": {}}
                 refusal = self.oracle.decide(request, frozenset({"data"})).refusal
                 if refusal is not None and refusal.reason == "invalid_target":
-                    self.barrier_command = command
+                    self.fence_command = command
                     break
-            else:
-                return None
-        command = self.barrier_command
+        return self.fence_command
+
+    async def _fence(self) -> bool:
+        """End a step with a fence instead of reading what already came (``fences``): a request the catalogue
+        refuses (a declared command on an address that names nothing), awaited with the step still current,
+        then a second one, awaited as a refused request. An adapter that handles requests in order, and sends
+        a request's events after its answer, has then sent every event of the step before the first answer,
+        and whatever it sent with the first answer before the second: the step is judged on all of it, the
+        same on every run whatever the timing, and the next step starts from the same situation. An event
+        about the test's own objects, or an object it acted on, that comes with the first answer is an event
+        after a refused request. False if no declared command can be refused that way (nothing was sent)."""
+        command = self._fence_command()
+        if command is None:
+            return False
         address = self.model.unknown_address(self.catalogue.commands[command].level)
-        title = f"barrier: {command} on {address} is refused"
-        result = await self._run(Step("command", command, address, title=title), barrier=True)
-        if result.verdict < Verdict.FAIL:
-            # The adapter sends a request's events after its answer: a second refused request, and its
-            # answer, brings in whatever came with the barrier's answer, judged as a refused request's events.
-            self.violations = []
-            flush = {"command": command, "target": address + "-flush", "data": {}}
-            self.flushing = f"the refused {command} on {address!r} (the barrier)"
-            self.awaiting, self.response = flush, None
-            self.correlator.sent(flush)
+        for phase, target in (("the fence", address), ("the fence's flush", address + "-flush")):
+            ping = {"command": command, "target": target, "data": {}}
+            if phase != "the fence":  # what came with the fence's answer: a refused request's events
+                self.current, self.refused, self.refused_target = None, None, ""
+                self.flushing = f"the refused {command} on {address!r} (the fence)"
+            self.ping, self.ping_response = ping, None
+            self.correlator.sent(ping)
+            wanted = f"Still expected: the answer to {command} on {target}."
             try:
-                await self.connection.send(flush)
+                await self.connection.send(ping)
                 await self._pump(
-                    Deadline(self.settings.step_timeout, "the barrier's flush"),
-                    lambda: self.response is not None,
-                    lambda: f"Still expected: the response to {command} on {flush['target']}. {self._arrived()}",
+                    Deadline(self.settings.step_timeout, phase),
+                    lambda: self.ping_response is not None,
+                    lambda: f"{wanted} {self._arrived()}",  # noqa: B023 (called before the loop goes on)
                 )
             except StepTimeout as timeout_error:
-                self._violate(Violation(Category.TIMEOUT, "no response", str(timeout_error)))
+                self._violate(Violation(Category.TIMEOUT, "no response", f"{phase}: {timeout_error}"))
+                return True
             finally:
-                self.flushing, self.awaiting = None, None
-            if self.response is not None and self.response.result != "failure":
-                self._violate(
-                    Violation(
-                        Category.WRONG_RESULT,
-                        "wrong result",
-                        f"{command} on {flush['target']!r}: expected failure (no such object), got "
-                        f"{self.response.result}",
-                        ref=self.catalogue.protocol.ref,
-                        actual=evidence(self.response.raw),
-                    )
-                )
-            result.violations.extend(self.violations)
-            result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
-        return result
+                self.ping, self.flushing = None, None
+            answer = self.ping_response
+            if answer is not None:
+                for violation in check_response(
+                    self.catalogue, ping, answer, frozenset({"failure"}), self.catalogue.protocol.ref, None
+                ):
+                    self._violate(replace(violation, message=f"{phase}: {violation.message}"))
+        return True
 
-    async def _run(
-        self, step: Step, frame: str | None = None, raw: dict[str, Any] | None = None, barrier: bool = False
-    ) -> StepResult:
+    async def _run(self, step: Step, frame: str | None = None, raw: dict[str, Any] | None = None) -> StepResult:
         """Run a command or stimulus step; ``frame``/``raw``: a frame step whose frame is a readable request,
-        sent as it is and checked like a command; ``barrier``: see :meth:`barrier`."""
+        sent as it is and checked like a command."""
         target = self.resolve(step.target) if raw is None else raw["target"]
         title = step.title or f"{'stimulus' if step.kind == 'stimulus' else 'send'} {step.name} on {target}"
         self.listener(StepStarted(step, title))
@@ -530,7 +526,7 @@ class MediaBarSession:
         else:
             self.awaiting = request
             self.correlator.sent(request)
-            if decision.refusal is not None and not barrier:
+            if decision.refusal is not None:
                 self.refused = f"the refused {request.get('command')} on {request.get('target')!r}"
                 self.refused_target = str(request.get("target"))
             if frame is None:
@@ -560,7 +556,8 @@ class MediaBarSession:
             await self._pump(deadline, done, explain)
             if expectation is not None and expectation.event_list.settle and self.settings.settle > 0:
                 await self._settle(expectation)
-            elif not barrier:  # what already came after the step is judged with it (never waited for)
+            elif not (self.fences and await self._fence()):
+                # what already came after the step is judged with it (never waited for)
                 for message in await self.connection.arrived(DRAINED):
                     self._dispatch(message)
         except StepTimeout as timeout_error:

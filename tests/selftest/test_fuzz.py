@@ -106,7 +106,7 @@ def test_the_ci_profile_finds_a_fault_and_its_reproducer_replays_it(
         platform=profile.platform,
         adapter={"fault": [fault]},
         by="test",
-        barrier=ci.barrier,
+        fence=ci.fence,
         settle=ci.settle,
     )
     scenario = load_scenario(path, catalogue)

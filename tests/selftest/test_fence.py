@@ -1,6 +1,7 @@
-"""The barrier the fuzzer sends after each step (a request the catalogue refuses, and its answer): against a
-correct adapter it brings nothing; it catches a late event a settled list forbids without waiting a settle
-window; and an adapter that does not refuse it fails."""
+"""The fence that ends each step of the fuzzer (a request the catalogue refuses, awaited with the step still
+current, then a second one): against a correct adapter it changes nothing; it catches a late event a settled
+list forbids without a settle window; an event sent with its answer is an event after a refused request; and
+an adapter that does not refuse it fails."""
 
 from __future__ import annotations
 
@@ -43,8 +44,9 @@ def correct(request: Any, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return answer
 
 
-def _run(catalogue: Catalogue, reply: Reply = correct) -> tuple[list[StepResult], StepResult | None]:
-    """The steps with no settle window, then a barrier; the reference adapter's answers go through ``reply``."""
+def _run(catalogue: Catalogue, reply: Reply = correct, fences: bool = True) -> list[StepResult]:
+    """The steps with no settle window, each ended by a fence; the reference adapter's answers go through
+    ``reply``."""
     adapter = ReferenceAdapter(catalogue, test_control=True)
 
     async def handler(socket: ServerConnection) -> None:
@@ -59,7 +61,7 @@ def _run(catalogue: Catalogue, reply: Reply = correct) -> tuple[list[StepResult]
             for out in reply(request, adapter.answer(platform, received)):
                 await socket.send(encode(out))
 
-    async def main() -> tuple[list[StepResult], StepResult | None]:
+    async def main() -> list[StepResult]:
         settings = replace(load_profile(default_profile(), catalogue).settings(), step_timeout=1.0, settle=0)
         async with serve(handler, "127.0.0.1", 0) as server:
             url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
@@ -72,68 +74,67 @@ def _run(catalogue: Catalogue, reply: Reply = correct) -> tuple[list[StepResult]
                 transcript_frames=1000,
             )
             session = MediaBarSession(catalogue, settings, connection, lambda event: None, url)
+            session.fences = fences
             try:
                 await session.bootstrap()
-                results = [await session.run(step) for step in CALL]
-                return results, await session.barrier()
+                return [await session.run(step) for step in CALL]
             finally:
                 await connection.close()
 
     return asyncio.run(asyncio.wait_for(main(), 30))
 
 
-def test_against_a_correct_adapter_the_barrier_brings_nothing(catalogue: Catalogue) -> None:
-    results, barrier = _run(catalogue)
-    assert [result.verdict for result in results] == [Verdict.PASS] * len(CALL)
-    assert barrier is not None and barrier.verdict == Verdict.PASS, barrier and barrier.violations
-    assert barrier.response is not None and barrier.response.result == "failure"
+def test_against_a_correct_adapter_the_fence_changes_nothing(catalogue: Catalogue) -> None:
+    results = _run(catalogue)
+    assert [result.verdict for result in results] == [Verdict.PASS] * len(CALL), [r.violations for r in results]
 
 
-def test_the_barrier_catches_a_late_event_a_settled_list_forbids(catalogue: Catalogue) -> None:
-    seen: dict[str, Any] = {"mutes": 0, "late": None}
+def test_the_fence_catches_a_late_event_a_settled_list_forbids(catalogue: Catalogue) -> None:
+    def late(pending: dict[str, Any]) -> Reply:
+        def reply(request: Any, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            held, pending["late"] = pending.get("late"), None
+            if isinstance(request, dict) and request.get("command") == "conversation.request.mute":
+                pending["mutes"] = pending.get("mutes", 0) + 1
+                if pending["mutes"] == 2:  # the repeated mute changes the call after all, announced only later
+                    event = {"messageType": "objectEvent", "target": request["target"], "name": "state.updated"}
+                    pending["late"] = {**event, "data": {"muted": True}}
+            return [held, *answer] if held is not None else answer
 
-    def late(request: Any, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        pending, seen["late"] = seen["late"], None
-        if isinstance(request, dict) and request.get("command") == "conversation.request.mute":
-            seen["mutes"] += 1
-            if seen["mutes"] == 2:  # the repeated mute changes the call after all, announced only later
-                event = {"messageType": "objectEvent", "target": request["target"], "name": "state.updated"}
-                seen["late"] = {**event, "data": {"muted": True}}
-        return [pending, *answer] if pending is not None else answer
+        return reply
 
-    results, barrier = _run(catalogue, late)
-    assert results[-1].verdict == Verdict.PASS  # nothing came while the repeated mute ran
-    assert barrier is not None and barrier.verdict == Verdict.FAIL
-    # the repeated mute's event, judged when it comes: the oracle cannot explain it
-    assert [violation.category for violation in barrier.violations] == [Category.UNEXPECTED_EVENT]
+    unfenced = _run(catalogue, late({}), fences=False)
+    assert unfenced[-1].verdict == Verdict.PASS  # without a fence nothing came while the repeated mute ran
+    fenced = _run(catalogue, late({}))
+    assert fenced[-1].verdict == Verdict.FAIL
+    assert [v.category for v in fenced[-1].violations] == [Category.UNEXPECTED_EVENT], fenced[-1].violations
 
 
-def test_an_adapter_that_does_not_refuse_the_barrier_fails(catalogue: Catalogue) -> None:
+def test_an_adapter_that_does_not_refuse_the_fence_fails(catalogue: Catalogue) -> None:
     def accepts(request: Any, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(request, dict) and str(request.get("target", "")).endswith("mbconform-missing"):
             return [{"command": request["command"], "target": request["target"], "result": "success", "data": {}}]
         return answer
 
-    _, barrier = _run(catalogue, accepts)
-    assert barrier is not None and barrier.verdict == Verdict.FAIL
-    assert "wrong result" in [violation.title for violation in barrier.violations]
+    results = _run(catalogue, accepts)
+    assert results[0].verdict == Verdict.FAIL
+    assert any(v.message.startswith("the fence:") for v in results[0].violations), results[0].violations
 
 
-def test_an_event_that_comes_with_the_answer_to_the_barrier_fails(catalogue: Catalogue) -> None:
-    """An adapter that sends an earlier event again with its next answer (here: the barrier's) is caught
-    whether the event is read with the barrier's answer or just after it."""
+def test_an_event_that_comes_with_the_answer_to_the_fence_fails(catalogue: Catalogue) -> None:
+    """An adapter that sends an earlier event again with its next answer (here: the fence's) is caught
+    whether the event is read with the fence's answer or just after it."""
     last: dict[str, Any] = {"event": None}
 
     def replays(request: Any, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
         events = [message for message in answer if "messageType" in message]
-        barrier = isinstance(request, dict) and str(request.get("target", "")).endswith("mbconform-missing")
-        if barrier and last["event"] is not None:
+        fence = isinstance(request, dict) and str(request.get("target", "")).endswith("mbconform-missing")
+        if fence and last["event"] is not None:
             return [*answer, last["event"]]  # after the refusal, the call's last event again
         if events:
             last["event"] = events[-1]
         return answer
 
-    results, barrier = _run(catalogue, replays)
-    assert all(result.verdict == Verdict.PASS for result in results)
-    assert barrier is not None and barrier.verdict == Verdict.FAIL
-    assert [violation.title for violation in barrier.violations] == ["event after a refused request"]
+    results = _run(catalogue, replays)
+    failed = [result for result in results if result.verdict == Verdict.FAIL]
+    assert failed, "the replayed event was not caught"
+    assert [v.title for v in failed[0].violations] == ["event after a refused request"]
