@@ -168,25 +168,18 @@ class MediaBarSession:
             self.own[applied.created.address] = None
             if len(self.own) > OWN_REMEMBERED:
                 del self.own[next(iter(self.own))]
-        if self.flushing is not None and self.ready and (self._owned(event.target) or self._touched(event.target)):
+        after: str | None = None  # the refused request this event came after, if it must not bring it
+        if self.flushing is not None and (self._owned(event.target) or self._touched(event.target)):
+            after = f"came with the answer to {self.flushing}"
+        elif self.refused is not None and self._about_refused(event.target):
+            after = f"came after {self.refused}"
+        if after is not None and self.ready:
             self._violate(
                 Violation(
                     Category.UNEXPECTED_EVENT,
                     "event after a refused request",
-                    f"{event.name} about {event.target} came with the answer to {self.flushing}: a request the "
-                    f"adapter must refuse changes nothing and emits no event",
-                    ref=self.catalogue.protocol.ref,
-                    actual=evidence(event.raw),
-                )
-            )
-            return
-        if self.refused is not None and self.ready and self._about_refused(event.target):
-            self._violate(
-                Violation(
-                    Category.UNEXPECTED_EVENT,
-                    "event after a refused request",
-                    f"{event.name} about {event.target} came after {self.refused}: a request the adapter must "
-                    f"refuse changes nothing and emits no event",
+                    f"{event.name} about {event.target} {after}: a request the adapter must refuse changes "
+                    "nothing and emits no event",
                     ref=self.catalogue.protocol.ref,
                     actual=evidence(event.raw),
                 )
