@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -124,7 +125,8 @@ class FuzzTarget:
     plans: dict[tuple[tuple[str, ...], str, tuple[str, int] | None], Plan | None] = field(default_factory=dict)
     reachable: dict[str, bool] = field(default_factory=dict)  # goal -> reachable from the start
     ending: frozenset[str] = frozenset()  # commands whose main path ends their object (a release, a transfer)
-    fence: bool = False  # after each step, wait for the answer to a refused request (MediaBarSession.fence)
+    stop_at: float | None = None  # time.monotonic() after which no new example starts (None: run the round out)
+    fence: bool = False  # end each step with a fence (MediaBarSession._fence)
 
     def run(self, awaitable: Any) -> Any:
         return self.runner.run(awaitable)
@@ -140,6 +142,8 @@ class FlowMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         fuzz = self.target
+        if fuzz.stop_at is not None and fuzz.last_failure is None and time.monotonic() >= fuzz.stop_at:
+            reject()  # the budget is spent: no new example (a finding's shrinking goes on, within its bound)
         self.fuzz = fuzz
         self.record = FlowRecord()
         self.names: dict[str, str] = {}  # address -> flow variable

@@ -18,7 +18,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
-from hypothesis.errors import Flaky
+from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.stateful import run_state_machine_as_test
 
 from ..runner.settings import Settings
@@ -189,7 +189,9 @@ def fuzz(
         timeout = min(adapter_settings.step_timeout, profile.step_timeout)
         adapter_settings = replace(adapter_settings, step_timeout=timeout)
     with asyncio.Runner() as runner, _shrinking_for(profile.shrink_seconds):
-        target = FuzzTarget(url, catalogue, adapter_settings, runner, fence=profile.fence)
+        # a derandomized run always runs its round out (the same examples on every run, however fast the machine)
+        stop_at = None if profile.derandomize else end
+        target = FuzzTarget(url, catalogue, adapter_settings, runner, fence=profile.fence, stop_at=stop_at)
         machine = build_machine(target, kind)
         while rounds_left is None or rounds_left > 0:
             outcome.rounds += 1
@@ -214,6 +216,8 @@ def fuzz(
                 outcome.flaky = str(exc).splitlines()[0][:300]
             except ConnectionError as exc:
                 outcome.error = str(exc)
+            except Unsatisfiable:  # the budget ended before this round's first example: nothing more to run
+                pass
             except BaseException as exc:  # Hypothesis wraps several findings, or the harness broke
                 if target.last_failure is not None and isinstance(exc, AssertionError | ExceptionGroup):
                     outcome.finding = target.finding()[0]

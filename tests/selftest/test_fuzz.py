@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -159,3 +160,16 @@ def test_the_reference_adapter_survives_a_stream_of_fuzzed_messages_in_one_sessi
     # create channel groups and calls): at most 2 KiB per live object, with 1 MiB of slack
     assert report.rss_growth_bytes <= (1 << 20) + 2048 * report.live_objects, report.describe()
     assert time.monotonic() - started < 600
+
+
+def test_a_random_search_stops_when_its_budget_ends_mid_round(
+    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue
+) -> None:
+    nightly = replace(
+        ci, derandomize=False, examples={**ci.examples, "flows": 600}
+    )  # about 3 minutes if it ran out
+    profile = _profile(catalogue, "generic")
+    outcome = fuzz("flows", _url(adapter, profile), catalogue, profile.settings(), nightly, budget=3)
+    assert outcome.finding is None and outcome.error == ""
+    assert 0 < outcome.coverage.examples < 600
+    assert outcome.seconds < 3 + 10  # the example under way runs to its end (bounded by its steps)
