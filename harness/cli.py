@@ -275,19 +275,8 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     # Against the embedded reference adapter: every set-up it is certified on; against a URL: one profile.
     profiles = args.profile or (reference_profiles() if args.url is None else [default_profile()])
     argv = [
-        str(specs / "commands"),
-        str(suites_dir() / "conformance"),
-        f"--adapter-url={url}",
-        *[f"--profile={profile}" for profile in profiles],
-        f"--specs={specs}",
-        f"--alluredir={reports / 'allure-results'}",
-        "--clean-alluredir",
-        f"--junitxml={reports / 'junit.xml'}",
-        f"--reports-dir={reports}",
+        *_pytest_argv([specs / "commands", suites_dir() / "conformance"], url, profiles, specs, reports),
         *gate,
-        f"--rootdir={root}",
-        "-p",
-        "no:cacheprovider",
         *pytest_args,
     ]
     try:
@@ -343,17 +332,7 @@ def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentPa
     )
     specs = (args.specs or specs_dir()).resolve()
     argv = [
-        str(fuzz_file.resolve()),
-        f"--adapter-url={url}",
-        *[f"--profile={profile}" for profile in profiles],
-        f"--specs={specs}",
-        f"--alluredir={reports / 'allure-results'}",
-        "--clean-alluredir",
-        f"--junitxml={reports / 'junit.xml'}",
-        f"--reports-dir={reports}",
-        f"--rootdir={project_root()}",
-        "-p",
-        "no:cacheprovider",
+        *_pytest_argv([fuzz_file.resolve()], url, profiles, specs, reports),
         *[f"--fuzz-adapter-option=fault={name}" for name in args.fault],
     ]
     if args.budget is not None:
@@ -373,6 +352,24 @@ def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentPa
         if adapter is not None:
             adapter.stop()
     return code
+
+
+def _pytest_argv(paths: list[Path], url: str, profiles: list[Path], specs: Path, reports: Path) -> list[str]:
+    """The pytest arguments ``run`` and ``fuzz`` share: what to collect, the adapter, its profiles, the
+    catalogue, and where the Allure results, JUnit file and reports go."""
+    return [
+        *(str(path) for path in paths),
+        f"--adapter-url={url}",
+        *[f"--profile={profile}" for profile in profiles],
+        f"--specs={specs}",
+        f"--alluredir={reports / 'allure-results'}",
+        "--clean-alluredir",
+        f"--junitxml={reports / 'junit.xml'}",
+        f"--reports-dir={reports}",
+        f"--rootdir={project_root()}",
+        "-p",
+        "no:cacheprovider",
+    ]
 
 
 def _embedded_adapter(args: argparse.Namespace, command: str) -> RunningAdapter | None:

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from websockets.asyncio.server import ServerConnection, serve
 
+from harness.core.messages import encode
 from harness.core.simulate import Platform
 from harness.paths import project_root
 from harness.spec.catalogue import Catalogue
@@ -33,3 +38,33 @@ def specs_copy(tmp_path: Path) -> Path:
     target = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", target)
     return target
+
+
+# How a test changes the reference adapter's answer to one frame: (the frame, the session's platform, the
+# correct answer) -> what is sent instead.
+Reply = Callable[[str | bytes, Platform, list[dict[str, Any]]], list[dict[str, Any]]]
+Serve = Callable[[Reply], AbstractAsyncContextManager[str]]
+
+
+@pytest.fixture
+def altered_reference(catalogue: Catalogue) -> Serve:
+    """Serve the reference adapter on loopback (one session S1 per connection, one telephony channel) whose
+    answer to each frame goes through ``reply``; yields its URL. For self-tests that break one check."""
+    from harness.reference.server import ReferenceAdapter
+
+    adapter = ReferenceAdapter(catalogue, test_control=True)
+
+    @asynccontextmanager
+    async def serving(reply: Reply) -> AsyncIterator[str]:
+        async def handler(socket: ServerConnection) -> None:
+            platform = Platform(catalogue)
+            for event in platform.startup([{}], "S1"):
+                await socket.send(encode(event))
+            async for received in socket:
+                for out in reply(received, platform, adapter.answer(platform, received)):
+                    await socket.send(encode(out))
+
+        async with serve(handler, "127.0.0.1", 0) as server:
+            yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+
+    return serving

@@ -8,19 +8,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
 
-from harness.core.messages import encode
 from harness.core.results import StepResult
 from harness.core.simulate import Platform
 from harness.core.steps import Step
 from harness.core.violations import Category, Verdict
 from harness.paths import default_profile
-from harness.reference.server import ReferenceAdapter
 from harness.runner.connection import Connection
 from harness.runner.deadline import Deadline
 from harness.runner.session import MediaBarSession
@@ -29,7 +27,8 @@ from harness.suite import load_profile
 
 pytestmark = pytest.mark.selftest
 
-Reply = Callable[[Any, list[dict[str, Any]]], list[dict[str, Any]]]
+Reply = Callable[[Any, list[dict[str, Any]]], list[dict[str, Any]]]  # (the request read, the answer) -> sent
+Serve = Callable[..., AbstractAsyncContextManager[str]]  # the altered_reference fixture (conftest)
 
 CALL = (
     Step("command", "channel.activate", "$channel"),
@@ -44,27 +43,20 @@ def correct(request: Any, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return answer
 
 
-def _run(catalogue: Catalogue, reply: Reply = correct, fences: bool = True) -> list[StepResult]:
+def _run(serving: Serve, catalogue: Catalogue, reply: Reply = correct, fences: bool = True) -> list[StepResult]:
     """The steps with no settle window, each ended by a fence; the reference adapter's answers go through
     ``reply``."""
-    adapter = ReferenceAdapter(catalogue, test_control=True)
 
-    async def handler(socket: ServerConnection) -> None:
-        platform = Platform(catalogue)
-        for event in platform.startup([{}], "S1"):
-            await socket.send(encode(event))
-        async for received in socket:
-            try:
-                request = json.loads(received)
-            except ValueError:
-                request = None
-            for out in reply(request, adapter.answer(platform, received)):
-                await socket.send(encode(out))
+    def altered(received: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            request = json.loads(received)
+        except ValueError:
+            request = None
+        return reply(request, answer)
 
     async def main() -> list[StepResult]:
         settings = replace(load_profile(default_profile(), catalogue).settings(), step_timeout=1.0, settle=0)
-        async with serve(handler, "127.0.0.1", 0) as server:
-            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        async with serving(altered) as url:
             connection = await Connection.open(
                 url,
                 Deadline(5, "connecting"),
@@ -84,12 +76,16 @@ def _run(catalogue: Catalogue, reply: Reply = correct, fences: bool = True) -> l
     return asyncio.run(asyncio.wait_for(main(), 30))
 
 
-def test_against_a_correct_adapter_the_fence_changes_nothing(catalogue: Catalogue) -> None:
-    results = _run(catalogue)
+def test_against_a_correct_adapter_the_fence_changes_nothing(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
+    results = _run(altered_reference, catalogue)
     assert [result.verdict for result in results] == [Verdict.PASS] * len(CALL), [r.violations for r in results]
 
 
-def test_the_fence_catches_a_late_event_a_settled_list_forbids(catalogue: Catalogue) -> None:
+def test_the_fence_catches_a_late_event_a_settled_list_forbids(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
     def late(pending: dict[str, Any]) -> Reply:
         def reply(request: Any, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
             held, pending["late"] = pending.get("late"), None
@@ -102,25 +98,27 @@ def test_the_fence_catches_a_late_event_a_settled_list_forbids(catalogue: Catalo
 
         return reply
 
-    unfenced = _run(catalogue, late({}), fences=False)
+    unfenced = _run(altered_reference, catalogue, late({}), fences=False)
     assert unfenced[-1].verdict == Verdict.PASS  # without a fence nothing came while the repeated mute ran
-    fenced = _run(catalogue, late({}))
+    fenced = _run(altered_reference, catalogue, late({}))
     assert fenced[-1].verdict == Verdict.FAIL
     assert [v.category for v in fenced[-1].violations] == [Category.UNEXPECTED_EVENT], fenced[-1].violations
 
 
-def test_an_adapter_that_does_not_refuse_the_fence_fails(catalogue: Catalogue) -> None:
+def test_an_adapter_that_does_not_refuse_the_fence_fails(catalogue: Catalogue, altered_reference: Serve) -> None:
     def accepts(request: Any, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(request, dict) and str(request.get("target", "")).endswith("mbconform-missing"):
             return [{"command": request["command"], "target": request["target"], "result": "success", "data": {}}]
         return answer
 
-    results = _run(catalogue, accepts)
+    results = _run(altered_reference, catalogue, accepts)
     assert results[0].verdict == Verdict.FAIL
     assert any(v.message.startswith("the fence:") for v in results[0].violations), results[0].violations
 
 
-def test_an_event_that_comes_with_the_answer_to_the_fence_fails(catalogue: Catalogue) -> None:
+def test_an_event_that_comes_with_the_answer_to_the_fence_fails(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
     """An adapter that sends an earlier event again with its next answer (here: the fence's) is caught
     whether the event is read with the fence's answer or just after it."""
     last: dict[str, Any] = {"event": None}
@@ -134,7 +132,7 @@ def test_an_event_that_comes_with_the_answer_to_the_fence_fails(catalogue: Catal
             last["event"] = events[-1]
         return answer
 
-    results = _run(catalogue, replays)
+    results = _run(altered_reference, catalogue, replays)
     failed = [result for result in results if result.verdict == Verdict.FAIL]
     assert failed, "the replayed event was not caught"
     assert [v.title for v in failed[0].violations] == ["event after a refused request"]

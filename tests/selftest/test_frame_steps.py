@@ -6,18 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
 
-from harness.core.messages import encode
 from harness.core.simulate import Platform
 from harness.core.steps import Step
 from harness.core.violations import Verdict
 from harness.paths import default_profile
-from harness.reference.server import ReferenceAdapter
 from harness.runner.flow import Flow, run_flow
 from harness.spec.catalogue import Catalogue
 from harness.suite import load_profile
@@ -25,6 +23,7 @@ from harness.suite import load_profile
 pytestmark = pytest.mark.selftest
 
 Reply = Callable[[str | bytes, Platform, list[dict[str, Any]]], list[dict[str, Any]]]
+Serve = Callable[[Reply], AbstractAsyncContextManager[str]]  # the altered_reference fixture (conftest)
 
 CALL = (
     Step("command", "channel.activate", "$channel"),
@@ -41,25 +40,13 @@ def correct(frame: str | bytes, platform: Platform, answer: list[dict[str, Any]]
     return answer
 
 
-def _run(catalogue: Catalogue, steps: tuple[Step, ...], reply: Reply = correct) -> Any:
+def _run(serving: Serve, catalogue: Catalogue, steps: tuple[Step, ...], reply: Reply = correct) -> Any:
     """Run the steps against the reference adapter, whose answer to each frame ``reply`` may change."""
-    adapter = ReferenceAdapter(catalogue, test_control=True)
-
-    async def handler(socket: ServerConnection) -> None:
-        platform = Platform(catalogue)
-        for event in platform.startup([{}], "S1"):
-            await socket.send(encode(event))
-        async for received in socket:
-            for out in reply(received, platform, adapter.answer(platform, received)):
-                await socket.send(encode(out))
 
     async def main() -> Any:
         settings = replace(load_profile(default_profile(), catalogue).settings(), step_timeout=1.0)
-        async with serve(handler, "127.0.0.1", 0) as server:
-            port = server.sockets[0].getsockname()[1]
-            return await run_flow(
-                Flow(steps), url=f"ws://127.0.0.1:{port}", catalogue=catalogue, settings=settings
-            )
+        async with serving(reply) as url:
+            return await run_flow(Flow(steps), url=url, catalogue=catalogue, settings=settings)
 
     return asyncio.run(asyncio.wait_for(main(), 30))
 
@@ -71,7 +58,9 @@ def _is(frame_text: str | bytes, test: Callable[[Any], bool]) -> bool:
         return False
 
 
-def test_a_correct_adapter_passes_malformed_invalid_and_valid_frames(catalogue: Catalogue) -> None:
+def test_a_correct_adapter_passes_malformed_invalid_and_valid_frames(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
     steps = (
         *CALL,
         frame("{not json"),
@@ -83,25 +72,27 @@ def test_a_correct_adapter_passes_malformed_invalid_and_valid_frames(catalogue: 
         frame('{"command": "conversation.hold", "target": "${caller}", "data": {}}'),  # valid: the call is held
         Step("command", "conversation.retrieve", "$caller"),
     )
-    result = _run(catalogue, steps)
+    result = _run(altered_reference, catalogue, steps)
     assert result.verdict == Verdict.PASS, result.violations
     assert len(result.steps) == len(steps)
     assert "> {not json" in result.transcript and "[binary] 00ff10" in result.transcript
     assert '"command":"conversation.retrieve"' in result.transcript  # the hold really happened
 
 
-def test_an_answer_other_than_a_failure_to_an_unreadable_frame_fails(catalogue: Catalogue) -> None:
+def test_an_answer_other_than_a_failure_to_an_unreadable_frame_fails(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
     def success(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if frame_text == "{not json":
             return [{**answer[0], "result": "success", "data": {}}]
         return answer
 
-    result = _run(catalogue, (*CALL, frame("{not json")), success)
+    result = _run(altered_reference, catalogue, (*CALL, frame("{not json")), success)
     assert result.verdict == Verdict.FAIL
     assert [v.title for _, v in result.violations] == ["bad answer to an unreadable frame"]
 
 
-def test_an_event_after_a_refused_frame_fails(catalogue: Catalogue) -> None:
+def test_an_event_after_a_refused_frame_fails(catalogue: Catalogue, altered_reference: Serve) -> None:
     def mutes(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if _is(frame_text, lambda value: value["command"] == "no.such.command"):
             target = json.loads(frame_text)["target"]
@@ -109,12 +100,14 @@ def test_an_event_after_a_refused_frame_fails(catalogue: Catalogue) -> None:
         return answer
 
     steps = (*CALL, frame('{"command": "no.such.command", "target": "${call}", "data": {}}'))
-    result = _run(catalogue, steps, mutes)
+    result = _run(altered_reference, catalogue, steps, mutes)
     assert result.verdict == Verdict.FAIL
     assert "event after a refused request" in [v.title for _, v in result.violations]
 
 
-def test_an_adapter_that_stops_answering_after_a_bad_frame_fails_the_probe(catalogue: Catalogue) -> None:
+def test_an_adapter_that_stops_answering_after_a_bad_frame_fails_the_probe(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
     broken = {"yes": False}
 
     def dies(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -122,13 +115,15 @@ def test_an_adapter_that_stops_answering_after_a_bad_frame_fails_the_probe(catal
             broken["yes"] = True
         return [] if broken["yes"] else answer
 
-    result = _run(catalogue, (*CALL, frame("{not json")), dies)
+    result = _run(altered_reference, catalogue, (*CALL, frame("{not json")), dies)
     assert result.verdict == Verdict.FAIL
     [(_, violation)] = result.violations
     assert violation.title == "no response" and violation.message.startswith("after the frame:")
 
 
-def test_a_refused_readable_frame_answered_with_success_fails(catalogue: Catalogue) -> None:
+def test_a_refused_readable_frame_answered_with_success_fails(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
     def accepts(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if _is(frame_text, lambda value: value["target"].endswith(".conv999")):
             request = json.loads(frame_text)
@@ -136,6 +131,6 @@ def test_a_refused_readable_frame_answered_with_success_fails(catalogue: Catalog
         return answer
 
     steps = (*CALL, frame('{"command": "conversation.hold", "target": "${caller}.conv999", "data": {}}'))
-    result = _run(catalogue, steps, accepts)
+    result = _run(altered_reference, catalogue, steps, accepts)
     assert result.verdict == Verdict.FAIL
     assert "wrong result" in [v.title for _, v in result.violations]
