@@ -126,7 +126,7 @@ class Connection:
                 lambda: f"the WebSocket handshake with {shown} did not complete",
             )
         except (OSError, InvalidHandshake, InvalidURI, TransportError) as exc:
-            raise ConnectionLost(f"cannot connect to {shown}: {explain_failure(exc)}") from exc
+            raise ConnectionLost(f"cannot connect to {shown}: {explain_failure(exc, url)}") from exc
         return cls(socket, Transcript(transcript_frames, redactor), listener)
 
     async def send(self, message: dict[str, Any]) -> str:

@@ -89,8 +89,8 @@ def parse_headers(texts: Iterable[str]) -> tuple[tuple[str, str], ...]:
     return tuple(parse_header(text) for text in texts)
 
 
-def explain_failure(exc: BaseException) -> str:
-    """One line on why the connection could not be opened, with what to do about it."""
+def explain_failure(exc: BaseException, url: str) -> str:
+    """One line on why the connection to ``url`` could not be opened, with what to do about it."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         return (
             f"TLS: certificate verify failed ({exc.verify_message or exc.reason}); give the adapter's CA with "
@@ -108,4 +108,9 @@ def explain_failure(exc: BaseException) -> str:
         return f"the adapter refused the WebSocket handshake with HTTP {status} {exc.response.reason_phrase}{hint}"
     if isinstance(exc, InvalidHandshake):
         return f"the WebSocket handshake failed: {exc}"
-    return str(exc)
+    text = str(exc) or type(exc).__name__
+    if url.lower().startswith("wss://") and isinstance(
+        exc, ConnectionResetError | ConnectionAbortedError | EOFError
+    ):
+        return f"TLS: the connection closed in the handshake ({text}): is the adapter serving wss:// on that port?"
+    return text
