@@ -2,14 +2,13 @@
 and subprotocols reach the adapter, and a refused handshake or a certificate that does not verify ends the
 test with verdict error and a message that names the cause.
 
-The throw-away CA and the server certificate for 127.0.0.1/localhost are made at test time with the openssl
-command line.
+The throw-away CA and the server certificate for 127.0.0.1/localhost (the ``tls`` fixture) are made at test
+time with the openssl command line.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import ssl
 import subprocess
 import sys
@@ -33,36 +32,6 @@ from harness.suite import load_profile
 pytestmark = pytest.mark.selftest
 SECONDS = 60
 ACTIVATE = Flow((Step("command", "channel.activate", "$channel"),))
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=SECONDS)
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A throw-away CA (ca.pem) and a certificate it signs for 127.0.0.1 and localhost (server.pem/.key)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command line is needed to make test certificates")
-    folder = tmp_path_factory.mktemp("tls")
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _openssl(
-        "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=mbconform test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        cwd=folder,
-    )  # fmt: skip
-    _openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost", cwd=folder)
-    (folder / "server.ext").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
-        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
-    )
-    _openssl(
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
-        cwd=folder,
-    )  # fmt: skip
-    return {"ca": folder / "ca.pem", "cert": folder / "server.pem", "key": folder / "server.key"}
 
 
 def _server_tls(tls: dict[str, Path]) -> ssl.SSLContext:
