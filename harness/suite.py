@@ -15,10 +15,12 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .core.redact import Redactor, data_secrets, header_secrets, url_secrets
 from .core.steps import Step
 from .runner.session import TEMPLATE, startup_bindings
 from .runner.settings import Settings
 from .runner.stimuli import StimulusDriver
+from .runner.transport import Transport, TransportError, check_ca_bundle
 from .spec.catalogue import Catalogue, Schema, SpecRef, describe_error, with_facts
 from .spec.loader import SpecError
 from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
@@ -49,11 +51,29 @@ class Profile:
     startup_send: tuple[Mapping[str, Any], ...] | None = None  # None: the catalogue's start-up requests
     ready_event: str | None = None  # None: the catalogue's ready event
     settle: float = 0.3
+    transport: Transport = field(default_factory=Transport)  # connection: TLS, headers, subprotocols
+    redact: tuple[str, ...] = ()  # further field names whose values reports must not show
 
     def declares(self, command: str) -> bool:
         return command in self.commands
 
-    def settings(self) -> Settings:
+    def redactor(self) -> Redactor:
+        """What this profile's reports must not show: its connection headers' values, the secret-looking
+        fields of its start-up requests, its stimulus driver's credentials, and the fields it names."""
+        secrets = header_secrets(self.transport.headers)
+        secrets += header_secrets(self.stimulus.headers.items()) + url_secrets(self.stimulus.url)
+        secrets += data_secrets(list(self.startup_send or ()))
+        named = Redactor(fields=self.redact)
+        secrets += [value for key, value in self.connect_params.items() if named.secret_field(key)]
+        return Redactor(secrets, self.redact)
+
+    def settings(self, connection: Transport | None = None, url: str = "") -> Settings:
+        """``connection``: the command line's connection options, which win over the profile's; ``url``: the
+        adapter's, whose credentials reports must not show (like the command line's header values)."""
+        redactor = self.redactor()
+        if connection is not None or url:
+            cli = connection or Transport()
+            redactor = redactor.merged(Redactor(header_secrets(cli.headers) + url_secrets(url)))
         return Settings(
             step_timeout=self.step_timeout,
             connect_timeout=self.connect_timeout,
@@ -69,6 +89,8 @@ class Profile:
             startup_send=self.startup_send,
             ready_event=self.ready_event,
             settle=self.settle,
+            transport=self.transport.overridden(connection) if connection is not None else self.transport,
+            redactor=redactor,
         )
 
 
@@ -167,6 +189,7 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
             problems.append(loaded.problem(("startup", "ready"), f"{ready} is not an event about the session"))
     if data["addressing"] == "channelgroup" and catalogue.startup.per_group is None:
         problems.append(loaded.problem(("addressing",), "the catalogue's start-up has no per_group list"))
+    transport = _transport(data.get("connection", {}), path, loaded, problems)
     if problems:
         raise SpecError(problems)
     timing = data["timing"]
@@ -193,6 +216,27 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         ),
         ready_event=ready,
         settle=float(timing.get("settle", 0.3)),
+        transport=transport,
+        redact=tuple(data.get("redact", ())),
+    )
+
+
+def _transport(
+    connection: Mapping[str, Any], path: Path, loaded: LoadedYaml, problems: list[SpecProblem]
+) -> Transport:
+    """The profile's ``connection:`` section; a CA bundle is relative to the profile's folder."""
+    ca_bundle = connection.get("ca_bundle")
+    if ca_bundle is not None:
+        ca_bundle = str((path.parent / ca_bundle).resolve())
+        try:
+            check_ca_bundle(ca_bundle)
+        except TransportError as exc:
+            problems.append(loaded.problem(("connection", "ca_bundle"), str(exc)))
+    return Transport(
+        ca_bundle=ca_bundle,
+        insecure=bool(connection.get("insecure", False)),
+        headers=tuple(connection.get("headers", {}).items()),
+        subprotocols=tuple(connection.get("subprotocols", ())),
     )
 
 
