@@ -107,7 +107,7 @@ def run_cli(
     else:
         url = with_query(url, dict(profile.connect_params))
     settings = profile.settings(connection, url)
-    if settings.transport.insecure:
+    if settings.transport.insecure and url.lower().startswith("wss://"):
         print(INSECURE_WARNING, file=sys.stderr, flush=True)
     shown = settings.redactor.url(url)
     print(f"mbconform replay {path} ({scenario.id}) against {shown}, profile {profile.name}", flush=True)

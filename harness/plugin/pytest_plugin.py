@@ -179,7 +179,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except TransportError as exc:
         raise pytest.UsageError(f"mbconform: {exc}") from exc
     worker = hasattr(config, "workerinput")
-    if not worker and (transport.insecure or any(p.transport.insecure and not ca_bundle for p in profiles)):
+    tls = str(config.getoption("adapter_url") or "").lower().startswith("wss://")
+    if (
+        tls
+        and not worker
+        and (transport.insecure or any(p.transport.insecure and not ca_bundle for p in profiles))
+    ):
         print(INSECURE_WARNING, file=sys.stderr, flush=True)
     names = [profile.name for profile in profiles]
     if len(set(names)) != len(names):
