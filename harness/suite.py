@@ -7,6 +7,8 @@ problem is reported as ``file:line: message`` through :class:`~harness.spec.load
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,7 @@ class Profile:
     settle: float = 0.3
     transport: Transport = field(default_factory=Transport)  # connection: TLS, headers, subprotocols
     redact: tuple[str, ...] = ()  # further field names whose values reports must not show
+    from_environment: tuple[str, ...] = ()  # values the profile took from ``${env:NAME}``: secrets, whatever field
 
     def declares(self, command: str) -> bool:
         return command in self.commands
@@ -65,7 +68,7 @@ class Profile:
         secrets += data_secrets(list(self.startup_send or ()))
         named = Redactor(fields=self.redact)
         secrets += [value for key, value in self.connect_params.items() if named.secret_field(key)]
-        return Redactor(secrets, self.redact)
+        return Redactor([*secrets, *self.from_environment], self.redact)
 
     def settings(self, connection: Transport | None = None, url: str = "") -> Settings:
         """``connection``: the command line's connection options, which win over the profile's; ``url``: the
@@ -155,7 +158,10 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
     loaded, problems = _validated(path, PROFILE_SCHEMA, catalogue)
     if problems:
         raise SpecError(problems)
-    data: dict[str, Any] = loaded.data
+    from_environment: list[str] = []
+    data: dict[str, Any] = _from_environment(loaded.data, (), loaded, problems, from_environment)
+    if problems:
+        raise SpecError(problems)
     platform = data["platform"]
     available = {name for name, spec in catalogue.commands.items() if platform in spec.platforms}
     if data["commands"] == "all":
@@ -218,7 +224,35 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         settle=float(timing.get("settle", 0.3)),
         transport=transport,
         redact=tuple(data.get("redact", ())),
+        from_environment=tuple(from_environment),
     )
+
+
+ENVIRONMENT = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _from_environment(
+    value: Any, at: tuple[Any, ...], loaded: LoadedYaml, problems: list[SpecProblem], found: list[str]
+) -> Any:
+    """The profile with every ``${env:NAME}`` in a string replaced by that environment variable, so a token
+    or password need not be written in the file; each value taken is a secret for the reports. An unset
+    variable is a problem at its line."""
+    if isinstance(value, dict):
+        return {key: _from_environment(item, (*at, key), loaded, problems, found) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_environment(item, (*at, index), loaded, problems, found) for index, item in enumerate(value)]
+    if not isinstance(value, str) or "${env:" not in value:
+        return value
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            problems.append(loaded.problem(at, f"the environment variable {name} (${{env:{name}}}) is not set"))
+            return ""
+        found.append(os.environ[name])
+        return os.environ[name]
+
+    return ENVIRONMENT.sub(variable, value)
 
 
 def _transport(

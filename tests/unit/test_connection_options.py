@@ -87,3 +87,29 @@ def test_a_header_that_is_not_name_colon_value_is_refused(text: str) -> None:
 
 def test_a_header_keeps_its_value_after_the_first_colon() -> None:
     assert parse_header("Authorization:  Basic YTpi:c ") == ("Authorization", "Basic YTpi:c")
+
+
+def test_a_profile_takes_secrets_from_the_environment_and_redacts_them(
+    catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MB_LAB_TOKEN", "t0k3n-from-env")
+    monkeypatch.setenv("MB_LAB_TENANT", "tenant-7")
+    extra = 'connection:\n  headers: {X-Lab: "${env:MB_LAB_TOKEN}"}\n'
+    extra += 'connect_params: {tenant: "${env:MB_LAB_TENANT}"}\n'
+    profile = load_profile(_profile(tmp_path, extra), catalogue)
+    assert profile.transport.headers == (("X-Lab", "t0k3n-from-env"),)
+    assert profile.connect_params == {"tenant": "tenant-7"}
+    redactor = profile.settings().redactor
+    # a value read from the environment is a secret whatever its field is called
+    assert redactor.text("tenant-7 and t0k3n-from-env") == f"{REDACTED} and {REDACTED}"
+
+
+def test_an_unset_environment_variable_is_a_problem_at_its_line(
+    catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MB_LAB_UNSET", raising=False)
+    path = _profile(tmp_path, 'connection:\n  headers: {X-Lab: "${env:MB_LAB_UNSET}"}\n')
+    with pytest.raises(SpecError) as raised:
+        load_profile(path, catalogue)
+    line = len(BASE.splitlines()) + 2
+    assert f"lab.yaml:{line}: the environment variable MB_LAB_UNSET" in str(raised.value)
