@@ -17,6 +17,19 @@ from harness.spec.catalogue import Catalogue
 from harness.spec.loader import load_catalogue
 
 ROOT = project_root()
+# The longest tests (a minute or more each) start first, so that with ``-n 2`` one worker runs them while the
+# other takes the rest, instead of one of them starting last and running alone.
+LONGEST_FIRST = (
+    "test_the_ci_profile_finds_nothing_against_the_correct_adapter",
+    "test_the_whole_suite_passes_against_the_reference_adapter",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, name in enumerate(LONGEST_FIRST) if item.name.startswith(name)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")
