@@ -195,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
     args, rest = parser.parse_known_args(argv)
+    if args.command in ("run", "fuzz", "selftest"):
+        _stop_on_sigterm()
     if args.command == "fuzz":
         return _fuzz(args, rest, parser)
     if args.command != "run" and rest:
@@ -237,6 +239,15 @@ def main(argv: list[str] | None = None) -> int:
 
         return build_report(args.reports or reports_dir(), project_root())
     return 2
+
+
+def _stop_on_sigterm() -> None:
+    """A CI job that is cancelled or times out gets SIGTERM, not Ctrl-C: stop the same way, so the tests that
+    ended are reported (Allure results, JUnit, certificate) and the embedded reference adapter is stopped."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _catalogue(path: Path | None):  # type: ignore[no-untyped-def]

@@ -370,7 +370,7 @@ class EventExpectation:
         if self.event_list.interleave_allowed or not self.event_list.complete:
             return  # an elided list cannot judge extra events; the object model still does
         duplicate = any(self._fits(slot, event) for slot in self.slots[: self.pos])
-        what = "a second" if duplicate else "an"
+        what = "a second" if duplicate else "an event"
         self._violate(
             Violation(
                 Category.UNEXPECTED_EVENT,

@@ -42,7 +42,7 @@ from ..core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, Plan, anchor, anch
 from ..core.results import StepResult
 from ..core.simulate import DEFAULT, Refusal
 from ..core.steps import Step
-from ..core.violations import Category, Verdict, Violation
+from ..core.violations import Verdict, Violation
 from ..runner.connection import Connection, ConnectionLost
 from ..runner.deadline import Deadline, StepTimeout
 from ..runner.session import Inconclusive, MediaBarSession
@@ -479,7 +479,7 @@ class FlowMachine(RuleBasedStateMachine):
             reject()
         except ConnectionLost as exc:
             self.record.steps.append(step)
-            violation = Violation(Category.CONNECTION_LOST, "connection lost", str(exc))
+            violation = Violation(exc.category, "connection lost", str(exc))
             finding = finding_class(violation)(index, step.describe(), violation)
             self.record.finding = finding
             raise finding from None

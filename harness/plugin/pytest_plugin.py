@@ -318,6 +318,7 @@ def _write_run_reports(session: pytest.Session, context: Context, exitstatus: in
             )
             for profile in context.profiles
         ),
+        interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
     )
     context.written.extend(write_certificate(context.reports, certificate))
     context.end_lines.extend(certificate.lines())

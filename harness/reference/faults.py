@@ -11,7 +11,8 @@ the platform did not keep).
 
 Besides the named faults, four families work for any command of the catalogue:
 ``drop-event:<command>:<event>``, ``any-state:<command>``, ``no-data-check:<command>`` and
-``strip-response:<command>:<member>``.
+``strip-response:<command>:<member>``. The transport faults of :mod:`.transport` (a connection refused or
+dropped, frames that are no JSON, a flood) are selected the same way.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from .actions import (
     Swap,
     Unreported,
 )
+from .transport import TRANSPORT, TransportFault
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Fault:
     platforms: frozenset[str] = frozenset()  # the platforms it exists on; empty: every one
     kind: str = ""  # the class of bug, for the listing and the detection matrix
     multistep: bool = False  # invisible in the step that commits it; a later step of the flow shows it
+    transport: TransportFault | None = None  # how answers reach the media bar (not what they say)
 
     def drops(self, owner: str, event: str) -> bool:
         return self.drop is not None and self.drop == (owner, event)
@@ -412,10 +415,28 @@ FAMILIES = {
 
 
 def fault_listing() -> list[str]:
-    """The lines of ``mbconform serve --list-faults``: the named faults, then the families."""
+    """The lines of ``mbconform serve --list-faults``: the named faults, the families, then the transport
+    faults (with the amount their family member changes)."""
     lines = [fault.listing() for fault in NAMED.values()]
     lines += [f"{family:34} [family] {description}" for family, description in FAMILIES.items()]
+    for fault in TRANSPORT.values():
+        amount = f" (default {fault.amount:g} {fault.unit}; {fault.name}:<{fault.unit}>)" if fault.unit else ""
+        lines.append(f"{fault.name:34} [transport] {fault.description}{amount}")
     return lines
+
+
+def transport_fault(text: str) -> Fault | None:
+    """A transport fault (``flood``, ``flood:<count>``, ...); None if ``text`` names none."""
+    name, _, amount = text.partition(":")
+    behaviour = TRANSPORT.get(name)
+    if behaviour is None or (amount and not behaviour.unit):
+        return None
+    if amount:
+        try:
+            behaviour = behaviour.with_amount(amount)
+        except ValueError as exc:
+            raise UnknownFault(f"--fault {text}: {exc}") from None
+    return Fault(text, behaviour.description, kind="transport", transport=behaviour)
 
 
 def _moved(action: Action | None) -> frozenset[str]:
@@ -468,6 +489,9 @@ def parse_fault(text: str, catalogue: Catalogue) -> Fault:
     """A named fault, or one of a family for a command (and event) of the catalogue."""
     if text in NAMED:
         return NAMED[text]
+    transport = transport_fault(text)
+    if transport is not None:
+        return transport
     parts = text.split(":")
     if len(parts) == 2 and parts[0] in LENIENT:
         command = parts[1]
@@ -491,4 +515,7 @@ def parse_fault(text: str, catalogue: Catalogue) -> Fault:
             raise UnknownFault(f"--fault {text}: {owner}'s event list has no {event!r}")
         return Fault(text, f"{owner} never sends {event}", drop=(owner, event))
     known = ", ".join(sorted(NAMED))
-    raise UnknownFault(f"--fault {text}: unknown fault (known: {known}; or {', '.join(FAMILIES)})")
+    raise UnknownFault(
+        f"--fault {text}: unknown fault (known: {known}; or {', '.join(FAMILIES)}; or a transport fault: "
+        f"{', '.join(TRANSPORT)})"
+    )

@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import logging
+import socket as net
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -29,6 +30,7 @@ from ..core.testcontrol import STIMULATE, stimulus_request
 from ..spec.catalogue import Catalogue
 from .faults import Fault, UnknownFault, parse_fault
 from .misbehave import Turn
+from .transport import Delivery, request_of
 
 log = logging.getLogger("mbconform.reference")
 MEDIA = ("telephony", "chat")  # the reference adapter gives the agent a phone channel and a chat channel
@@ -159,13 +161,12 @@ class ReferenceAdapter:
                 return
             live = LiveSession(socket, setup.platform, setup.faults)
             self.live[session_id] = live
+            delivery = Delivery(socket, [f.transport for f in setup.faults if f.transport is not None])
             async with live.lock:
-                for event in setup.platform.startup(list(self.channels), session_id, setup.addressing):
-                    await socket.send(encode(event))
+                await delivery.startup(setup.platform.startup(list(self.channels), session_id, setup.addressing))
             async for frame in socket:
                 async with live.lock:
-                    for message in self.answer(setup.platform, frame, setup.faults):
-                        await socket.send(encode(message))
+                    await delivery.answer(request_of(frame), self.answer(setup.platform, frame, setup.faults))
         except ConnectionClosed:
             pass
         finally:
@@ -175,7 +176,7 @@ class ReferenceAdapter:
         """Log-in first: answer every request with a failure until the log-in command arrives."""
         platform = setup.platform
         async for frame in socket:
-            request = _request_of(frame)
+            request = request_of(frame)
             if request is not None and request.get("command") == setup.login:
                 await socket.send(encode(platform.respond(request, "success")))
                 return True
@@ -189,6 +190,8 @@ class ReferenceAdapter:
         """Stimuli over HTTP (``lab_http``): ``GET /lab/stimulate?stimulus=NAME&target=ADDRESS`` produces the
         stimulus in the session the target belongs to. Any other request goes on to the WebSocket handshake."""
         url = urlsplit(request.path)
+        if self._before_session(request.path, "no-handshake"):
+            await asyncio.Event().wait()  # never answered; websockets' open timeout ends the connection
         if not self.lab_http or url.path != LAB_PATH:
             return None
         query = parse_qs(url.query)
@@ -207,7 +210,14 @@ class ReferenceAdapter:
                 await live.socket.send(encode(event))
         return _http(connection, 200, json.dumps({"stimulus": name, "target": target, "events": len(events)}))
 
-    async def serve(self, host: str, port: int) -> Server:
+    def _before_session(self, path: str, name: str) -> bool:
+        """The adapter, or the session the URL asks for (with test control), has the transport fault ``name``."""
+        asked = parse_qs(urlsplit(path).query).get("fault", []) if self.test_control else []
+        return any(fault.name == name for fault in self.faults) or name in asked
+
+    async def serve(self, host: str, port: int) -> Server | NotListening:
+        if self._before_session("", "refuse-connections"):
+            return NotListening.bind(host, port)
         return await serve(
             self.handler,
             host,
@@ -217,6 +227,35 @@ class ReferenceAdapter:
             ping_interval=None,
             process_request=self.lab_request,
         )
+
+
+class NotListening:
+    """A port bound but never listened on (transport fault ``refuse-connections``): every connection is
+    refused, and no other program takes the port while it lasts."""
+
+    def __init__(self, sock: net.socket) -> None:
+        self.sockets = [sock]
+
+    @classmethod
+    def bind(cls, host: str, port: int) -> NotListening:
+        sock = net.socket(net.AF_INET6 if ":" in host else net.AF_INET, net.SOCK_STREAM)
+        sock.bind((host, port))
+        return cls(sock)
+
+    async def serve_forever(self) -> None:
+        await asyncio.Event().wait()
+
+    def close(self) -> None:
+        self.sockets[0].close()
+
+    async def wait_closed(self) -> None:
+        return None
+
+    async def __aenter__(self) -> NotListening:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass
@@ -233,14 +272,6 @@ class LiveSession:
     platform: Platform
     faults: Sequence[Fault]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # a stimulus never splits a request's events
-
-
-def _request_of(frame: str | bytes) -> dict[str, Any] | None:
-    try:
-        request = json.loads(frame)
-    except (ValueError, RecursionError):
-        return None
-    return request if isinstance(request, dict) else None
 
 
 def _http(connection: ServerConnection, status: int, text: str) -> HttpResponse:

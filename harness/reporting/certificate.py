@@ -32,6 +32,7 @@ from ..suite import Profile
 
 CERTIFICATE_FORMAT = "mbconform/certificate/1"
 NOT_RUN = "not run"
+INTERRUPTED = "the run was interrupted: the verdicts below are those of the tests that ended before it"
 NOT_TESTED = "not tested"
 NOT_APPLICABLE = "not applicable"
 ORDER = ("pass", "warn", "inconclusive", "fail", "error", NOT_RUN, NOT_TESTED)
@@ -237,14 +238,16 @@ class Certificate:
     catalogue_version: str
     date: str  # ISO 8601, UTC
     profiles: tuple[ProfileCertificate, ...]
+    interrupted: bool = False  # the run was stopped (Ctrl-C) before it ended: whatever ran is reported
 
     @property
     def certified(self) -> bool:
-        return bool(self.profiles) and all(p.certified for p in self.profiles)
+        return bool(self.profiles) and all(p.certified for p in self.profiles) and not self.interrupted
 
     def lines(self) -> list[str]:
         """The console lines: one per profile."""
-        return [f"certificate (profile {p.name}): {p.overall()}" for p in self.profiles]
+        lines = [f"certificate (profile {p.name}): {p.overall()}" for p in self.profiles]
+        return ([INTERRUPTED] if self.interrupted else []) + lines
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -254,6 +257,7 @@ class Certificate:
             "catalogue_version": self.catalogue_version,
             "date": self.date,
             "certified": self.certified,
+            "interrupted": self.interrupted,
             "profiles": [p.to_json() for p in self.profiles],
         }
 
@@ -271,6 +275,8 @@ class Certificate:
             "",
             f"**{'Certified' if self.certified else 'Not certified'}**",
         ]
+        if self.interrupted:
+            lines += ["", f"**{INTERRUPTED}**"]
         for profile in self.profiles:
             lines += ["", *_profile_markdown(profile)]
         return "\n".join(lines) + "\n"

@@ -15,18 +15,44 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.frames import CloseCode
 
 from ..core.messages import Event, Malformed, Message, Request, Response, classify, encode
 from ..core.runevents import FrameReceived, FrameSent, Listener
+from ..core.violations import Category
 from .deadline import Deadline, StepTimeout, within
 
 TRANSCRIPT_FRAME_CHARS = 16384  # of one frame
 TRANSCRIPT_CHARS = 4_000_000  # of the whole transcript: older frames go first
-CLOSE_SECONDS = 2.0
+CLOSE_SECONDS = 1.0  # a close handshake the IUT does not finish is cut short (the TCP connection aborted)
 
 
 class ConnectionLost(Exception):
-    """The IUT closed the connection, or it could not be opened."""
+    """The IUT closed the connection, or it could not be opened, or the harness had to close it.
+
+    ``category`` says how the flow ends: a lost connection is an error (the test could not be judged), but
+    a text frame that is not UTF-8 breaks RFC 6455 and is the IUT's malformed frame (a failure).
+    """
+
+    def __init__(self, message: str, category: Category = Category.CONNECTION_LOST) -> None:
+        super().__init__(message)
+        self.category = category
+
+
+def _lost(exc: ConnectionClosed) -> ConnectionLost:
+    sent = exc.sent
+    if sent is not None and sent.code == CloseCode.INVALID_DATA:
+        return ConnectionLost(
+            f"the adapter sent a text frame that is not valid UTF-8 ({sent.reason}); RFC 6455 §8.1 makes the "
+            f"media bar close the connection (code 1007)",
+            Category.MALFORMED_FRAME,
+        )
+    if sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG:
+        return ConnectionLost(
+            f"the harness closed the connection: the adapter sent a frame larger than the profile's "
+            f"limits.max_frame_bytes ({sent.reason}); raise the limit if frames that large are intended"
+        )
+    return ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})")
 
 
 @dataclass(frozen=True)
@@ -108,6 +134,10 @@ class Connection:
                 ),
                 lambda: f"the WebSocket handshake with {url} did not complete",
             )
+        except ConnectionRefusedError as exc:
+            raise ConnectionLost(
+                f"cannot connect to {url}: the connection was refused (nothing listens there)"
+            ) from exc
         except (OSError, InvalidHandshake, InvalidURI) as exc:
             raise ConnectionLost(f"cannot connect to {url}: {exc}") from exc
         return cls(socket, Transcript(transcript_frames), listener)
@@ -119,7 +149,7 @@ class Connection:
         try:
             await self.socket.send(text)
         except ConnectionClosed as exc:
-            raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+            raise _lost(exc) from exc
         return text
 
     async def send_frame(self, frame: str | bytes, label: str) -> None:
@@ -130,13 +160,13 @@ class Connection:
         try:
             await self.socket.send(frame)
         except ConnectionClosed as exc:
-            raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+            raise _lost(exc) from exc
 
     async def receive(self, deadline: Deadline, explain: Any) -> Message:
         try:
             frame = await within(deadline, self.socket.recv(), explain)
         except ConnectionClosed as exc:
-            raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+            raise _lost(exc) from exc
         return self._received(frame)
 
     def _received(self, frame: str | bytes) -> Message:
@@ -161,7 +191,7 @@ class Connection:
             except TimeoutError:
                 break
             except ConnectionClosed as exc:
-                raise ConnectionLost(f"the IUT closed the connection ({_close_reason(exc)})") from exc
+                raise _lost(exc) from exc
             messages.append(self._received(frame))
         return messages
 
@@ -173,9 +203,6 @@ class Connection:
 
 
 def _close_reason(exc: ConnectionClosed) -> str:
-    sent = exc.sent
-    if sent is not None and sent.code == 1009:
-        return f"the harness closed it: a frame was larger than the profile's max_frame_bytes ({sent.reason})"
     received = exc.rcvd
     if received is None:
         return "no close frame: the connection dropped"

@@ -7,6 +7,7 @@ expected, and what did arrive (computed only when it expires).
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -30,7 +31,15 @@ class Deadline:
 
 
 async def within(deadline: Deadline, awaitable: Awaitable[T], explain: Callable[[], str]) -> T:
-    """Await ``awaitable`` until ``deadline``; on expiry raise :class:`StepTimeout` with ``explain()``."""
+    """Await ``awaitable`` until ``deadline``; on expiry raise :class:`StepTimeout` with ``explain()``.
+
+    An expired deadline raises before anything is awaited: an awaitable that is ready at once never gives
+    asyncio's timeout a chance to fire, so a peer that floods frames could otherwise hold a wait open forever.
+    """
+    if deadline.remaining() <= 0:
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        raise StepTimeout(f"{deadline.what}: nothing more within {deadline.seconds:g}s. {explain()}")
     try:
         async with asyncio.timeout_at(deadline.at):
             return await awaitable

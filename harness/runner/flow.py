@@ -56,6 +56,7 @@ async def run_flow(
     except (ConnectionLost, StepTimeout) as exc:
         result.add("connect", [Violation(Category.CONNECTION_LOST, "cannot connect", str(exc))])
         result.reason = str(exc)
+        result.transcript = f"# no frame was exchanged: {exc}\n"
         return result
     transcript = connection.transcript
     session = MediaBarSession(catalogue, settings, connection, listener, url)
@@ -82,7 +83,9 @@ async def run_flow(
         result.reason = str(exc)
         listener(Note(f"inconclusive: {exc}"))
     except ConnectionLost as exc:
-        result.add("connection", [Violation(Category.CONNECTION_LOST, "connection lost", str(exc))])
+        lost = exc.category is Category.CONNECTION_LOST
+        title = "connection lost" if lost else "frame that ended the connection"
+        result.add("connection", [Violation(exc.category, title, str(exc))])
         result.reason = str(exc)
     except Exception as exc:  # a harness fault: the test ends with verdict error, never a bare traceback
         detail = "".join(traceback.format_exception(exc)[-6:])

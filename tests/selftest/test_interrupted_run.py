@@ -1,0 +1,114 @@
+"""``mbconform run`` against a hostile adapter, and stopped with Ctrl-C: the reports are always written."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+pytestmark = pytest.mark.selftest
+FAST_PROFILE = Path(__file__).parent / "fast-profile.yaml"
+SECONDS = 90
+
+
+def run_command(reports: Path, fault: str, *selection: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "harness",
+        "run",
+        "--fault",
+        fault,
+        "--profile",
+        str(FAST_PROFILE),
+        "--no-html",
+        "--reports",
+        str(reports),
+        "-v",
+        *selection,
+    ]
+
+
+def written(reports: Path) -> tuple[ElementTree.Element, dict[str, object], list[Path]]:
+    junit = ElementTree.parse(reports / "junit.xml").getroot()
+    certificate = json.loads((reports / "certificate.json").read_text())
+    assert (reports / "certificate.md").is_file()
+    results = sorted((reports / "allure-results").glob("*-result.json"))
+    return junit, certificate, results
+
+
+def test_a_run_against_an_adapter_that_drops_every_connection_reports_each_test_as_an_error(
+    tmp_path: Path,
+) -> None:
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        run_command(reports, "close-abrupt", "-k", "MB-CHAN-ACTIVATE"),
+        capture_output=True,
+        text=True,
+        timeout=SECONDS,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    junit, certificate, results = written(reports)
+    suite = junit if junit.tag == "testsuite" else junit[0]
+    assert int(suite.get("errors", 0)) + int(suite.get("failures", 0)) >= 3, done.stdout[-3000:]
+    assert "no close frame: the connection dropped" in done.stdout
+    assert certificate["certified"] is False and results
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_a_stopped_run_still_writes_allure_results_junit_and_certificate(tmp_path: Path, stop: str) -> None:
+    """Ctrl-C sends SIGINT to the whole process group, as from a terminal: mbconform and its reference adapter.
+    A cancelled CI job sends SIGTERM to mbconform alone."""
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        run_command(reports, "never-answers"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    give_up = time.monotonic() + SECONDS
+    try:
+        while time.monotonic() < give_up and not any(" FAILED" in line for line in output):
+            if selector.select(timeout=give_up - time.monotonic()):
+                line = process.stdout.readline()
+                if not line:
+                    break
+                output.append(line)
+        assert any(" FAILED" in line for line in output), "".join(output[-50:])
+        interrupted_at = time.monotonic()
+        if stop == "ctrl-c":
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.terminate()
+        rest, _ = process.communicate(timeout=SECONDS)
+        stopped_in = time.monotonic() - interrupted_at
+    finally:
+        selector.close()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    with pytest.raises(ProcessLookupError):  # the reference adapter was stopped with the run
+        os.killpg(process.pid, 0)
+    text = "".join(output) + rest
+    assert process.returncode == 2, text[-3000:]  # pytest's "interrupted"
+    assert stopped_in < 10, f"the run took {stopped_in:.1f}s to stop"
+    junit, certificate, results = written(reports)
+    assert junit.iter("testcase"), text[-3000:]
+    assert certificate["interrupted"] is True and certificate["certified"] is False
+    assert results, "no Allure result was written"
+    assert "the run was interrupted" in (reports / "certificate.md").read_text()
