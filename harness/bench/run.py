@@ -52,8 +52,8 @@ class Sizes:
     settle_zero_suite: bool  # also time the suite with the settle window at 0 (what the quiet waits cost)
 
 
-FULL = Sizes(5, 100, 40, 15, 1_000_000, 50, (), True)
-QUICK = Sizes(2, 10, 3, 2, 20_000, 8, ("-m", "scenario"), False)
+FULL = Sizes(15, 50, 40, 15, 1_000_000, 50, (), True)
+QUICK = Sizes(3, 10, 3, 2, 20_000, 8, ("-m", "scenario"), False)
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,14 @@ class Bench:
 
     def run(self) -> Bench:
         started = time.perf_counter()
+        load_before = os.getloadavg()[0]
         out = self.options.reports
         mode = "quick" if self.options.quick else "full"
-        print(f"mbconform bench ({mode}) against {self.options.url}, profile {self.profile.name}", flush=True)
+        print(
+            f"mbconform bench ({mode}) against {self.options.url}, profile {self.profile.name}; settle 0 for the "
+            f"raw/checked steps and the fuzzing; load average {load_before:.2f} on {os.cpu_count()} cores",
+            flush=True,
+        )
         for title, part in (
             ("raw and checked steps", self.cycle_part),
             ("the conformance suite", self.suite_part),
@@ -114,6 +119,7 @@ class Bench:
                 self.measures.append(Measure(f"error_{len(self.measures)}", title, None, "", "-", why=str(exc)))
             print(f"  {title}: {time.perf_counter() - part_started:.1f}s", flush=True)
         seconds = time.perf_counter() - started
+        load_after = os.getloadavg()[0]
         table = render_table(self.measures)
         print()
         print(table)
@@ -131,6 +137,7 @@ class Bench:
                 "cpus": os.cpu_count(),
                 "python": platform.python_version(),
                 "system": platform.platform(),
+                "load_average_1min": {"start": round(load_before, 2), "end": round(load_after, 2)},
             },
             "sizes": asdict(self.sizes),
             "seconds": round(seconds, 2),
@@ -139,7 +146,9 @@ class Bench:
             "files": self.files,
         }
         path = write_report(out, report)
-        print(f"\nbench took {seconds:.1f}s; wrote {path} and {out / 'latest.json'}")
+        loads = f"load average {load_before:.2f} at the start, {load_after:.2f} at the end"
+        print(f"\nbench took {seconds:.1f}s; {loads} (other work on the machine lowers every rate)")
+        print(f"wrote {path} and {out / 'latest.json'}")
         for name, file in sorted(self.files.items()):
             print(f"{name}: {file}")
         return self
