@@ -5,7 +5,7 @@ target of the session's first request after start-up before it answers it. The h
 process (``python -m harness.bench.flood``), so the figures are its own: it runs the bench cycle's set-up,
 whose first request gets the flood, with the step timeout raised so the whole flood is consumed, and samples
 its resident set (``/proc/self/statm``) after the start-up and at 10%, 50% and 100% of the events consumed,
-and its peak (``ru_maxrss``). Memory is flat when the last sample is within ``FLAT_MIB`` of the first.
+and its peak (:func:`peak_mib`). Memory is flat when the last sample is within ``FLAT_MIB`` of the first.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class FloodFigures:
     seconds: float = 0.0  # from the end of the start-up until the flood was consumed (or the flow ended)
     after_startup_mib: float = 0.0
     samples_mib: dict[str, float] = field(default_factory=dict)  # "10%" -> resident MiB then
+    peaks_mib: dict[str, float] = field(default_factory=dict)  # "10%" -> the peak so far then, and at the "end"
     peak_mib: float = 0.0
     verdict: str = ""
     first_violation: str = ""
@@ -62,7 +63,14 @@ def resident_mib() -> float:
 
 
 def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """The process's peak resident set: ``VmHWM`` of ``/proc/self/status``. Not ``ru_maxrss``: on Linux a
+    child started by ``exec`` inherits its parent's peak in it (the kernel keeps the old image's high-water
+    mark), so a child of a bench that has fuzzed reports the bench's peak, not its own."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB; no /proc: the best there is
 
 
 class Sampler:
@@ -78,13 +86,16 @@ class Sampler:
         if self.started is None:
             if isinstance(event, StepFinished):  # the start-up's
                 figures.after_startup_mib = resident_mib()
+                figures.peaks_mib["start-up"] = peak_mib()
                 self.started = time.perf_counter()
             return
         if not isinstance(event, FrameReceived):
             return
         figures.consumed += 1
         if self.marks and figures.consumed >= self.marks[0][1]:
-            figures.samples_mib[self.marks.pop(0)[0]] = resident_mib()
+            mark = self.marks.pop(0)[0]
+            figures.samples_mib[mark] = resident_mib()
+            figures.peaks_mib[mark] = peak_mib()
             if not self.marks:
                 figures.seconds = time.perf_counter() - self.started
 
@@ -107,7 +118,7 @@ async def _flooded(url: str, count: int, profile_file: Path, specs: Path, cycle_
         figures.seconds = time.perf_counter() - sampler.started
     figures.verdict = result.verdict.name.lower()
     figures.first_violation = next((f"{t}: {v}" for t, v in result.violations), result.reason)[:300]
-    figures.peak_mib = peak_mib()
+    figures.peak_mib = figures.peaks_mib["end"] = peak_mib()
     return figures
 
 

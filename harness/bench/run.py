@@ -23,7 +23,7 @@ from ..paths import suites_dir
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError
 from ..suite import Profile, load_profile, load_scenario
-from .cycle import BenchCycle, BenchError, CycleFigures, load_cycle, measure_cycle
+from .cycle import PROFILED_PHASES, BenchCycle, BenchError, CycleFigures, load_cycle, measure_cycle
 from .flood import FLAT_MIB, measure_flood
 from .fuzz_rate import FuzzRate, fuzz_rate
 from .measure import MET, Measure, render_table, write_report
@@ -187,7 +187,11 @@ class Bench:
         shares: dict[str, float] = {}
         if figures.profile is not None:
             path = self.options.reports / "profile-checked.txt"
-            write_profile(figures.profile, path, f"one checked phase of {figures.steps_per_phase} steps: {steps}")
+            write_profile(
+                figures.profile,
+                path,
+                f"a checked phase of {figures.steps_per_phase * PROFILED_PHASES} steps: {steps}",
+            )
             self.files["profile of the checked steps"] = str(path)
             leaders = own_time_leaders(figures.profile, only="harness")
             shares = breakdown(figures.profile)
@@ -335,7 +339,7 @@ class Bench:
         for key, title, value, unit in (
             (
                 "flood_peak_mib",
-                f"  peak RSS of the harness (at 10/50/100%: {_samples(figures.samples_mib)} MiB)",
+                f"  peak RSS (VmHWM) of the harness; RSS at 10/50/100%: {_samples(figures.samples_mib)} MiB",
                 round(figures.peak_mib, 1),
                 "MiB",
             ),
