@@ -1,4 +1,7 @@
-"""Where the time goes: a ``cProfile`` run's top functions, as text for a file and as data for the JSON."""
+"""Where the time goes: a ``cProfile`` run's top functions, as text for a file and as data for the JSON.
+
+A profile is a ``cProfile.Profile`` of this process, or the file a child process wrote with
+``python -m cProfile -o FILE``."""
 
 from __future__ import annotations
 
@@ -8,10 +11,12 @@ import pstats
 from pathlib import Path
 from typing import Any
 
+Profiled = cProfile.Profile | str  # a profile, or the file of one
+
 TOP = 25  # functions kept per profile
 
 
-def top_functions(profile: cProfile.Profile, most: int = TOP) -> list[dict[str, Any]]:
+def top_functions(profile: Profiled, most: int = TOP) -> list[dict[str, Any]]:
     """The ``most`` functions with the highest cumulative time: name, place, calls, own and cumulative s."""
     stats = pstats.Stats(profile)
     rows = []
@@ -29,7 +34,7 @@ def top_functions(profile: cProfile.Profile, most: int = TOP) -> list[dict[str, 
     return rows[:most]
 
 
-def own_time_leaders(profile: cProfile.Profile, most: int = 5, only: str = "") -> list[dict[str, Any]]:
+def own_time_leaders(profile: Profiled, most: int = 5, only: str = "") -> list[dict[str, Any]]:
     """The functions with the highest own time (``only``: whose file path contains it)."""
     stats = pstats.Stats(profile)
     rows = [
@@ -50,17 +55,25 @@ AREAS = {  # where a function's own time is spent, by a part of its file's path
 }
 
 
-def breakdown(profile: cProfile.Profile) -> dict[str, float]:
+CUMULATIVE = ("waiting for the adapter", "the planner", "imports", "opening files")  # shares with callees
+
+
+def breakdown(profile: Profiled) -> dict[str, float]:
     """Shares of the profiled time: waiting in the event loop's poll (for the adapter: the harness is idle),
-    the planner (``Explorer.plan``, cumulative), and the own time of each area of :data:`AREAS`."""
+    the planner (``Explorer.plan``, cumulative), imports, opening files (the Allure reporter writes a file per
+    attachment), and the own time of each area of :data:`AREAS`."""
     stats = pstats.Stats(profile)
     total = stats.total_tt or 1.0  # type: ignore[attr-defined]
-    shares = {"waiting for the adapter": 0.0, "the planner": 0.0, **dict.fromkeys(AREAS, 0.0)}
+    shares = {**dict.fromkeys(CUMULATIVE, 0.0), **dict.fromkeys(AREAS, 0.0)}
     for (file, _, name), (_, _, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
         if name in ("<method 'poll' of 'select.epoll' objects>", "<method 'select' of 'select.epoll' objects>"):
             shares["waiting for the adapter"] += own
         if file.endswith("core/plan.py") and name == "plan":
             shares["the planner"] += cumulative
+        if name == "_find_and_load":  # the outermost imports (cProfile counts a recursive call once)
+            shares["imports"] = max(shares["imports"], cumulative)
+        if name == "<built-in method io.open>":
+            shares["opening files"] += own
         for area, marker in AREAS.items():
             if marker in file:
                 shares[area] += own
@@ -69,15 +82,13 @@ def breakdown(profile: cProfile.Profile) -> dict[str, float]:
 
 
 def describe_breakdown(shares: dict[str, float]) -> str:
-    """ "waiting for the adapter 7%, the planner 76% (cumulative); own time: the harness 30%, ..." """
-    cumulative = [
-        f"{area} {shares[area]:.0%}" for area in ("waiting for the adapter", "the planner") if shares[area]
-    ]
+    """The shares of :func:`breakdown` in words: those that include what they call, then the own times."""
+    cumulative = [f"{area} {shares[area]:.0%}" for area in CUMULATIVE if shares.get(area, 0) >= 0.01]
     own = [f"{area} {shares[area]:.0%}" for area in AREAS if shares[area] >= 0.01]
     return ", ".join(cumulative) + ("; own time: " if cumulative else "own time: ") + ", ".join(own)
 
 
-def write_profile(profile: cProfile.Profile, path: Path, title: str) -> None:
+def write_profile(profile: Profiled, path: Path, title: str) -> None:
     """The profile as text: the top functions by cumulative time, then by own time."""
     out = io.StringIO()
     out.write(f"# {title}\n")

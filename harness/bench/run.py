@@ -36,6 +36,7 @@ SUITE_TARGET = 10.0  # seconds
 FUZZ_TARGET = 1000.0  # steps per second
 SUITE_LIMIT = 600.0  # seconds the suite may run before the bench gives up on it
 FD_SPARE = 64  # file descriptors beyond two per session
+NO_TEST = "no-test-has-this-name"  # a -k expression that selects nothing
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Sizes:
     flood: int  # events
     sessions: int
     suite_args: tuple[str, ...]  # pytest arguments (quick: the call flows only)
-    settle_zero_suite: bool  # also time the suite with the settle window at 0 (what the quiet waits cost)
+    suite_breakdown: bool  # also time the suite with the settle window at 0, and with no test selected
 
 
 FULL = Sizes(15, 50, 40, 15, 1_000_000, 50, (), True)
@@ -234,6 +235,7 @@ class Bench:
             why.append(f"the suite exited {timed.exit_code} ({timed.failures} failed, {timed.errors} errors)")
         if timed.wall_seconds >= SUITE_TARGET:
             why.append(_suite_why(timed))
+            why.append(self.profiled_suite())
         ok = timed.exit_code == 0 and timed.wall_seconds < SUITE_TARGET
         title = f"conformance suite wall time ({self.profile.name}){quick}"
         self.add(
@@ -243,7 +245,7 @@ class Bench:
         self.add(
             Measure("suite_pytest_seconds", f"  pytest's own time ({counts})", timed.pytest_seconds, "s", "none")
         )
-        if self.sizes.settle_zero_suite:
+        if self.sizes.suite_breakdown:
             with tempfile.TemporaryDirectory(prefix="mbconform-bench-") as folder:
                 settle_zero = _with_settle_zero(self.options.profile, Path(folder))
                 quiet = time_suite(
@@ -259,6 +261,36 @@ class Bench:
                     "none: what the quiet waits cost",
                 )
             )
+            opts = self.options
+            empty = time_suite(opts.url, opts.profile, opts.specs, SUITE_LIMIT, ("-k", NO_TEST))
+            self.details["suite_no_test"] = _suite_json(empty)
+            self.add(
+                Measure(
+                    "suite_startup_seconds",
+                    "  the same selecting no test (start-up, collection)",
+                    empty.wall_seconds,
+                    "s",
+                    "none: the fixed cost",
+                )
+            )
+
+    def profiled_suite(self) -> str:
+        """Run the suite once more under cProfile: where its time goes."""
+        out = self.options.reports
+        out.mkdir(parents=True, exist_ok=True)
+        raw = out / "profile-suite.prof"
+        opts = self.options
+        time_suite(opts.url, opts.profile, opts.specs, SUITE_LIMIT, self.sizes.suite_args, profile_out=raw)
+        if not raw.is_file():
+            return "the profiled run wrote no profile"
+        path = out / "profile-suite.txt"
+        write_profile(str(raw), path, f"the conformance suite ({self.profile.name}) under cProfile")
+        self.files["profile of the suite"] = str(path)
+        shares = breakdown(str(raw))
+        self.details["suite_profile"] = {"shares": shares, "top": top_functions(str(raw))}
+        leaders = _leaders(own_time_leaders(str(raw), only="harness"))
+        raw.unlink()
+        return f"under the profiler: {describe_breakdown(shares)}; the harness's own time is led by {leaders}"
 
     # -- fuzzing --------------------------------------------------------------------------------------
 

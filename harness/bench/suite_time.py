@@ -31,14 +31,21 @@ class SuiteTime:
 
 
 def time_suite(
-    url: str, profile: Path, specs: Path, timeout: float, pytest_args: tuple[str, ...] = ()
+    url: str,
+    profile: Path,
+    specs: Path,
+    timeout: float,
+    pytest_args: tuple[str, ...] = (),
+    profile_out: Path | None = None,
 ) -> SuiteTime:
     """Run the suite as ``mbconform run`` does, against ``url`` (``pytest_args``: a selection); at most
-    ``timeout`` seconds."""
+    ``timeout`` seconds. ``profile_out``: run it under ``cProfile`` and write the profile there."""
+    profiler = ["-m", "cProfile", "-o", str(profile_out)] if profile_out is not None else []
     with tempfile.TemporaryDirectory(prefix="mbconform-bench-suite-") as folder:
         reports = Path(folder)
         command = [
             sys.executable,
+            *profiler,
             "-m",
             "harness",
             "run",
