@@ -11,7 +11,10 @@ from . import __version__
 from .paths import default_profile, project_root, reference_profiles, reports_dir, specs_dir, suites_dir
 
 if TYPE_CHECKING:
+    import ssl
+
     from .reference.process import RunningAdapter
+    from .runner.transport import Transport
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +43,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument(
         "--login", metavar="COMMAND", default=None, help="say nothing until the media bar sends this request"
+    )
+    serve.add_argument(
+        "--tls-cert", type=Path, default=None, metavar="FILE", help="serve wss:// with this PEM certificate"
+    )
+    serve.add_argument(
+        "--tls-key", type=Path, default=None, metavar="FILE", help="the certificate's PEM private key"
+    )
+    serve.add_argument(
+        "--require-header",
+        action="append",
+        default=[],
+        metavar="NAME: VALUE",
+        help="refuse a WebSocket handshake without this header (HTTP 401; repeatable)",
+    )
+    serve.add_argument(
+        "--subprotocol", action="append", default=[], metavar="NAME", help="accept this subprotocol (repeatable)"
     )
     serve.add_argument(
         "--lab-http",
@@ -85,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="record this run's verdicts as a baseline",
     )
+    _connection_arguments(run)
 
     fuzz = commands.add_parser(
         "fuzz",
@@ -115,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     fuzz.add_argument("--workers", type=int, default=None, help="parallel workers with pytest-xdist (nightly)")
     fuzz.add_argument("--reports", type=Path, default=None, help="where to write reports (default: reports/fuzz/)")
     fuzz.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+    _connection_arguments(fuzz)
 
     replay = commands.add_parser("replay", help="run a fuzz reproducer (a scenario file) and say if it reproduces")
     replay.add_argument("file", type=Path, help="the scenario file (suites/regression/MB-FUZZ-....yaml)")
@@ -123,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     replay.add_argument("--profile", type=Path, default=None, help="the adapter's profile (default: the file's)")
     replay.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+    _connection_arguments(replay)
 
     cases = commands.add_parser("cases", help="list every test case: id, applicable or why not, title")
     cases.add_argument(
@@ -197,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if args.command in ("run", "fuzz", "selftest"):
         _stop_on_sigterm()
+    if args.command in ("run", "fuzz", "replay"):
+        try:
+            args.connection = _connection_options(args)
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.command == "fuzz":
         return _fuzz(args, rest, parser)
     if args.command != "run" and rest:
@@ -222,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "replay":
         from .fuzz.replay import run_cli as replay_cli
 
-        return replay_cli(args.file, args.url, args.profile, _catalogue(args.specs))
+        return replay_cli(args.file, args.url, args.profile, _catalogue(args.specs), args.connection)
     if args.command == "selftest":
         return _selftest(args)
     if args.command == "bench":
@@ -250,6 +277,52 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
+def _connection_arguments(command: argparse.ArgumentParser) -> None:
+    """How the WebSocket is opened: TLS verification, handshake headers and subprotocols (over the profile's)."""
+    command.add_argument(
+        "--ca-bundle",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="PEM file of the CAs that sign the adapter's certificate",
+    )
+    command.add_argument(
+        "--insecure", action="store_true", help="wss:// without certificate verification (a lab only)"
+    )
+    command.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME: VALUE",
+        help="a header for the WebSocket handshake, e.g. 'Authorization: Bearer ...' (repeatable; never reported)",
+    )
+    command.add_argument(
+        "--subprotocol", action="append", default=[], metavar="NAME", help="offer this subprotocol (repeatable)"
+    )
+
+
+def _connection_options(args: argparse.Namespace) -> Transport:
+    """The command line's connection options, checked (ValueError names what is wrong)."""
+    from .runner.transport import Transport, check_ca_bundle, parse_headers
+
+    if args.insecure and args.ca_bundle is not None:
+        raise ValueError("--insecure and --ca-bundle contradict each other: give one")
+    return Transport(
+        ca_bundle=check_ca_bundle(str(args.ca_bundle.resolve())) if args.ca_bundle is not None else None,
+        insecure=args.insecure,
+        headers=parse_headers(args.header),
+        subprotocols=tuple(args.subprotocol),
+    )
+
+
+def _connection_pytest_args(transport: Transport) -> list[str]:
+    """The command line's connection options as the pytest plugin's."""
+    found = [f"--ca-bundle={transport.ca_bundle}"] if transport.ca_bundle else []
+    found += ["--insecure"] if transport.insecure else []
+    found += [f"--adapter-header={name}: {value}" for name, value in transport.headers]
+    return found + [f"--adapter-subprotocol={name}" for name in transport.subprotocols]
+
+
 def _catalogue(path: Path | None):  # type: ignore[no-untyped-def]
     from .spec.loader import SpecError, load_catalogue
 
@@ -268,7 +341,21 @@ def _serve(args: argparse.Namespace) -> int:
         print("\n".join(fault_listing()))
         return 0
     from .core.simulate import FactError, parse_facts
+    from .runner.transport import TransportError, parse_headers
 
+    try:
+        required = parse_headers(args.require_header)
+        tls = _server_tls(args.tls_cert, args.tls_key)
+    except TransportError as exc:
+        print(f"mbconform serve: {exc}", file=sys.stderr)
+        return 2
+    if not _loopback(args.host):
+        print(
+            f"mbconform serve: WARNING: {args.host} is not loopback: other machines reach the reference adapter"
+            + (" and produce stimuli on it (--test-control)" if args.test_control else ""),
+            file=sys.stderr,
+            flush=True,
+        )
     catalogue = _catalogue(args.specs)
     try:
         faults = [parse_fault(text, catalogue) for text in args.fault]
@@ -282,12 +369,48 @@ def _serve(args: argparse.Namespace) -> int:
             addressing=args.addressing,
             login=args.login,
             lab_http=args.lab_http,
+            required_headers=required,
+            subprotocols=tuple(args.subprotocol),
         )
     except (UnknownFault, FactError) as exc:
         print(f"mbconform serve: {exc}", file=sys.stderr)
         return 2
-    run(adapter, args.host, args.port)
+    run(adapter, args.host, args.port, tls=tls)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _server_tls(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """The reference adapter's TLS context (wss://), or None; TransportError names what is wrong."""
+    import ssl
+
+    from .runner.transport import TransportError
+
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise TransportError("--tls-cert and --tls-key go together: give both")
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            raise TransportError(f"{option} {path}: no such file")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise TransportError(
+            f"--tls-cert {cert} / --tls-key {key}: not a PEM certificate and its key ({exc})"
+        ) from exc
+    return context
 
 
 def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
@@ -311,6 +434,7 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     profiles = args.profile or (reference_profiles() if args.url is None else [default_profile()])
     argv = [
         *_pytest_argv([specs / "commands", suites_dir() / "conformance"], url, profiles, specs, reports),
+        *_connection_pytest_args(args.connection),
         *gate,
         *pytest_args,
     ]
@@ -368,6 +492,7 @@ def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentPa
     specs = (args.specs or specs_dir()).resolve()
     argv = [
         *_pytest_argv([fuzz_file.resolve()], url, profiles, specs, reports),
+        *_connection_pytest_args(args.connection),
         *[f"--fuzz-adapter-option=fault={name}" for name in args.fault],
     ]
     if args.budget is not None:

@@ -7,6 +7,8 @@ problem is reported as ``file:line: message`` through :class:`~harness.spec.load
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +17,12 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .core.redact import Redactor, data_secrets, header_secrets, url_secrets
 from .core.steps import Step
 from .runner.session import TEMPLATE, startup_bindings
 from .runner.settings import Settings
 from .runner.stimuli import StimulusDriver
+from .runner.transport import Transport, TransportError, check_ca_bundle
 from .spec.catalogue import Catalogue, Schema, SpecRef, describe_error, with_facts
 from .spec.loader import SpecError
 from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
@@ -49,11 +53,30 @@ class Profile:
     startup_send: tuple[Mapping[str, Any], ...] | None = None  # None: the catalogue's start-up requests
     ready_event: str | None = None  # None: the catalogue's ready event
     settle: float = 0.3
+    transport: Transport = field(default_factory=Transport)  # connection: TLS, headers, subprotocols
+    redact: tuple[str, ...] = ()  # further field names whose values reports must not show
+    from_environment: tuple[str, ...] = ()  # values the profile took from ``${env:NAME}``: secrets, whatever field
 
     def declares(self, command: str) -> bool:
         return command in self.commands
 
-    def settings(self) -> Settings:
+    def redactor(self) -> Redactor:
+        """What this profile's reports must not show: its connection headers' values, the secret-looking
+        fields of its start-up requests, its stimulus driver's credentials, and the fields it names."""
+        secrets = header_secrets(self.transport.headers)
+        secrets += header_secrets(self.stimulus.headers.items()) + url_secrets(self.stimulus.url)
+        secrets += data_secrets(list(self.startup_send or ()))
+        named = Redactor(fields=self.redact)
+        secrets += [value for key, value in self.connect_params.items() if named.secret_field(key)]
+        return Redactor([*secrets, *self.from_environment], self.redact)
+
+    def settings(self, connection: Transport | None = None, url: str = "") -> Settings:
+        """``connection``: the command line's connection options, which win over the profile's; ``url``: the
+        adapter's, whose credentials reports must not show (like the command line's header values)."""
+        redactor = self.redactor()
+        if connection is not None or url:
+            cli = connection or Transport()
+            redactor = redactor.merged(Redactor(header_secrets(cli.headers) + url_secrets(url)))
         return Settings(
             step_timeout=self.step_timeout,
             connect_timeout=self.connect_timeout,
@@ -69,6 +92,8 @@ class Profile:
             startup_send=self.startup_send,
             ready_event=self.ready_event,
             settle=self.settle,
+            transport=self.transport.overridden(connection) if connection is not None else self.transport,
+            redactor=redactor,
         )
 
 
@@ -133,7 +158,10 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
     loaded, problems = _validated(path, PROFILE_SCHEMA, catalogue)
     if problems:
         raise SpecError(problems)
-    data: dict[str, Any] = loaded.data
+    from_environment: list[str] = []
+    data: dict[str, Any] = _from_environment(loaded.data, (), loaded, problems, from_environment)
+    if problems:
+        raise SpecError(problems)
     platform = data["platform"]
     available = {name for name, spec in catalogue.commands.items() if platform in spec.platforms}
     if data["commands"] == "all":
@@ -167,6 +195,7 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
             problems.append(loaded.problem(("startup", "ready"), f"{ready} is not an event about the session"))
     if data["addressing"] == "channelgroup" and catalogue.startup.per_group is None:
         problems.append(loaded.problem(("addressing",), "the catalogue's start-up has no per_group list"))
+    transport = _transport(data.get("connection", {}), path, loaded, problems)
     if problems:
         raise SpecError(problems)
     timing = data["timing"]
@@ -193,6 +222,55 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         ),
         ready_event=ready,
         settle=float(timing.get("settle", 0.3)),
+        transport=transport,
+        redact=tuple(data.get("redact", ())),
+        from_environment=tuple(from_environment),
+    )
+
+
+ENVIRONMENT = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _from_environment(
+    value: Any, at: tuple[Any, ...], loaded: LoadedYaml, problems: list[SpecProblem], found: list[str]
+) -> Any:
+    """The profile with every ``${env:NAME}`` in a string replaced by that environment variable, so a token
+    or password need not be written in the file; each value taken is a secret for the reports. An unset
+    variable is a problem at its line."""
+    if isinstance(value, dict):
+        return {key: _from_environment(item, (*at, key), loaded, problems, found) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_environment(item, (*at, index), loaded, problems, found) for index, item in enumerate(value)]
+    if not isinstance(value, str) or "${env:" not in value:
+        return value
+
+    def variable(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            problems.append(loaded.problem(at, f"the environment variable {name} (${{env:{name}}}) is not set"))
+            return ""
+        found.append(os.environ[name])
+        return os.environ[name]
+
+    return ENVIRONMENT.sub(variable, value)
+
+
+def _transport(
+    connection: Mapping[str, Any], path: Path, loaded: LoadedYaml, problems: list[SpecProblem]
+) -> Transport:
+    """The profile's ``connection:`` section; a CA bundle is relative to the profile's folder."""
+    ca_bundle = connection.get("ca_bundle")
+    if ca_bundle is not None:
+        ca_bundle = str((path.parent / ca_bundle).resolve())
+        try:
+            check_ca_bundle(ca_bundle)
+        except TransportError as exc:
+            problems.append(loaded.problem(("connection", "ca_bundle"), str(exc)))
+    return Transport(
+        ca_bundle=ca_bundle,
+        insecure=bool(connection.get("insecure", False)),
+        headers=tuple(connection.get("headers", {}).items()),
+        subprotocols=tuple(connection.get("subprotocols", ())),
     )
 
 

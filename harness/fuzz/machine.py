@@ -167,9 +167,11 @@ class FlowMachine(RuleBasedStateMachine):
                 max_frame_bytes=settings.max_frame_bytes,
                 max_queue=settings.max_queue,
                 transcript_frames=settings.transcript_frames,
+                transport=settings.transport,
+                redactor=settings.redactor.session(),
             )
         except (ConnectionLost, StepTimeout) as exc:
-            raise ConnectionError(f"cannot connect to {fuzz.url}: {exc}") from exc
+            raise ConnectionError(str(exc)) from exc
         self.session = MediaBarSession(fuzz.catalogue, settings, self.connection, lambda event: None, fuzz.url)
         self.session.fences = fuzz.fence
         self.session.model.on_state = self._entered

@@ -16,6 +16,7 @@ from ..core.results import FlowResult
 from ..core.runevents import Note, RunEvent, StepFinished
 from ..paths import default_profile, suites_dir
 from ..runner.flow import Flow, run_flow
+from ..runner.transport import INSECURE_WARNING, Transport
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError
 from ..suite import Profile, Scenario, load_profile, load_scenario
@@ -55,23 +56,38 @@ def _printer(event: RunEvent) -> None:
 
 
 def replay(
-    scenario: Scenario, profile: Profile, url: str, catalogue: Catalogue, *, quiet: bool = False
+    scenario: Scenario,
+    profile: Profile,
+    url: str,
+    catalogue: Catalogue,
+    *,
+    quiet: bool = False,
+    connection: Transport | None = None,
 ) -> tuple[FlowResult, Replayed]:
+    """``connection``: the command line's connection options, over the profile's."""
     result = asyncio.run(
         run_flow(
             Flow(scenario.steps, fence=scenario.fence, settle=scenario.settle),
             url=url,
             catalogue=catalogue,
-            settings=profile.settings(),
+            settings=profile.settings(connection, url),
             listener=(lambda event: None) if quiet else _printer,
         )
     )
     return result, compare(scenario.found, result)
 
 
-def run_cli(path: Path, url: str | None, profile_path: Path | None, catalogue: Catalogue) -> int:
+def run_cli(
+    path: Path,
+    url: str | None,
+    profile_path: Path | None,
+    catalogue: Catalogue,
+    connection: Transport | None = None,
+) -> int:
     """Exit 1 when a check fails (the bug is there), 0 when the flow passes (it is fixed), 2 on bad input."""
     from ..reference.process import AdapterStartError, RunningAdapter, start_reference
+
+    connection = connection or Transport()
 
     try:
         scenario = load_scenario(path, catalogue)
@@ -90,9 +106,13 @@ def run_cli(path: Path, url: str | None, profile_path: Path | None, catalogue: C
         url = with_query(adapter.url, recorded, dict(profile.connect_params))
     else:
         url = with_query(url, dict(profile.connect_params))
-    print(f"mbconform replay {path} ({scenario.id}) against {url}, profile {profile.name}", flush=True)
+    settings = profile.settings(connection, url)
+    if settings.transport.insecure and url.lower().startswith("wss://"):
+        print(INSECURE_WARNING, file=sys.stderr, flush=True)
+    shown = settings.redactor.url(url)
+    print(f"mbconform replay {path} ({scenario.id}) against {shown}, profile {profile.name}", flush=True)
     try:
-        result, replayed = replay(scenario, profile, url, catalogue)
+        result, replayed = replay(scenario, profile, url, catalogue, connection=connection)
     finally:
         if adapter is not None:
             adapter.stop()

@@ -106,6 +106,7 @@ async def soak(url: str, catalogue: Catalogue, profile: Profile, count: int, pid
         max_frame_bytes=settings_.max_frame_bytes,
         max_queue=settings_.max_queue,
         transcript_frames=settings_.transcript_frames,
+        transport=settings_.transport,
     )
     session = MediaBarSession(catalogue, settings_, connection, lambda event: None, url)
     try:

@@ -106,13 +106,16 @@ class FuzzItem(pytest.Item):
         if context.allure_dir is not None:
             from ..reporting import allure_report as reporter
 
-            listener = reporter.start_test(info, url, self.profile.name, several=len(context.profiles) > 1)
+            shown = context.shown_url(url)
+            listener = reporter.start_test(info, shown, self.profile.name, several=len(context.profiles) > 1)
+        settings = context.settings_for(self.profile)
+        redact = settings.redactor.text
         database = self.config.getoption("fuzz_database") or self.fuzz_profile.database
         outcome = fuzz(
             self.kind,
             url,
             context.catalogue,
-            self.profile.settings(),
+            settings,
             self.fuzz_profile,
             budget=self.config.getoption("fuzz_budget"),
             database=None if self.fuzz_profile.derandomize or not database else Path(database) / self.kind,
@@ -128,27 +131,27 @@ class FuzzItem(pytest.Item):
         path = None
         if outcome.finding is not None:
             path, replayed = self._reproduce(outcome, context, url, listener)
-            context.end_lines.append(f"  finding: {outcome.finding.finding}")
+            context.end_lines.append(f"  finding: {redact(str(outcome.finding.finding))}")
             context.end_lines.append(f"  reproducer: {path} (mbconform replay {path})")
         if reporter is not None:
             reporter.finish_fuzz(
                 listener,
                 coverage_text="\n".join([head, *lines, *(f"gap: {gap}" for gap in gaps)]),
                 coverage_json=json.dumps(outcome.coverage.as_json(), indent=2),
-                reproducer=path.read_text(encoding="utf-8") if path is not None else None,
-                transcript=outcome.finding.transcript if outcome.finding is not None else None,
+                reproducer=redact(path.read_text(encoding="utf-8")) if path is not None else None,
+                transcript=redact(outcome.finding.transcript) if outcome.finding is not None else None,
                 failed=outcome.finding is not None or bool(outcome.error),
             )
         if outcome.error:
             from ..reporting.verdicts import AdapterError
 
-            raise AdapterError(f"{self.case_id}: the fuzzer could not run: {outcome.error}")
+            raise AdapterError(f"{self.case_id}: the fuzzer could not run: {redact(outcome.error)}")
         if outcome.finding is not None and outcome.finding.finding is not None:
             from ..reporting.verdicts import ConformanceFailure
 
             verdict = replayed if replayed is not None else "not replayed"
             raise ConformanceFailure(
-                f"{self.case_id}: {outcome.finding.finding}\n"
+                f"{self.case_id}: {redact(str(outcome.finding.finding))}\n"
                 f"shrunk to {len(outcome.finding.steps)} steps (from {outcome.shrunk_from}); "
                 f"reproducer: {path}; replay: {verdict}"
                 + (f"\nHypothesis: {outcome.flaky}" if outcome.flaky else "")
@@ -191,7 +194,7 @@ class FuzzItem(pytest.Item):
                 Flow(scenario.steps, fence=scenario.fence, settle=scenario.settle),
                 url=url,
                 catalogue=context.catalogue,
-                settings=self.profile.settings(),
+                settings=context.settings_for(self.profile),
                 listener=listener,
             )
         )

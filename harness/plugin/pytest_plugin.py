@@ -13,6 +13,8 @@ test newly fails a MUST, not whether any test fails (see :mod:`harness.reporting
 from __future__ import annotations
 
 import asyncio
+import functools
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,12 +27,15 @@ import pytest
 
 from .. import __version__
 from ..cases import TestCase, command_cases, scenario_case
+from ..core.redact import Redactor, header_secrets, url_secrets
 from ..core.results import FlowResult
 from ..core.runevents import Listener, no_listener
 from ..core.violations import Verdict
 from ..paths import default_profile, reports_dir, specs_dir
 from ..reporting.baseline import Baseline, BaselineDiff, BaselineError, ProfileInfo, load_baseline
 from ..runner.flow import run_flow
+from ..runner.settings import Settings
+from ..runner.transport import INSECURE_WARNING, Transport, TransportError, check_ca_bundle, parse_headers
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError, load_catalogue
 from ..suite import Profile, load_profile, load_scenario
@@ -52,6 +57,7 @@ class Context:
     baseline_file: Path | None = None
     write_baseline: Path | None = None
     diff: BaselineDiff | None = None
+    transport: Transport = field(default_factory=Transport)  # the command line's connection options
     written: list[Path] = field(default_factory=list)  # report files this session wrote, for the summary
     end_lines: list[str] = field(default_factory=list)  # for the summary: the certificate, report problems
     _cases: dict[str, list[TestCase]] = field(default_factory=dict)
@@ -70,6 +76,26 @@ class Context:
             return self.url
         joiner = "&" if "?" in self.url else "?"
         return self.url + joiner + urlencode(dict(profile.connect_params))
+
+    def settings_for(self, profile: Profile) -> Settings:
+        """The profile's settings with the command line's connection options over its own; its redactor also
+        knows the command line's header values and the adapter URL's credentials."""
+        return profile.settings(self.transport, self.url)
+
+    def own_secrets(self) -> Redactor:
+        return Redactor(header_secrets(self.transport.headers) + url_secrets(self.url))
+
+    @functools.cached_property
+    def redactor(self) -> Redactor:
+        """The run-wide redactor (every profile's secrets): for the adapter URL and whatever reports show."""
+        redactor = self.own_secrets()
+        for profile in self.profiles:
+            redactor = redactor.merged(profile.redactor())
+        return redactor
+
+    def shown_url(self, url: str | None = None) -> str:
+        """The adapter URL as reports show it: credentials redacted."""
+        return self.redactor.url(url or self.url)
 
     def item_name(self, case: TestCase, profile: Profile) -> str:
         return case.id if len(self.profiles) == 1 else f"{case.id}[{profile.name}]"
@@ -110,6 +136,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--write-baseline", default=None, metavar="FILE", help="record this run's verdicts as a baseline"
     )
+    group.addoption(
+        "--ca-bundle", default=None, metavar="FILE", help="PEM file of the CAs that sign the adapter's certificate"
+    )
+    group.addoption(
+        "--insecure", action="store_true", default=False, help="wss:// without certificate verification"
+    )
+    group.addoption(
+        "--adapter-header",
+        action="append",
+        default=[],
+        metavar="NAME: VALUE",
+        help="a header for the WebSocket handshake (repeatable); its value never appears in reports",
+    )
+    group.addoption(
+        "--adapter-subprotocol",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a subprotocol to offer in the WebSocket handshake (repeatable)",
+    )
     fuzz_items.add_options(group)
 
 
@@ -122,6 +168,24 @@ def pytest_configure(config: pytest.Config) -> None:
         profiles = [load_profile(Path(p), catalogue) for p in config.getoption("profile") or [default_profile()]]
     except SpecError as exc:
         raise pytest.UsageError(f"mbconform: the specs or the profile have problems:\n{exc}") from exc
+    try:
+        ca_bundle = config.getoption("ca_bundle")
+        transport = Transport(
+            ca_bundle=check_ca_bundle(str(Path(ca_bundle).resolve())) if ca_bundle else None,
+            insecure=bool(config.getoption("insecure")),
+            headers=parse_headers(config.getoption("adapter_header")),
+            subprotocols=tuple(config.getoption("adapter_subprotocol")),
+        )
+    except TransportError as exc:
+        raise pytest.UsageError(f"mbconform: {exc}") from exc
+    worker = hasattr(config, "workerinput")
+    tls = str(config.getoption("adapter_url") or "").lower().startswith("wss://")
+    if (
+        tls
+        and not worker
+        and (transport.insecure or any(p.transport.insecure and not ca_bundle for p in profiles))
+    ):
+        print(INSECURE_WARNING, file=sys.stderr, flush=True)
     names = [profile.name for profile in profiles]
     if len(set(names)) != len(names):
         raise pytest.UsageError(f"mbconform: two profiles have the same name: {names}")
@@ -145,6 +209,7 @@ def pytest_configure(config: pytest.Config) -> None:
         baseline=baseline,
         baseline_file=Path(baseline_file) if baseline_file else None,
         write_baseline=Path(write_to) if write_to else None,
+        transport=transport,
     )
     for level in catalogue.levels:
         config.addinivalue_line("markers", f"{level}: tests of {level}-level commands")
@@ -224,7 +289,8 @@ class CaseItem(pytest.Item):
         if context.allure_dir is not None:
             from ..reporting import allure_report as reporter
 
-            listener = reporter.start_test(case.info, url, profile.name, several=len(context.profiles) > 1)
+            shown = context.shown_url(url)
+            listener = reporter.start_test(case.info, shown, profile.name, several=len(context.profiles) > 1)
         test_id = self.name
         if not case.applicable:
             if reporter is not None:
@@ -238,7 +304,7 @@ class CaseItem(pytest.Item):
                     case.flow,
                     url=url,
                     catalogue=context.catalogue,
-                    settings=profile.settings(),
+                    settings=context.settings_for(profile),
                     listener=listener,
                 )
             )
@@ -289,7 +355,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     write_run_files(
         context.allure_dir,
         {
-            "adapter.url": context.url,
+            "adapter.url": context.shown_url(),
             "profiles": ", ".join(f"{p.name} ({p.file}, platform {p.platform})" for p in context.profiles),
             "harness.version": __version__,
             "catalogue.version": context.catalogue.version,
@@ -304,7 +370,7 @@ def _write_run_reports(session: pytest.Session, context: Context, exitstatus: in
     from ..reporting.certificate import Certificate, certify_profile, write_certificate
 
     certificate = Certificate(
-        context.url,
+        context.shown_url(),
         __version__,
         context.catalogue.version,
         datetime.now(UTC).isoformat(timespec="seconds"),
@@ -312,7 +378,7 @@ def _write_run_reports(session: pytest.Session, context: Context, exitstatus: in
             certify_profile(
                 context.catalogue,
                 profile,
-                context.url_for(profile),
+                context.shown_url(context.url_for(profile)),
                 context.all_cases(profile),
                 context.summary.outcomes(profile.name),
             )
@@ -352,7 +418,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if context is None:
         return
     terminalreporter.write_sep("=", "mbconform")
-    for line in context.summary.lines(context.url):
+    for line in context.summary.lines(context.shown_url()):
         terminalreporter.write_line(line)
     for line in context.end_lines:
         terminalreporter.write_line(line)

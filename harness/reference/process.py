@@ -43,9 +43,11 @@ class RunningAdapter:
         self.stop()
 
 
-def start_reference(extra_args: list[str], host: str = "127.0.0.1") -> RunningAdapter:
-    """Run ``mbconform serve --port 0`` with ``extra_args``; return once it says where it listens."""
-    command = [sys.executable, "-m", "harness", "serve", "--host", host, "--port", "0", *extra_args]
+def start_reference(extra_args: list[str], host: str | None = "127.0.0.1") -> RunningAdapter:
+    """Run ``mbconform serve --port 0`` with ``extra_args``; return once it says where it listens. ``host``
+    None: serve's own default."""
+    command = [sys.executable, "-m", "harness", "serve", *(["--host", host] if host else []), "--port", "0"]
+    command += extra_args
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
     assert process.stdout is not None
     selector = selectors.DefaultSelector()

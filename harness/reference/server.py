@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import socket as net
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -23,6 +24,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
+from websockets.typing import Subprotocol
 
 from ..core.messages import Malformed, Request, classify_value, encode
 from ..core.simulate import FactError, IdFactory, Platform, Refusal, channel_seeds, parse_facts
@@ -52,6 +54,8 @@ class ReferenceAdapter:
     addressing: str = "flat"  # or "channelgroup": every channel in a group of its own
     login: str | None = None  # a command the media bar must send (and get success for) before anything else
     lab_http: bool = False  # stimuli over HTTP: GET /lab/stimulate?stimulus=NAME&target=ADDRESS
+    required_headers: Sequence[tuple[str, str]] = ()  # a handshake without each of these is refused (HTTP 401)
+    subprotocols: Sequence[str] = ()  # accepted subprotocols; a handshake offering none of them is refused (400)
     max_frame_bytes: int = 1 << 20
     sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     live: dict[str, LiveSession] = field(default_factory=dict)  # session id -> its open session
@@ -215,17 +219,30 @@ class ReferenceAdapter:
         asked = parse_qs(urlsplit(path).query).get("fault", []) if self.test_control else []
         return any(fault.name == name for fault in self.faults) or name in asked
 
-    async def serve(self, host: str, port: int) -> Server | NotListening:
+    async def process_request(self, connection: ServerConnection, request: HttpRequest) -> HttpResponse | None:
+        """Before the WebSocket handshake: the lab's HTTP stimuli, then the required headers (HTTP 401 without
+        them; the lab endpoint does not ask for them)."""
+        lab = await self.lab_request(connection, request)
+        if lab is not None:
+            return lab
+        for name, value in self.required_headers:
+            if request.headers.get(name) != value:
+                return _http(connection, 401, f"the handshake needs the header {name}")
+        return None
+
+    async def serve(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> Server | NotListening:
         if self._before_session("", "refuse-connections"):
             return NotListening.bind(host, port)
         return await serve(
             self.handler,
             host,
             port,
+            ssl=tls,
             max_size=self.max_frame_bytes,
             compression=None,
             ping_interval=None,
-            process_request=self.lab_request,
+            process_request=self.process_request,
+            subprotocols=[Subprotocol(name) for name in self.subprotocols] or None,
         )
 
 
@@ -278,15 +295,19 @@ def _http(connection: ServerConnection, status: int, text: str) -> HttpResponse:
     return connection.respond(HTTPStatus(status), text + "\n")
 
 
-async def serve_forever(adapter: ReferenceAdapter, host: str, port: int, announce: bool) -> None:
-    server = await adapter.serve(host, port)
+async def serve_forever(
+    adapter: ReferenceAdapter, host: str, port: int, announce: bool, tls: ssl.SSLContext | None = None
+) -> None:
+    server = await adapter.serve(host, port, tls)
     bound = server.sockets[0].getsockname()
-    url = f"ws://{bound[0]}:{bound[1]}"
+    url = f"{'wss' if tls is not None else 'ws'}://{bound[0]}:{bound[1]}"
     if announce:
         print(f"mbconform reference adapter listening on {url}", flush=True)
     await server.serve_forever()
 
 
-def run(adapter: ReferenceAdapter, host: str, port: int, announce: bool = True) -> None:
+def run(
+    adapter: ReferenceAdapter, host: str, port: int, announce: bool = True, tls: ssl.SSLContext | None = None
+) -> None:
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_forever(adapter, host, port, announce))
+        asyncio.run(serve_forever(adapter, host, port, announce, tls))

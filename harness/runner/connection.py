@@ -16,11 +16,14 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.frames import CloseCode
+from websockets.typing import Subprotocol
 
 from ..core.messages import Event, Malformed, Message, Request, Response, classify, encode
+from ..core.redact import Redactor
 from ..core.runevents import FrameReceived, FrameSent, Listener
 from ..core.violations import Category
 from .deadline import Deadline, StepTimeout, within
+from .transport import Transport, TransportError, explain_failure
 
 TRANSCRIPT_FRAME_CHARS = 16384  # of one frame
 TRANSCRIPT_CHARS = 4_000_000  # of the whole transcript: older frames go first
@@ -63,21 +66,26 @@ class TranscriptEntry:
 
 
 class Transcript:
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, redactor: Redactor | None = None) -> None:
         self.limit = limit
+        self.redactor = redactor or Redactor()
         self.entries: deque[TranscriptEntry] = deque()
         self.chars = 0
         self.total = 0
         self.started = time.monotonic()
 
-    def add(self, direction: str, text: str) -> None:
+    def add(self, direction: str, text: str) -> str:
+        """Record a frame; returns it as recorded (redacted), for the run event that shows it."""
         self.total += 1
+        text = self.redactor.frame(text)
+        shown = text
         if len(text) > TRANSCRIPT_FRAME_CHARS:
             text = text[:TRANSCRIPT_FRAME_CHARS] + f"… [{len(text)} chars, cut]"
         self.entries.append(TranscriptEntry(time.monotonic() - self.started, direction, text))
         self.chars += len(text)
         while len(self.entries) > self.limit or self.chars > TRANSCRIPT_CHARS:
             self.chars -= len(self.entries.popleft().text)
+        return shown
 
     def render(self) -> str:
         lines = ["# seconds since the connection opened, > sent by mbconform, < received from the adapter"]
@@ -119,12 +127,21 @@ class Connection:
         max_frame_bytes: int,
         max_queue: int,
         transcript_frames: int,
+        transport: Transport | None = None,
+        redactor: Redactor | None = None,
     ) -> Connection:
+        """``transport``: TLS, handshake headers and subprotocols; ``redactor``: what the transcript and the run
+        events must not show (the frames themselves are sent as they are)."""
+        transport = transport or Transport()
+        shown = (redactor or Redactor()).url(url)
         try:
             socket = await within(
                 deadline,
                 connect(
                     url,
+                    ssl=transport.ssl_context(url),
+                    additional_headers=list(transport.headers) or None,
+                    subprotocols=[Subprotocol(name) for name in transport.subprotocols] or None,
                     max_size=max_frame_bytes,
                     max_queue=max_queue,
                     open_timeout=None,  # the deadline helper bounds the handshake
@@ -132,20 +149,16 @@ class Connection:
                     ping_interval=None,
                     compression=None,
                 ),
-                lambda: f"the WebSocket handshake with {url} did not complete",
+                lambda: f"the WebSocket handshake with {shown} did not complete",
             )
-        except ConnectionRefusedError as exc:
-            raise ConnectionLost(
-                f"cannot connect to {url}: the connection was refused (nothing listens there)"
-            ) from exc
-        except (OSError, InvalidHandshake, InvalidURI) as exc:
-            raise ConnectionLost(f"cannot connect to {url}: {exc}") from exc
-        return cls(socket, Transcript(transcript_frames), listener)
+        except (OSError, InvalidHandshake, InvalidURI, TransportError) as exc:
+            raise ConnectionLost(f"cannot connect to {shown}: {explain_failure(exc, url)}") from exc
+        return cls(socket, Transcript(transcript_frames, redactor), listener)
 
     async def send(self, message: dict[str, Any]) -> str:
         text = encode(message)
-        self.transcript.add(">", text)
-        self.listener(FrameSent(text, f"{message.get('command')} on {message.get('target')}"))
+        shown = self.transcript.add(">", text)
+        self.listener(FrameSent(shown, f"{message.get('command')} on {message.get('target')}"))
         try:
             await self.socket.send(text)
         except ConnectionClosed as exc:
@@ -155,7 +168,7 @@ class Connection:
     async def send_frame(self, frame: str | bytes, label: str) -> None:
         """Send a frame as it is (the fuzzer's malformed and invalid requests)."""
         shown = frame if isinstance(frame, str) else f"[binary] {frame[:TRANSCRIPT_FRAME_CHARS].hex()}"
-        self.transcript.add(">", shown)
+        shown = self.transcript.add(">", shown)
         self.listener(FrameSent(shown[: TRANSCRIPT_FRAME_CHARS + 1], label))
         try:
             await self.socket.send(frame)
@@ -171,10 +184,8 @@ class Connection:
 
     def _received(self, frame: str | bytes) -> Message:
         message = classify(frame)
-        shown = (
-            frame[: TRANSCRIPT_FRAME_CHARS + 1] if isinstance(frame, str) else repr(frame[:TRANSCRIPT_FRAME_CHARS])
-        )
-        self.transcript.add("<", shown)
+        shown = frame if isinstance(frame, str) else repr(frame[:TRANSCRIPT_FRAME_CHARS])
+        shown = self.transcript.add("<", shown)[: TRANSCRIPT_FRAME_CHARS + 1]  # redacted whole, then cut
         self.listener(FrameReceived(shown, summarize(message), kind_of(message)))
         return message
 

@@ -44,19 +44,24 @@ async def run_flow(
     transcript: Transcript | None = None
     if flow.settle is not None:
         settings = replace(settings, settle=flow.settle)
+    redactor = settings.redactor.session()  # learns this session's secret values (a destination dialled)
+    listener = redactor.listener(listener)
     try:
         connection = await Connection.open(
             url,
-            Deadline(settings.connect_timeout, f"connecting to {url}"),
+            Deadline(settings.connect_timeout, f"connecting to {redactor.url(url)}"),
             listener,
             max_frame_bytes=settings.max_frame_bytes,
             max_queue=settings.max_queue,
             transcript_frames=settings.transcript_frames,
+            transport=settings.transport,
+            redactor=redactor,
         )
     except (ConnectionLost, StepTimeout) as exc:
         result.add("connect", [Violation(Category.CONNECTION_LOST, "cannot connect", str(exc))])
         result.reason = str(exc)
         result.transcript = f"# no frame was exchanged: {exc}\n"
+        redactor.result(result)
         return result
     transcript = connection.transcript
     session = MediaBarSession(catalogue, settings, connection, listener, url)
@@ -95,6 +100,7 @@ async def run_flow(
         result.not_run = [step.describe() for step in steps]
         await connection.close()
         result.transcript = transcript.render()
+        redactor.result(result)
     return result
 
 

@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.redact import Redactor
 from .stimuli import StimulusDriver
+from .transport import Transport
 
 
 @dataclass(frozen=True)
@@ -28,3 +30,5 @@ class Settings:
     startup_send: tuple[Mapping[str, Any], ...] | None = None  # None: the catalogue's start-up requests
     ready_event: str | None = None  # None: the catalogue's ready event
     settle: float = 0.3  # seconds of quiet after a list marked settle ("and nothing more happens")
+    transport: Transport = field(default_factory=Transport)  # TLS, handshake headers, subprotocols
+    redactor: Redactor = field(default_factory=Redactor)  # what reports must not show (each session copies it)

@@ -63,9 +63,11 @@ def test_serve_lists_at_least_30_named_faults_besides_the_families() -> None:
         check=True,
     )
     lines = done.stdout.splitlines()
-    named = [line for line in lines if "[family]" not in line]
-    assert len(named) >= 30 and len(lines) == len(named) + 4
+    transport = [line for line in lines if "[transport]" in line]
+    named = [line for line in lines if "[family]" not in line and line not in transport]
+    assert len(named) >= 30 and len(lines) == len(named) + 4 + len(transport)
     assert sum("multi-step" in line for line in named) * 3 >= len(named)
+    assert len(transport) >= 15 and any("flood:<events>" in line for line in transport)
 
 
 def test_an_undetectable_fault_makes_selftest_exit_1_and_its_json_says_why(

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 
@@ -23,6 +26,7 @@ from harness.reference.server import ReferenceAdapter
 from harness.runner.connection import CLOSE_SECONDS
 from harness.runner.flow import Flow, run_flow
 from harness.runner.session import MAX_STEP_VIOLATIONS
+from harness.runner.settings import Settings
 from harness.spec.catalogue import Catalogue
 from harness.suite import load_profile
 
@@ -62,19 +66,24 @@ HOSTILE = [
 ]
 
 
-async def run_against(catalogue: Catalogue, faults: list[str], flow: Flow = ACTIVATE) -> FlowResult:
-    adapter = ReferenceAdapter(catalogue, faults=[parse_fault(name, catalogue) for name in faults])
-    settings = replace(
-        load_profile(default_profile(), catalogue).settings(),
-        connect_timeout=CONNECT_TIMEOUT,
-        step_timeout=STEP_TIMEOUT,
-    )
+def settings_with(catalogue: Catalogue, **changes: Any) -> Settings:
+    base = load_profile(default_profile(), catalogue).settings()
+    return replace(base, connect_timeout=CONNECT_TIMEOUT, step_timeout=STEP_TIMEOUT, **changes)
+
+
+@asynccontextmanager
+async def serving(adapter: ReferenceAdapter) -> AsyncIterator[str]:
     server = await adapter.serve("127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
     try:
-        return await run_flow(flow, url=f"ws://127.0.0.1:{port}", catalogue=catalogue, settings=settings)
+        yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     finally:
         server.close()
+
+
+async def run_against(catalogue: Catalogue, faults: list[str], **limits: Any) -> FlowResult:
+    adapter = ReferenceAdapter(catalogue, faults=[parse_fault(name, catalogue) for name in faults])
+    async with serving(adapter) as url:
+        return await run_flow(ACTIVATE, url=url, catalogue=catalogue, settings=settings_with(catalogue, **limits))
 
 
 def described(result: FlowResult) -> str:
@@ -100,19 +109,12 @@ def test_after_a_hostile_session_the_next_test_starts_on_a_new_connection(catalo
     """The same adapter process: a session whose connection drops, then a session that conforms."""
 
     async def both() -> tuple[FlowResult, FlowResult]:
-        adapter = ReferenceAdapter(catalogue, test_control=True)
-        base = load_profile(default_profile(), catalogue).settings()
-        settings = replace(base, connect_timeout=CONNECT_TIMEOUT, step_timeout=STEP_TIMEOUT)
-        server = await adapter.serve("127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        url = f"ws://127.0.0.1:{port}"
-        try:
+        settings = settings_with(catalogue)
+        async with serving(ReferenceAdapter(catalogue, test_control=True)) as url:
             dropped = await run_flow(
-                ACTIVATE, url=url + "?fault=close-abrupt", catalogue=catalogue, settings=settings
+                ACTIVATE, url=f"{url}?fault=close-abrupt", catalogue=catalogue, settings=settings
             )
             after = await run_flow(ACTIVATE, url=url, catalogue=catalogue, settings=settings)
-        finally:
-            server.close()
         return dropped, after
 
     dropped, after = asyncio.run(asyncio.wait_for(both(), 4 * BOUND))
@@ -126,3 +128,15 @@ def test_a_transport_fault_amount_must_be_a_positive_number(catalogue: Catalogue
     for bad in ("flood:-1", "flood:many", "flood:1.5", "never-answers:3", "late-answers:nan"):
         with pytest.raises(UnknownFault, match=bad.split(":")[0]):
             parse_fault(bad, catalogue)
+
+
+@pytest.mark.parametrize(("limit", "verdict"), [(4096, Verdict.ERROR), (65536, Verdict.PASS)])
+def test_the_frame_size_limit_is_the_profiles(catalogue: Catalogue, limit: int, verdict: Verdict) -> None:
+    """An 8 KiB response: over a 4 KiB limit the harness refuses to read it; under 64 KiB it is judged (its
+    extra member is allowed)."""
+
+    flow = run_against(catalogue, ["huge-frame:8192"], max_frame_bytes=limit)
+    result = asyncio.run(asyncio.wait_for(flow, 4 * BOUND))
+    assert result.verdict == verdict, described(result)
+    if verdict == Verdict.ERROR:
+        assert f"exceeds limit of {limit} bytes" in described(result) and "max_frame_bytes" in described(result)

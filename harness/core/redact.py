@@ -1,0 +1,256 @@
+"""Redaction: what is recorded or reported never shows a secret.
+
+A :class:`Redactor` holds secret *values* (header values, passwords and tokens of the profile, credentials in
+the adapter URL) and secret *field names* (the default secret-looking names, and the profile's ``redact:``
+list, for example ``destination``). Every text that leaves the engine goes through one: frames in the
+transcript and in run events, step titles, notes, violations, the adapter URL in reports.
+
+- In a JSON frame, the value of a named field is replaced by ``"«redacted»"`` at any depth, and the value is
+  learned, so that free text quoting it later (a violation, an adapter echoing it in ``original``) is
+  replaced too. What a session learns is bounded (``LEARNED_VALUES``); :meth:`Redactor.session` gives each
+  session its own.
+- Free text has every known value replaced (also in its JSON-escaped spelling).
+
+Pure: no I/O. Only what is recorded is redacted; the harness still sends the real values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+
+from .results import FlowResult
+from .runevents import FrameReceived, FrameSent, Listener, Note, RunEvent, StepFinished, StepStarted
+from .steps import Step
+from .violations import Violation
+
+REDACTED = "«redacted»"
+# A field whose name (lower case, without "-" and "_") contains one of these holds a secret.
+SECRET_NAME_PARTS = ("password", "passwd", "token", "secret", "apikey", "authorization", "credential", "cookie")
+MIN_VALUE_CHARS = 3  # shorter values are redacted in their fields but not searched for in free text
+LEARNED_VALUES = 1000  # per session: the oldest learned value is forgotten first
+MAX_DEPTH = 64  # deeper JSON is not walked (the harness' own frames are shallow; a hostile one is cut)
+
+
+def normal_name(name: str) -> str:
+    return name.lower().replace("-", "").replace("_", "")
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a field or header name says it holds a secret (password, token, api_key, Authorization...)."""
+    normal = normal_name(name)
+    return any(part in normal for part in SECRET_NAME_PARTS)
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str] = (), fields: Iterable[str] = ()) -> None:
+        self.fields = frozenset(normal_name(name) for name in fields)
+        self.secrets: dict[str, None] = {}  # the configured values, kept in order
+        self.learned: dict[str, None] = {}  # values met in named fields, oldest first (bounded)
+        self._pattern: list[str] | None = None
+        for value in secrets:
+            self._add(self.secrets, value)
+
+    def session(self) -> Redactor:
+        """A redactor with the same configuration and nothing learned yet: one per session."""
+        copy = Redactor(fields=())
+        copy.fields = self.fields
+        copy.secrets = dict(self.secrets)
+        return copy
+
+    def merged(self, other: Redactor) -> Redactor:
+        """Both redactors' secrets and field names (the run-wide redactor of several profiles)."""
+        merged = Redactor(list(self.secrets) + list(other.secrets))
+        merged.fields = self.fields | other.fields
+        return merged
+
+    def secret_field(self, name: str) -> bool:
+        return looks_secret(name) or normal_name(name) in self.fields
+
+    def _add(self, into: dict[str, None], value: str) -> None:
+        for spelling in {value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]}:
+            if len(spelling) >= MIN_VALUE_CHARS and spelling not in into:
+                into[spelling] = None
+                self._pattern = None
+
+    def learn(self, value: Any) -> None:
+        """Remember a secret value met in a named field (strings and numbers; containers by their leaves)."""
+        if isinstance(value, Mapping):
+            for item in value.values():
+                self.learn(item)
+        elif isinstance(value, list):
+            for item in value:
+                self.learn(item)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            text = value if isinstance(value, str) else json.dumps(value)
+            if text in self.secrets or text in self.learned:
+                return
+            self._add(self.learned, text)
+            while len(self.learned) > LEARNED_VALUES:
+                del self.learned[next(iter(self.learned))]
+
+    def text(self, text: str) -> str:
+        """Free text with every known secret value replaced (the longest first)."""
+        if self._pattern is None:
+            self._pattern = sorted({*self.secrets, *self.learned}, key=len, reverse=True)
+        for value in self._pattern:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return text
+
+    def value(self, value: Any, depth: int = 0) -> Any:
+        """JSON data with named fields redacted (their values learned) and every string's secrets replaced."""
+        if depth > MAX_DEPTH:
+            return REDACTED
+        if isinstance(value, Mapping):
+            found: dict[str, Any] = {}
+            for key, item in value.items():
+                if isinstance(key, str) and self.secret_field(key) and item is not None:
+                    self.learn(item)
+                    found[key] = REDACTED
+                else:
+                    found[key] = self.value(item, depth + 1)
+            return found
+        if isinstance(value, list):
+            return [self.value(item, depth + 1) for item in value]
+        if isinstance(value, tuple):
+            return tuple(self.value(item, depth + 1) for item in value)
+        if isinstance(value, str):
+            return self.text(value)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        shown = str(value)  # anything else is shown by its text: redact that if it holds a secret
+        return value if self.text(shown) == shown else self.text(shown)
+
+    def frame(self, text: str) -> str:
+        """A frame as recorded: a JSON frame with its named fields redacted, then any known value replaced."""
+        if text.lstrip()[:1] in ("{", "[") and self._may_name_field(text):
+            try:
+                data = json.loads(text)
+            except (ValueError, RecursionError):
+                data = None
+            if isinstance(data, dict | list):
+                redacted = self.value(data)
+                if redacted != data:
+                    try:
+                        text = json.dumps(redacted, ensure_ascii=False)
+                    except (ValueError, RecursionError):
+                        text = REDACTED
+        return self.text(text)
+
+    def _may_name_field(self, text: str) -> bool:
+        """A quick look before parsing: could the text hold a field this redactor names?"""
+        lower = text.lower()
+        if any(part in lower for part in SECRET_NAME_PARTS):
+            return True
+        squeezed = lower.replace("-", "").replace("_", "")
+        return any(name in squeezed for name in self.fields)
+
+    def url(self, url: str) -> str:
+        """The URL with its userinfo's password and the values of secret-looking query parameters redacted."""
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:{REDACTED}@{host}" if ":" in userinfo else f"{REDACTED}@{host}"
+        pairs = []
+        for pair in parts.query.split("&") if parts.query else []:
+            key, equals, _ = pair.partition("=")
+            pairs.append(f"{key}{equals}{REDACTED}" if equals and self.secret_field(unquote(key)) else pair)
+        return self.text(urlunsplit((parts.scheme, netloc, parts.path, "&".join(pairs), parts.fragment)))
+
+    def violation(self, violation: Violation) -> Violation:
+        return replace(
+            violation,
+            title=self.text(violation.title),
+            message=self.text(violation.message),
+            expected=self.value(violation.expected),
+            actual=self.value(violation.actual),
+        )
+
+    def step(self, step: Step) -> Step:
+        return replace(
+            step,
+            target=self.text(step.target),
+            data=self.value(step.data),
+            title=self.text(step.title) if step.title is not None else None,
+        )
+
+    def event(self, event: RunEvent) -> RunEvent:
+        """A run event as reporters get it. Frames are redacted where they are recorded (the connection), so
+        here only their summary is."""
+        if isinstance(event, StepStarted):
+            return StepStarted(self.step(event.step), self.text(event.title))
+        if isinstance(event, StepFinished):
+            return StepFinished(
+                self.step(event.step), event.verdict, tuple(self.violation(v) for v in event.violations)
+            )
+        if isinstance(event, Note):
+            return Note(self.text(event.text))
+        if isinstance(event, FrameSent | FrameReceived):
+            return replace(event, summary=self.text(event.summary))
+        return event
+
+    def listener(self, listener: Listener) -> Listener:
+        def redacting(event: RunEvent) -> None:
+            listener(self.event(event))
+
+        return redacting
+
+    def result(self, result: FlowResult) -> None:
+        """Redact a flow's result in place, once the flow has ended (with every value its session learned)."""
+        result.violations = [(self.text(title), self.violation(v)) for title, v in result.violations]
+        result.reason = self.text(result.reason)
+        result.not_run = [self.text(text) for text in result.not_run]
+        result.transcript = self.text(result.transcript)
+        for step in result.steps:
+            step.step = self.step(step.step)
+            step.title = self.text(step.title)
+            step.request = self.value(step.request)
+            step.violations = [self.violation(v) for v in step.violations]
+            if step.response is not None:
+                step.response = replace(step.response, raw=self.value(step.response.raw))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credentials a URL carries: its userinfo's password (or a lone token), and the values of its query
+    parameters whose names look secret."""
+    parts = urlsplit(url)
+    found = []
+    if "@" in parts.netloc:
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        secret = userinfo.split(":", 1)[1] if ":" in userinfo else userinfo
+        found += [secret, unquote(secret)]
+    found += [value for key, value in parse_qsl(parts.query) if looks_secret(key)]
+    return [value for value in found if value]
+
+
+def header_secrets(headers: Iterable[tuple[str, str]]) -> list[str]:
+    """Every header value given for the connection or a stimulus is treated as a secret, and so is the
+    credential after an ``Authorization`` scheme ("Bearer abc": also "abc")."""
+    found = []
+    for _, value in headers:
+        found.append(value)
+        scheme, _, credential = value.partition(" ")
+        if credential.strip() and scheme.isalpha():
+            found.append(credential.strip())
+    return found
+
+
+def data_secrets(data: Any, is_secret: Callable[[str], bool] = looks_secret) -> list[str]:
+    """The values of fields with secret-looking names in JSON data (a profile's start-up requests)."""
+    found: list[str] = []
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if is_secret(str(key)) and isinstance(value, str | int | float) and not isinstance(value, bool):
+                found.append(value if isinstance(value, str) else json.dumps(value))
+            else:
+                found += data_secrets(value, is_secret)
+    elif isinstance(data, list):
+        for item in data:
+            found += data_secrets(item, is_secret)
+    return found
