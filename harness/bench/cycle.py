@@ -106,6 +106,7 @@ class CycleFigures:
     checked_not_passed: int = 0  # checked steps whose verdict was not pass
     frames_differ: int = 0  # checked phases that received another number of frames than recorded
     profile: cProfile.Profile | None = None  # an extra checked phase under cProfile
+    shown_requests: list[str] = field(default_factory=list)  # the requests as the report may show them
 
     @property
     def ratios(self) -> list[float]:
@@ -128,21 +129,26 @@ async def measure_cycle(
 ) -> CycleFigures:
     """Alternate ``rounds`` raw and checked phases of ``cycles`` cycles each on one connection."""
     settings = replace(settings, settle=0.0)
-    tally = Tally()
+    tally = Tally()  # sees the frames as they are: the raw loop sends the recorded texts
+    redactor = settings.redactor.session()
     try:
         connection = await Connection.open(
             url,
-            Deadline(settings.connect_timeout, f"connecting to {url}"),
+            Deadline(settings.connect_timeout, f"connecting to {redactor.url(url)}"),
             tally,
             max_frame_bytes=settings.max_frame_bytes,
             max_queue=settings.max_queue,
             transcript_frames=settings.transcript_frames,
+            transport=settings.transport,
+            redactor=redactor,
         )
     except (ConnectionLost, StepTimeout) as exc:
         raise BenchError(f"cannot connect: {exc}") from exc
     session = MediaBarSession(catalogue, settings, connection, tally, url)
     try:
-        return await _measure(session, tally, cycle, rounds, cycles, profile)
+        figures = await _measure(session, tally, cycle, rounds, cycles, profile)
+        figures.shown_requests = [redactor.frame(text) for text in figures.requests]
+        return figures
     except (ConnectionLost, StepTimeout, Inconclusive) as exc:
         raise BenchError(f"the cycle {cycle.name}: {exc}") from exc
     finally:

@@ -95,6 +95,7 @@ class Bench:
         self.details: dict[str, Any] = {}
         self.files: dict[str, str] = {}
         self.url = session_url(options.url, profile)
+        self.shown_url = profile.settings().redactor.url(options.url)  # what the table and the JSON show
 
     def run(self) -> Bench:
         started = time.perf_counter()
@@ -102,7 +103,7 @@ class Bench:
         out = self.options.reports
         mode = "quick" if self.options.quick else "full"
         print(
-            f"mbconform bench ({mode}) against {self.options.url}, profile {self.profile.name}; settle 0 for the "
+            f"mbconform bench ({mode}) against {self.shown_url}, profile {self.profile.name}; settle 0 for the "
             f"raw/checked steps and the fuzzing; load average {load_before:.2f} on {os.cpu_count()} cores",
             flush=True,
         )
@@ -129,7 +130,7 @@ class Bench:
             "mbconform": __version__,
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "mode": mode,
-            "adapter": self.options.url,
+            "adapter": self.shown_url,
             "embedded_reference_adapter": self.options.embedded,
             "profile": {"name": self.profile.name, "file": self.profile.file},
             "cycle": {"name": self.cycle.name, "file": self.cycle.file, "commands": list(self.cycle.commands)},
@@ -212,7 +213,7 @@ class Bench:
         self.add(Measure("checked_ratio", "checked / raw", ratio, "", f">= {RATIO_TARGET:.2f}", ok, why))
         self.details["cycle"] = {
             "steps": steps,
-            "requests": figures.requests,
+            "requests": figures.shown_requests,
             "frames_per_step": figures.frames,
             "steps_per_phase": figures.steps_per_phase,
             "rounds": len(figures.raw_rates),
