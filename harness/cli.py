@@ -194,6 +194,28 @@ def main(argv: list[str] | None = None) -> int:
     selftest.add_argument("--concurrency", type=int, default=None, help="flows at once (default: 32)")
     selftest.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
+    bench = commands.add_parser(
+        "bench",
+        help="measure the harness's speed and memory against an adapter (default: the embedded reference adapter)",
+        description="Raw against checked steps, the suite's wall time, fuzz steps per second, memory under a "
+        "flood of events and many sessions at once: a table on stdout, JSON in reports/bench/.",
+    )
+    bench.add_argument(
+        "url", nargs="?", default=None, help="the adapter (default: the embedded reference adapter)"
+    )
+    bench.add_argument(
+        "--profile", type=Path, default=None, help="the adapter's profile (default: reference-generic)"
+    )
+    bench.add_argument("--sessions", type=int, default=None, help="sessions at once (default: 50; --quick: 8)")
+    bench.add_argument("--flood", type=int, default=None, help="events in the flood (default: 1,000,000)")
+    bench.add_argument("--quick", action="store_true", help="a short run with small counts")
+    bench.add_argument(
+        "--cycle", type=Path, default=None, help="the bench cycle (default: suites/bench/cycle.yaml)"
+    )
+    bench.add_argument("--session-fault", default=None, metavar="NAME", help="run the sessions with this fault")
+    bench.add_argument("--reports", type=Path, default=None, help="where to write (default: reports/bench/)")
+    bench.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
     args, rest = parser.parse_known_args(argv)
     if args.command in ("run", "fuzz", "selftest"):
         _stop_on_sigterm()
@@ -230,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return replay_cli(args.file, args.url, args.profile, _catalogue(args.specs), args.connection)
     if args.command == "selftest":
         return _selftest(args)
+    if args.command == "bench":
+        return _bench(args, parser)
     if args.command == "specs":
         import json
 
@@ -621,6 +645,40 @@ def _selftest(args: argparse.Namespace) -> int:
         step_timeout=args.step_timeout,
         concurrency=args.concurrency,
     )
+
+
+def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from dataclasses import replace
+
+    from .bench.run import FULL, QUICK, BenchOptions, run_cli
+
+    if args.url is not None and not args.url.startswith(("ws://", "wss://")):
+        parser.error(f"the adapter URL must be ws:// or wss://, got {args.url}")
+    if (args.sessions is not None and args.sessions < 1) or (args.flood is not None and args.flood < 1):
+        parser.error("--sessions and --flood must be at least 1")
+    sizes = QUICK if args.quick else FULL
+    sizes = replace(sizes, sessions=args.sessions or sizes.sessions, flood=args.flood or sizes.flood)
+    catalogue = _catalogue(args.specs)
+    adapter = None if args.url else _embedded_adapter(argparse.Namespace(fault=[], specs=args.specs), "bench")
+    url = adapter.url if adapter is not None else args.url
+    if url is None:
+        return 2
+    options = BenchOptions(
+        url=url,
+        embedded=adapter is not None,
+        profile=(args.profile or default_profile()).resolve(),
+        specs=(args.specs or specs_dir()).resolve(),
+        cycle=(args.cycle or suites_dir() / "bench" / "cycle.yaml").resolve(),
+        reports=(args.reports or reports_dir() / "bench").resolve(),
+        sizes=sizes,
+        quick=args.quick,
+        session_fault=args.session_fault,
+    )
+    try:
+        return run_cli(catalogue, options)
+    finally:
+        if adapter is not None:
+            adapter.stop()
 
 
 if __name__ == "__main__":  # pragma: no cover

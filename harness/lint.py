@@ -10,7 +10,12 @@ from .spec.loader import SpecError, load_catalogue
 from .spec.yamlfile import SpecProblem, load_yaml_file
 from .suite import load_profile, load_scenario
 
-FORMATS = {"mbconform/scenario/1": "scenario", "mbconform/profile/1": "profile", "mbconform/fuzz/1": "fuzz"}
+FORMATS = {
+    "mbconform/scenario/1": "scenario",
+    "mbconform/profile/1": "profile",
+    "mbconform/fuzz/1": "fuzz",
+    "mbconform/bench/1": "bench",
+}
 
 
 def _suite_files(paths: list[Path]) -> list[Path]:
@@ -47,6 +52,10 @@ def lint_paths(paths: list[Path], specs: Path) -> int:
                 from .fuzz.run import load_fuzz_profile
 
                 load_fuzz_profile(path)
+            elif kind == "bench":
+                from .bench.cycle import load_cycle
+
+                load_cycle(path, catalogue)
             else:
                 problems.append(loaded.problem(("format",), f"unknown format (expected one of {sorted(FORMATS)})"))
                 continue
