@@ -157,8 +157,9 @@ def test_the_reference_adapter_survives_a_stream_of_fuzzed_messages_in_one_sessi
     assert report.messages >= SOAK_MESSAGES
     assert report.connection_open
     # memory: after the first tenth the adapter grows by no more than its live objects need (valid requests
-    # create channel groups and calls): at most 2 KiB per live object, with 1 MiB of slack
-    assert report.rss_growth_bytes <= (1 << 20) + 2048 * report.live_objects, report.describe()
+    # create channel groups and calls): at most 2 KiB per live object, with 2 MiB of slack (the allocator's own
+    # growth after a warm-up of 300 messages measured up to 1.5 MiB; a leak of 1 KiB per message is 3 MiB)
+    assert report.rss_growth_bytes <= (2 << 20) + 2048 * report.live_objects, report.describe()
     assert time.monotonic() - started < 600
 
 
