@@ -25,10 +25,10 @@ from ..runner.settings import Settings
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError
 from ..spec.yamlfile import load_yaml_file
+from . import FUZZ_FORMAT
 from .coverage import Coverage
 from .machine import Finding, FlowRecord, FuzzTarget, build_machine
 
-FUZZ_FORMAT = "mbconform/fuzz/1"
 KINDS = ("messages", "flows")
 
 

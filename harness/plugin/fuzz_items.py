@@ -22,7 +22,7 @@ import pytest
 
 from ..core.runevents import CaseInfo, Listener, no_listener
 from ..core.steps import Step
-from ..fuzz.run import FUZZ_FORMAT, KINDS, FuzzOutcome, FuzzProfile, fuzz, load_fuzz_profile
+from ..fuzz.run import KINDS, FuzzOutcome, FuzzProfile, fuzz, load_fuzz_profile
 from ..paths import suites_dir
 from ..runner.flow import Flow, run_flow
 from ..spec.loader import SpecError
@@ -32,26 +32,6 @@ TITLES = {
     "messages": "malformed and invalid frames, and valid requests with any data, get the catalogue's answer",
     "flows": "random call flows of the declared commands and stimuli pass every check",
 }
-
-
-def add_options(group: Any) -> None:
-    group.addoption(
-        "--fuzz-budget", type=float, default=None, help="seconds per fuzz test (default: the profile's)"
-    )
-    group.addoption("--fuzz-out", default=None, help="where reproducers are written (default: suites/regression/)")
-    group.addoption("--fuzz-database", default=None, help="Hypothesis' example database folder (nightly)")
-    group.addoption("--fuzz-workers", type=int, default=None, help="copies of the flows test, for pytest-xdist")
-    group.addoption(
-        "--fuzz-adapter-option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a reference adapter option a reproducer records (an embedded adapter's --fault)",
-    )
-
-
-def is_fuzz_file(head: str) -> bool:
-    return FUZZ_FORMAT in head
 
 
 class FuzzFile(pytest.File):

@@ -39,7 +39,7 @@ from ..runner.transport import INSECURE_WARNING, Transport, TransportError, chec
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError, load_catalogue
 from ..suite import Profile, load_profile, load_scenario
-from . import fuzz_items
+from . import fuzz_options
 from .summary import RunSummary
 
 SCENARIO_FORMAT = "mbconform/scenario/1"
@@ -156,7 +156,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="a subprotocol to offer in the WebSocket handshake (repeatable)",
     )
-    fuzz_items.add_options(group)
+    fuzz_options.add_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -238,7 +238,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     head = file_path.read_text(encoding="utf-8", errors="replace")[:2000]
     if SCENARIO_FORMAT in head:
         return ScenarioFile.from_parent(parent, path=file_path)
-    if fuzz_items.is_fuzz_file(head):
+    if fuzz_options.is_fuzz_file(head):
+        from . import fuzz_items  # Hypothesis, only for a fuzz profile
+
         return fuzz_items.FuzzFile.from_parent(parent, path=file_path)
     return None
 

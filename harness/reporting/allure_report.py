@@ -1,8 +1,8 @@
 """Allure output. The only module that imports ``allure``.
 
 Each test: epic / feature / story labels from level / command / path, the stable id as a label and in
-the title, one Allure step per flow step with one sub-step per message sent or received (JSON attached),
-the whole transcript attached, and the failure text that names the spec line. Each run:
+the title, one Allure step per flow step with one sub-step per message sent or received (the step's
+messages attached to it), the whole transcript attached, and the failure text that names the spec line. Each run:
 ``environment.properties`` and ``categories.json`` in the results folder.
 """
 
@@ -24,10 +24,13 @@ MAX_ATTACHMENT_CHARS = 65536
 
 
 class AllureListener:
-    """Receives run events during one test and turns them into Allure steps."""
+    """Receives run events during one test and turns them into Allure steps: a sub-step per message, and the
+    messages of a step in one attachment of that step (one file per step, not per message: a file costs more
+    than the message, and a suite run sends thousands)."""
 
     def __init__(self) -> None:
         self.open: list[Any] = []
+        self.messages: list[list[str]] = []  # per open step: its messages, as the attachment shows them
         self.frames = 0
 
     def __call__(self, event: RunEvent) -> None:
@@ -35,19 +38,23 @@ class AllureListener:
             step = allure.step(("set-up: " if event.step.setup else "") + event.title)
             step.__enter__()
             self.open.append(step)
+            self.messages.append([])
         elif isinstance(event, FrameSent | FrameReceived):
             self.frames += 1
             if self.frames > MAX_FRAME_STEPS:
                 return
             arrow = "→" if isinstance(event, FrameSent) else "←"
-            with allure.step(f"{arrow} {event.summary}"):
-                kind = "request" if isinstance(event, FrameSent) else event.kind
-                name = event.summary if event.summary.startswith(kind) else f"{kind} {event.summary}"
-                allure.attach(_pretty(event.text), name=name, attachment_type=allure.attachment_type.JSON)
+            kind = "request" if isinstance(event, FrameSent) else event.kind
+            name = event.summary if event.summary.startswith(kind) else f"{kind} {event.summary}"
+            with allure.step(f"{arrow} {name}"):
+                pass
+            if self.messages:
+                self.messages[-1].append(f"{arrow} {name}\n{_pretty(event.text)}")
         elif isinstance(event, StepFinished):
             if not self.open:
                 return
             step = self.open.pop()
+            _attach_messages(self.messages.pop())
             for violation in event.violations:
                 failure = ConformanceFailure(str(violation))
                 must = violation.severity is Severity.MUST
@@ -69,7 +76,15 @@ class AllureListener:
 
     def close(self) -> None:
         while self.open:
+            _attach_messages(self.messages.pop())
             self.open.pop().__exit__(None, None, None)
+
+
+def _attach_messages(messages: list[str]) -> None:
+    if messages:
+        allure.attach(
+            "\n\n".join(messages), name="messages of this step", attachment_type=allure.attachment_type.TEXT
+        )
 
 
 def _pretty(text: str) -> str:

@@ -67,8 +67,13 @@ def test_the_whole_suite_passes_against_the_reference_adapter(tmp_path: Path, ca
             continue
         assert result["status"] == "passed"
         assert any(a["name"] == "transcript" for a in result["attachments"])
-        frames = [s for step in result["steps"] for s in step.get("steps", []) if s["name"][0] in "→←"]
-        assert frames and all(frame["attachments"] for frame in frames)
+        messages = 0
+        for step in result["steps"]:  # each message a sub-step, and the step's messages attached to it
+            frames = [s["name"] for s in step.get("steps", []) if s["name"][0] in "→←"]
+            attached = [a for a in step.get("attachments", []) if a["name"] == "messages of this step"]
+            assert bool(frames) == bool(attached), (result["name"], step["name"])
+            messages += len(frames)
+        assert messages, result["name"]
     environment = (tmp_path / "allure-results" / "environment.properties").read_text()
     for key in ("adapter.url=", "profiles=", "harness.version=", "catalogue.version="):
         assert key in environment
