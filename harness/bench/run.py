@@ -34,6 +34,7 @@ from .suite_time import SuiteTime, time_suite
 RATIO_TARGET = 0.70
 SUITE_TARGET = 10.0  # seconds
 FUZZ_TARGET = 1000.0  # steps per second
+WARM_UP_EXAMPLES = 3  # fuzz examples run before the fuzz rates are measured
 SUITE_LIMIT = 600.0  # seconds the suite may run before the bench gives up on it
 FD_SPARE = 64  # file descriptors beyond two per session
 NO_TEST = "no-test-has-this-name"  # a -k expression that selects nothing
@@ -307,6 +308,8 @@ class Bench:
         ci = load_fuzz_profile(suites_dir() / "fuzz" / "ci.yaml")
         settings = self.profile.settings()
         rates: list[FuzzRate] = []
+        # a warm-up, not measured: the first run also pays for imports and Hypothesis' own start
+        fuzz_rate(self.url, self.catalogue, settings, ci, examples=WARM_UP_EXAMPLES, fence=False)
         for fence in (True, False):
             rate = fuzz_rate(
                 self.url, self.catalogue, settings, ci, examples=self.sizes.fuzz_examples, fence=fence
