@@ -5,9 +5,11 @@ the adapter URL) and secret *field names* (the default secret-looking names, and
 list, for example ``destination``). Every text that leaves the engine goes through one: frames in the
 transcript and in run events, step titles, notes, violations, the adapter URL in reports.
 
-- In a JSON frame, the value of a named field is replaced by ``"«redacted»"`` at any depth, and the value is
-  learned, so that free text quoting it later (a violation, an adapter echoing it in ``original``) is
-  replaced too. What a session learns is bounded (``LEARNED_VALUES``); :meth:`Redactor.session` gives each
+- In a JSON frame, the value of a named field is replaced by ``"«redacted»"`` at any depth. In what the
+  harness sends, the value is also learned, so that free text quoting it later (a violation, an adapter
+  echoing it in ``original``) is replaced too. What the adapter sends is redacted but never learned: a
+  hostile adapter cannot fill the memory or push the harness's own values out. What a session learns is
+  bounded (``LEARNED_VALUES`` values of at most ``MAX_LEARNED_CHARS``); :meth:`Redactor.session` gives each
   session its own.
 - Free text has every known value replaced (also in its JSON-escaped spelling).
 
@@ -20,7 +22,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 from .results import FlowResult
 from .runevents import FrameReceived, FrameSent, Listener, Note, RunEvent, StepFinished, StepStarted
@@ -31,6 +33,7 @@ REDACTED = "«redacted»"
 # A field whose name (lower case, without "-" and "_") contains one of these holds a secret.
 SECRET_NAME_PARTS = ("password", "passwd", "token", "secret", "apikey", "authorization", "credential", "cookie")
 MIN_VALUE_CHARS = 3  # shorter values are redacted in their fields but not searched for in free text
+MAX_LEARNED_CHARS = 256  # longer values are redacted in their fields but not learned (memory stays bounded)
 LEARNED_VALUES = 1000  # per session: the oldest learned value is forgotten first
 MAX_DEPTH = 64  # deeper JSON is not walked (the harness' own frames are shallow; a hostile one is cut)
 
@@ -86,7 +89,7 @@ class Redactor:
                 self.learn(item)
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             text = value if isinstance(value, str) else json.dumps(value)
-            if text in self.secrets or text in self.learned:
+            if len(text) > MAX_LEARNED_CHARS or text in self.secrets or text in self.learned:
                 return
             self._add(self.learned, text)
             while len(self.learned) > LEARNED_VALUES:
@@ -101,23 +104,25 @@ class Redactor:
                 text = text.replace(value, REDACTED)
         return text
 
-    def value(self, value: Any, depth: int = 0) -> Any:
-        """JSON data with named fields redacted (their values learned) and every string's secrets replaced."""
+    def value(self, value: Any, depth: int = 0, learn: bool = False) -> Any:
+        """JSON data with named fields redacted and every string's secrets replaced; ``learn``: the data is the
+        harness's own (a request it sends), so the named fields' values are learned."""
         if depth > MAX_DEPTH:
             return REDACTED
         if isinstance(value, Mapping):
             found: dict[str, Any] = {}
             for key, item in value.items():
                 if isinstance(key, str) and self.secret_field(key) and item is not None:
-                    self.learn(item)
+                    if learn:
+                        self.learn(item)
                     found[key] = REDACTED
                 else:
-                    found[key] = self.value(item, depth + 1)
+                    found[key] = self.value(item, depth + 1, learn)
             return found
         if isinstance(value, list):
-            return [self.value(item, depth + 1) for item in value]
+            return [self.value(item, depth + 1, learn) for item in value]
         if isinstance(value, tuple):
-            return tuple(self.value(item, depth + 1) for item in value)
+            return tuple(self.value(item, depth + 1, learn) for item in value)
         if isinstance(value, str):
             return self.text(value)
         if value is None or isinstance(value, bool | int | float):
@@ -125,15 +130,16 @@ class Redactor:
         shown = str(value)  # anything else is shown by its text: redact that if it holds a secret
         return value if self.text(shown) == shown else self.text(shown)
 
-    def frame(self, text: str) -> str:
-        """A frame as recorded: a JSON frame with its named fields redacted, then any known value replaced."""
+    def frame(self, text: str, learn: bool = False) -> str:
+        """A frame as recorded: a JSON frame with its named fields redacted, then any known value replaced;
+        ``learn``: a frame the harness sends (its named fields' values are learned)."""
         if text.lstrip()[:1] in ("{", "[") and self._may_name_field(text):
             try:
                 data = json.loads(text)
             except (ValueError, RecursionError):
                 data = None
             if isinstance(data, dict | list):
-                redacted = self.value(data)
+                redacted = self.value(data, learn=learn)
                 if redacted != data:
                     try:
                         text = json.dumps(redacted, ensure_ascii=False)
@@ -143,11 +149,8 @@ class Redactor:
 
     def _may_name_field(self, text: str) -> bool:
         """A quick look before parsing: could the text hold a field this redactor names?"""
-        lower = text.lower()
-        if any(part in lower for part in SECRET_NAME_PARTS):
-            return True
-        squeezed = lower.replace("-", "").replace("_", "")
-        return any(name in squeezed for name in self.fields)
+        squeezed = text.lower().replace("-", "").replace("_", "")
+        return any(part in squeezed for part in SECRET_NAME_PARTS) or any(name in squeezed for name in self.fields)
 
     def url(self, url: str) -> str:
         """The URL with its userinfo's password and the values of secret-looking query parameters redacted."""
@@ -202,30 +205,35 @@ class Redactor:
         return redacting
 
     def result(self, result: FlowResult) -> None:
-        """Redact a flow's result in place, once the flow has ended (with every value its session learned)."""
+        """Redact a flow's result in place, once the flow has ended (with every value its session learned: the
+        requests first, so that everything after them hides what they sent)."""
+        for step in result.steps:
+            step.request = self.value(step.request, learn=True)
+        for step in result.steps:
+            step.step = self.step(step.step)
+            step.title = self.text(step.title)
+            step.violations = [self.violation(v) for v in step.violations]
+            if step.response is not None:
+                step.response = replace(step.response, raw=self.value(step.response.raw))
         result.violations = [(self.text(title), self.violation(v)) for title, v in result.violations]
         result.reason = self.text(result.reason)
         result.not_run = [self.text(text) for text in result.not_run]
         result.transcript = self.text(result.transcript)
-        for step in result.steps:
-            step.step = self.step(step.step)
-            step.title = self.text(step.title)
-            step.request = self.value(step.request)
-            step.violations = [self.violation(v) for v in step.violations]
-            if step.response is not None:
-                step.response = replace(step.response, raw=self.value(step.response.raw))
 
 
 def url_secrets(url: str) -> list[str]:
     """The credentials a URL carries: its userinfo's password (or a lone token), and the values of its query
-    parameters whose names look secret."""
+    parameters whose names look secret, each as written (percent-encoded) and decoded."""
     parts = urlsplit(url)
     found = []
     if "@" in parts.netloc:
         userinfo = parts.netloc.rsplit("@", 1)[0]
         secret = userinfo.split(":", 1)[1] if ":" in userinfo else userinfo
         found += [secret, unquote(secret)]
-    found += [value for key, value in parse_qsl(parts.query) if looks_secret(key)]
+    for pair in parts.query.split("&") if parts.query else []:
+        key, _, value = pair.partition("=")
+        if looks_secret(unquote_plus(key)):
+            found += [value, unquote_plus(value)]
     return [value for value in found if value]
 
 

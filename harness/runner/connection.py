@@ -77,7 +77,7 @@ class Transcript:
     def add(self, direction: str, text: str) -> str:
         """Record a frame; returns it as recorded (redacted), for the run event that shows it."""
         self.total += 1
-        text = self.redactor.frame(text)
+        text = self.redactor.frame(text, learn=direction == ">")
         shown = text
         if len(text) > TRANSCRIPT_FRAME_CHARS:
             text = text[:TRANSCRIPT_FRAME_CHARS] + f"… [{len(text)} chars, cut]"

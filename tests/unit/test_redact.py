@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from harness.core.redact import (
     LEARNED_VALUES,
+    MAX_LEARNED_CHARS,
     REDACTED,
     Redactor,
     data_secrets,
@@ -30,7 +33,7 @@ def test_secret_looking_names_are_recognised_whatever_their_spelling() -> None:
 def test_a_named_field_is_redacted_at_any_depth_and_its_value_learned_for_free_text() -> None:
     redactor = Redactor(fields=["destination"])
     frame = json.dumps({"command": "channel.dial", "target": "S1.c1", "data": {"destination": "+15550100"}})
-    shown = redactor.frame(frame)
+    shown = redactor.frame(frame, learn=True)  # a request the harness sends
     assert json.loads(shown)["data"]["destination"] == REDACTED
     assert "+15550100" not in shown
     echo = {"result": "failure", "original": {"data": {"to": ["+15550100"]}}}  # under another name
@@ -118,3 +121,35 @@ def test_the_transcript_records_frames_redacted() -> None:
     transcript = Transcript(10, Redactor(fields=["destination"]))
     shown = transcript.add(">", json.dumps({"data": {"destination": "+15550100"}}))
     assert "+15550100" not in shown and "+15550100" not in transcript.render()
+
+
+def test_what_the_adapter_sends_is_redacted_but_never_learned() -> None:
+    """A hostile adapter cannot fill the memory with values, nor push the harness's own values out."""
+    redactor = Redactor(fields=["destination"])
+    redactor.frame(json.dumps({"data": {"destination": "+15551234567"}}), learn=True)
+    for index in range(2 * LEARNED_VALUES):
+        received = json.dumps({"messageType": "objectEvent", "data": {"token": f"t-{index}-" + "x" * 1000}})
+        assert "t-" not in redactor.frame(received)
+    assert not any(value.startswith("t-") for value in redactor.learned)
+    assert redactor.text("dialled +15551234567") == f"dialled {REDACTED}"
+
+
+def test_a_long_value_is_redacted_in_its_field_but_not_learned() -> None:
+    redactor = Redactor(fields=["destination"])
+    long = "9" * (MAX_LEARNED_CHARS + 1)
+    assert long not in redactor.frame(json.dumps({"data": {"destination": long}}), learn=True)
+    assert not redactor.learned
+
+
+@pytest.mark.parametrize("name", ["api_key", "X-Api-Key", "apiKey", "client-secret", "Auth_Token"])
+def test_secret_names_are_found_however_they_are_spelled(name: str) -> None:
+    assert "s3cr3t" not in Redactor().frame(json.dumps({"data": {name: "s3cr3t"}}))
+
+
+def test_url_credentials_are_known_encoded_and_decoded() -> None:
+    url = "wss://adapter.lab/mb?access_token=ab%2Fcd%2Bef%3D%3D&tenant=7"
+    redactor = Redactor(url_secrets(url))
+    assert "ab%2Fcd" not in redactor.text(f"connecting to {url}") and "ab/cd+ef==" not in redactor.text(
+        "ab/cd+ef=="
+    )
+    assert "tenant=7" in redactor.text(url)
