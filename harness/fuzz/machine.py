@@ -159,16 +159,17 @@ class FlowMachine(RuleBasedStateMachine):
     async def _open(self) -> None:
         fuzz = self.fuzz
         settings = fuzz.settings
+        redactor = settings.redactor.session()
         try:
             self.connection = await Connection.open(
                 fuzz.url,
-                Deadline(settings.connect_timeout, f"connecting to {fuzz.url}"),
+                Deadline(settings.connect_timeout, f"connecting to {redactor.url(fuzz.url)}"),
                 lambda event: None,
                 max_frame_bytes=settings.max_frame_bytes,
                 max_queue=settings.max_queue,
                 transcript_frames=settings.transcript_frames,
                 transport=settings.transport,
-                redactor=settings.redactor.session(),
+                redactor=redactor,
             )
         except (ConnectionLost, StepTimeout) as exc:
             raise ConnectionError(str(exc)) from exc

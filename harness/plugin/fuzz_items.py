@@ -182,9 +182,13 @@ class FuzzItem(pytest.Item):
 
     def _adapter_options(self, url: str) -> dict[str, list[str]]:
         """The reference adapter's session options the finding needs: the URL's query (test control) and the
-        embedded adapter's options, without the profile's own connection parameters (a replay adds those)."""
+        embedded adapter's options, without the profile's own connection parameters (a replay adds those) and
+        without credentials (a reproducer is a file to commit: an access token in the URL stays out of it)."""
         options: dict[str, list[str]] = {}
+        redactor = self.profile.settings().redactor
         for key, values in parse_qs(urlsplit(url).query).items():
+            if redactor.secret_field(key):
+                continue
             own = self.profile.connect_params.get(key)
             kept = [value for value in values if value != own]
             if kept:

@@ -66,6 +66,7 @@ TRANSPORT: dict[str, TransportFault] = {
         TransportFault("answers-twice", "sends every response twice"),
         TransportFault("answers-other", "answers with the command and target of the request before"),
         TransportFault("invalid-utf8", "answers with a text frame that is not valid UTF-8"),
+        TransportFault("bad-framing", "answers with a text frame whose reserved bit RSV1 is set (no extension)"),
     )
 }
 BEFORE_SESSION = ("refuse-connections", "no-handshake")
@@ -106,6 +107,9 @@ class Delivery:
             await self._flood(int(fault.amount))
         elif name == "drip" and fault is not None:
             await self._drip([encode(m).encode() for m in messages], fault.amount)
+            return
+        elif name == "bad-framing":
+            self.socket.transport.write(_text_frame(encode(response).encode() if response else b"", rsv1=True))
             return
         if response is not None:
             await self._respond(name, response, previous, fault)
@@ -165,15 +169,17 @@ class Delivery:
                 await asyncio.sleep(seconds)
 
 
-def _text_frame(payload: bytes) -> bytes:
-    """One final, unmasked text frame (RFC 6455 §5.2)."""
+def _text_frame(payload: bytes, rsv1: bool = False) -> bytes:
+    """One final, unmasked text frame (RFC 6455 §5.2); ``rsv1``: with the first reserved bit set, which only a
+    negotiated extension may use."""
+    first = 0x81 | (0x40 if rsv1 else 0)
     size = len(payload)
     if size < 126:
-        header = struct.pack("!BB", 0x81, size)
+        header = struct.pack("!BB", first, size)
     elif size < 1 << 16:
-        header = struct.pack("!BBH", 0x81, 126, size)
+        header = struct.pack("!BBH", first, 126, size)
     else:
-        header = struct.pack("!BBQ", 0x81, 127, size)
+        header = struct.pack("!BBQ", first, 127, size)
     return header + payload
 
 

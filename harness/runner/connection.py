@@ -50,6 +50,12 @@ def _lost(exc: ConnectionClosed) -> ConnectionLost:
             f"media bar close the connection (code 1007)",
             Category.MALFORMED_FRAME,
         )
+    if sent is not None and sent.code == CloseCode.PROTOCOL_ERROR:
+        return ConnectionLost(
+            f"the adapter broke the WebSocket framing ({sent.reason}); RFC 6455 §5 makes the media bar close the "
+            f"connection (code 1002)",
+            Category.MALFORMED_FRAME,
+        )
     if sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG:
         return ConnectionLost(
             f"the harness closed the connection: the adapter sent a frame larger than the profile's "

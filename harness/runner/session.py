@@ -710,7 +710,8 @@ class MediaBarSession:
 
     def _announce(self, text: str) -> None:
         """A prompt for a lab operator: on the real terminal (pytest captures the test's own output) and in
-        the report."""
+        the report; what it says of a secret (the adapter URL's credentials) is redacted on both."""
+        text = self.connection.transcript.redactor.text(text)
         print(text, file=sys.__stderr__, flush=True)
         self.listener(Note(text))
 

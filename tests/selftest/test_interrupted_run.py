@@ -108,7 +108,7 @@ def test_a_stopped_run_still_writes_allure_results_junit_and_certificate(tmp_pat
     assert process.returncode == 2, text[-3000:]  # pytest's "interrupted"
     assert stopped_in < 10, f"the run took {stopped_in:.1f}s to stop"
     junit, certificate, results = written(reports)
-    assert junit.iter("testcase"), text[-3000:]
+    assert list(junit.iter("testcase")), text[-3000:]
     assert certificate["interrupted"] is True and certificate["certified"] is False
     assert results, "no Allure result was written"
     assert "the run was interrupted" in (reports / "certificate.md").read_text()

@@ -64,6 +64,7 @@ HOSTILE = [
     Hostile("answers-twice", Verdict.FAIL, Category.WRONG_RESULT, "answers no outstanding request"),
     Hostile("answers-other", Verdict.FAIL, Category.TIMEOUT, "Still expected: the response to channel.activate"),
     Hostile("invalid-utf8", Verdict.FAIL, Category.MALFORMED_FRAME, "not valid UTF-8"),
+    Hostile("bad-framing", Verdict.FAIL, Category.MALFORMED_FRAME, "broke the WebSocket framing"),
 ]
 
 
