@@ -17,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+T = TypeVar("T")
 
 OUTPUT_CHARS = 300  # how much of a driver's output or error a message keeps
 DRIVERS = ("in-band", "http", "shell", "manual", "none")
@@ -116,9 +119,37 @@ async def _http(driver: StimulusDriver, values: Mapping[str, str], timeout: floa
 
     try:
         async with asyncio.timeout(timeout + 1):  # urlopen's own timeout is per socket operation
-            return await asyncio.to_thread(call)
+            return await _in_daemon_thread(call)
     except TimeoutError:
         raise StimulusFailed(f"{driver.method} {url} did not answer within {timeout:g}s") from None
+
+
+async def _in_daemon_thread(call: Callable[[], T]) -> T:
+    """``call()`` in a daemon thread of its own. A lab endpoint that drips its answer keeps the blocking call
+    going after the deadline gave up on it: ``asyncio.to_thread`` would leave it in the default executor, which
+    ``asyncio.run`` waits for without limit when it ends (and the interpreter's exit waits for any non-daemon
+    thread). Nothing waits for this one."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = call(), None
+        except BaseException as exc:  # handed to the waiting coroutine
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="mbconform-http-stimulus", daemon=True).start()
+    return await future
 
 
 async def _shell(driver: StimulusDriver, values: Mapping[str, str], timeout: float) -> str:

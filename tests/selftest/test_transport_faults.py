@@ -147,3 +147,42 @@ def test_the_frame_size_limit_is_the_profiles(
     assert result.verdict == verdict, described(result)
     if verdict == Verdict.ERROR:
         assert f"exceeds limit of {limit} bytes" in described(result) and "max_frame_bytes" in described(result)
+
+
+def test_a_lab_endpoint_that_drips_its_answer_ends_the_stimulus_in_bounded_time() -> None:
+    """The HTTP stimulus driver's blocking call runs on after its deadline; nothing may wait for it (asyncio.run
+    waited for it without limit)."""
+    import socket
+    import threading
+
+    from harness.runner.stimuli import StimulusDriver, StimulusFailed, produce
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(4096)
+            for _ in range(40):  # at most 20 s, or until the test ends
+                if stop.wait(0.5):
+                    return
+                connection.sendall(b"H")
+
+    threading.Thread(target=drip, daemon=True).start()
+    driver = StimulusDriver(kind="http", url=f"http://127.0.0.1:{server.getsockname()[1]}/lab")
+
+    async def stimulate() -> str:
+        try:
+            return await produce(driver, "call.inbound", "S1.chan1", "ws://127.0.0.1:1", 1.0, print)
+        except StimulusFailed as exc:
+            return str(exc)
+
+    started = time.monotonic()
+    try:
+        said = asyncio.run(stimulate())
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        server.close()
+    assert "did not answer within 1s" in said and elapsed < 1 + 1 + MARGIN, (said, elapsed)
