@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
     args, rest = parser.parse_known_args(argv)
-    if args.command in ("run", "fuzz", "selftest"):
+    if args.command in ("run", "fuzz", "selftest", "replay", "bench"):
         _stop_on_sigterm()
     if args.command in ("run", "fuzz", "replay"):
         try:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..core.messages import encode
 from ..core.plan import Goal, find_plan
 from ..core.runevents import FrameReceived, FrameSent, RunEvent
 from ..core.simulate import DEFAULT, Platform
@@ -167,10 +168,10 @@ async def _measure(
     for step in steps:  # the recording cycle
         tally.received, tally.sent = 0, []
         result = await session.run(step)
-        if result.verdict != Verdict.PASS or len(tally.sent) != 1:
+        if result.verdict != Verdict.PASS or len(tally.sent) != 1 or result.request is None:
             first = result.violations[0] if result.violations else "not exactly one request sent"
             raise BenchError(f"the recording cycle: {step.name} on {address}: {first}")
-        requests.append(tally.sent[0])
+        requests.append(encode(result.request))  # as sent: the tally's text is the recorded (redacted) one
         frames.append(tally.received)
     figures = CycleFigures(cycle, address, requests, frames, cycles * len(steps))
     raw = _raw_phase(session.connection, requests, frames, cycles)

@@ -81,6 +81,8 @@ def run_cli(catalogue: Catalogue, options: BenchOptions) -> int:
         print(f"mbconform bench: {exc}", file=sys.stderr)
         return 2
     bench = Bench(catalogue, options, profile, cycle).run()
+    if bench.interrupted or any(m.key.startswith("error_") for m in bench.measures):
+        return 2  # a part could not run (or the bench was stopped): the report says which
     sessions = next((m for m in bench.measures if m.key == "sessions_not_passed"), None)
     return 0 if sessions is not None and sessions.status == MET else 1
 
@@ -93,6 +95,7 @@ class Bench:
         self.cycle = cycle
         self.sizes = options.sizes
         self.measures: list[Measure] = []
+        self.interrupted = False  # Ctrl-C or SIGTERM: the parts that ended are reported
         self.details: dict[str, Any] = {}
         self.files: dict[str, str] = {}
         self.url = session_url(options.url, profile)
@@ -121,6 +124,12 @@ class Bench:
                 part()
             except (BenchError, OSError, ValueError) as exc:
                 self.measures.append(Measure(f"error_{len(self.measures)}", title, None, "", "-", why=str(exc)))
+            except KeyboardInterrupt:
+                self.interrupted = True
+                why = "interrupted (Ctrl-C or SIGTERM): this part and the ones after it did not run"
+                self.measures.append(Measure(f"error_{len(self.measures)}", title, None, "", "-", why=why))
+                print(f"  {title}: interrupted", flush=True)
+                break
             print(f"  {title}: {time.perf_counter() - part_started:.1f}s", flush=True)
         seconds = time.perf_counter() - started
         load_after = os.getloadavg()[0]
@@ -131,6 +140,7 @@ class Bench:
             "mbconform": __version__,
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "mode": mode,
+            "interrupted": self.interrupted,
             "adapter": self.shown_url,
             "embedded_reference_adapter": self.options.embedded,
             "profile": {"name": self.profile.name, "file": self.profile.file},
@@ -211,7 +221,8 @@ class Bench:
                     + _leaders(leaders),
                 ]
             )
-        self.add(Measure("checked_ratio", "checked / raw", ratio, "", f">= {RATIO_TARGET:.2f}", ok, why))
+        title = "checked / raw (median of the rounds' ratios)"
+        self.add(Measure("checked_ratio", title, ratio, "", f">= {RATIO_TARGET:.2f}", ok, why))
         self.details["cycle"] = {
             "steps": steps,
             "requests": figures.shown_requests,
