@@ -110,3 +110,22 @@ def test_the_shipped_fuzz_profiles_load_and_bad_ones_say_where(tmp_path: Path) -
     assert "bad.yaml:2" in text and "budget" in text
     assert "bad.yaml:3" in text and "examples" in text
     assert "bad.yaml:4" in text and "speed" in text
+
+
+def test_a_reproducer_records_the_session_options_of_the_url_but_never_its_credentials(
+    catalogue: Catalogue,
+) -> None:
+    """A reproducer is a file to commit: the fault a session asked for goes in, an access token does not."""
+    from types import SimpleNamespace
+
+    from harness.paths import default_profile
+    from harness.plugin.fuzz_items import FuzzItem
+    from harness.suite import load_profile
+
+    item = SimpleNamespace(
+        profile=load_profile(default_profile(), catalogue),
+        config=SimpleNamespace(getoption=lambda name: ["fault=flood:10"]),
+    )
+    url = "ws://127.0.0.1:9/?fault=hold-without-state&access_token=T0K3N&api_key=K3Y"
+    options = FuzzItem._adapter_options(item, url)  # type: ignore[arg-type]
+    assert options == {"fault": ["hold-without-state", "flood:10"]}
