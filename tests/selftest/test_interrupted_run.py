@@ -37,6 +37,13 @@ def run_command(reports: Path, fault: str, *selection: str) -> list[str]:
     ]
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C and SIGTERM as a terminal and a CI runner deliver them, even when this test runs where they are
+    ignored (a job started in the background of a non-interactive shell inherits SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def written(reports: Path) -> tuple[ElementTree.Element, dict[str, object], list[Path]]:
     junit = ElementTree.parse(reports / "junit.xml").getroot()
     certificate = json.loads((reports / "certificate.json").read_text())
@@ -76,6 +83,7 @@ def test_a_stopped_run_still_writes_allure_results_junit_and_certificate(tmp_pat
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         start_new_session=True,
+        preexec_fn=_as_from_a_terminal,
     )
     assert process.stdout is not None
     output: list[str] = []
