@@ -133,16 +133,7 @@ async def measure_cycle(
     tally = Tally()  # sees the frames as they are: the raw loop sends the recorded texts
     redactor = settings.redactor.session()
     try:
-        connection = await Connection.open(
-            url,
-            Deadline(settings.connect_timeout, f"connecting to {redactor.url(url)}"),
-            tally,
-            max_frame_bytes=settings.max_frame_bytes,
-            max_queue=settings.max_queue,
-            transcript_frames=settings.transcript_frames,
-            transport=settings.transport,
-            redactor=redactor,
-        )
+        connection = await Connection.for_settings(url, settings, tally, redactor)
     except (ConnectionLost, StepTimeout) as exc:
         raise BenchError(f"cannot connect: {exc}") from exc
     session = MediaBarSession(catalogue, settings, connection, tally, url)

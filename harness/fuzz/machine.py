@@ -44,7 +44,7 @@ from ..core.simulate import DEFAULT, Refusal
 from ..core.steps import Step
 from ..core.violations import Verdict, Violation
 from ..runner.connection import Connection, ConnectionLost
-from ..runner.deadline import Deadline, StepTimeout
+from ..runner.deadline import StepTimeout
 from ..runner.session import Inconclusive, MediaBarSession
 from ..runner.settings import Settings
 from ..spec.catalogue import Catalogue, with_facts
@@ -159,18 +159,8 @@ class FlowMachine(RuleBasedStateMachine):
     async def _open(self) -> None:
         fuzz = self.fuzz
         settings = fuzz.settings
-        redactor = settings.redactor.session()
         try:
-            self.connection = await Connection.open(
-                fuzz.url,
-                Deadline(settings.connect_timeout, f"connecting to {redactor.url(fuzz.url)}"),
-                lambda event: None,
-                max_frame_bytes=settings.max_frame_bytes,
-                max_queue=settings.max_queue,
-                transcript_frames=settings.transcript_frames,
-                transport=settings.transport,
-                redactor=redactor,
-            )
+            self.connection = await Connection.for_settings(fuzz.url, settings, lambda event: None)
         except (ConnectionLost, StepTimeout) as exc:
             raise ConnectionError(str(exc)) from exc
         self.session = MediaBarSession(fuzz.catalogue, settings, self.connection, lambda event: None, fuzz.url)

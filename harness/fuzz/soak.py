@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from ..core.violations import Verdict
 from ..runner.connection import Connection
-from ..runner.deadline import Deadline
 from ..runner.session import MediaBarSession
 from ..spec.catalogue import Catalogue
 from ..suite import Profile
@@ -99,15 +98,7 @@ async def soak(url: str, catalogue: Catalogue, profile: Profile, count: int, pid
     report = SoakReport()
     settings_ = profile.settings()
     started = time.monotonic()
-    connection = await Connection.open(
-        url,
-        Deadline(settings_.connect_timeout, f"connecting to {url}"),
-        lambda event: None,
-        max_frame_bytes=settings_.max_frame_bytes,
-        max_queue=settings_.max_queue,
-        transcript_frames=settings_.transcript_frames,
-        transport=settings_.transport,
-    )
+    connection = await Connection.for_settings(url, settings_, lambda event: None)
     session = MediaBarSession(catalogue, settings_, connection, lambda event: None, url)
     try:
         for violation in await session.bootstrap():

@@ -23,6 +23,7 @@ from ..core.redact import Redactor
 from ..core.runevents import FrameReceived, FrameSent, Listener
 from ..core.violations import Category
 from .deadline import Deadline, StepTimeout, within
+from .settings import Settings
 from .transport import Transport, TransportError, explain_failure
 
 TRANSCRIPT_FRAME_CHARS = 16384  # of one frame
@@ -122,6 +123,25 @@ class Connection:
         self.socket = socket
         self.transcript = transcript
         self.listener = listener
+
+    @classmethod
+    async def for_settings(
+        cls, url: str, settings: Settings, listener: Listener, redactor: Redactor | None = None
+    ) -> Connection:
+        """A connection opened as the profile's settings say: within the connect timeout, with its frame and
+        queue limits, TLS, handshake headers and subprotocols; ``redactor``: one session's (default: a new one
+        of the settings)."""
+        redactor = redactor or settings.redactor.session()
+        return await cls.open(
+            url,
+            Deadline(settings.connect_timeout, f"connecting to {redactor.url(url)}"),
+            listener,
+            max_frame_bytes=settings.max_frame_bytes,
+            max_queue=settings.max_queue,
+            transcript_frames=settings.transcript_frames,
+            transport=settings.transport,
+            redactor=redactor,
+        )
 
     @classmethod
     async def open(

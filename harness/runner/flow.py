@@ -17,7 +17,7 @@ from ..core.steps import Step
 from ..core.violations import Category, Verdict, Violation
 from ..spec.catalogue import Catalogue
 from .connection import Connection, ConnectionLost, Transcript
-from .deadline import Deadline, StepTimeout
+from .deadline import StepTimeout
 from .session import Inconclusive, MediaBarSession
 from .settings import Settings
 
@@ -47,16 +47,7 @@ async def run_flow(
     redactor = settings.redactor.session()  # learns this session's secret values (a destination dialled)
     listener = redactor.listener(listener)
     try:
-        connection = await Connection.open(
-            url,
-            Deadline(settings.connect_timeout, f"connecting to {redactor.url(url)}"),
-            listener,
-            max_frame_bytes=settings.max_frame_bytes,
-            max_queue=settings.max_queue,
-            transcript_frames=settings.transcript_frames,
-            transport=settings.transport,
-            redactor=redactor,
-        )
+        connection = await Connection.for_settings(url, settings, listener, redactor)
     except (ConnectionLost, StepTimeout) as exc:
         result.add("connect", [Violation(Category.CONNECTION_LOST, "cannot connect", str(exc))])
         result.reason = str(exc)
