@@ -21,8 +21,10 @@ from .conditions import Context
 from .lists import base_env, bound_names, resolve
 from .messages import Event, Response
 from .objects import SEPARATOR, ObjectModel
-from .violations import Category, Violation, evidence
+from .violations import Category, Severity, Violation, evidence
 
+# ERRATA R35: "and nothing more happens" is the catalogue's reading of a request that changes nothing
+SETTLE_INFERRED = "that nothing more happens is inferred (ERRATA R35)"
 MAX_VIOLATIONS = 50  # per expectation; a flood of bad events must not grow memory
 KEEP_EVENTS = 64  # recent events kept to explain a missing one
 
@@ -36,9 +38,13 @@ def check_response(
     expected: frozenset[str],
     command_ref: SpecRef | None,
     extra: tuple[str, Schema, SpecRef] | None = None,
+    basis: str | None = None,
+    should: bool = False,
 ) -> list[Violation]:
     """Check a response against the protocol's rule for its result and against the expected results;
-    ``extra``: a result with a schema its response must also satisfy (an outcome's members)."""
+    ``extra``: a result with a schema its response must also satisfy (an outcome's members); ``basis``: why
+    the expected result (and the outcome's members) are the catalogue's reading, if they are; ``should``:
+    the seeds word the expected result as a should. The protocol's rule itself is printed in the seeds."""
     violations: list[Violation] = []
     command = request.get("command")
     result = response.result
@@ -65,9 +71,11 @@ def check_response(
                 "wrong result",
                 f"{command} on {request.get('target')!r}: expected {' or '.join(sorted(expected))}, "
                 f"got {result}{detail}",
+                severity=Severity.SHOULD if should else Severity.MUST,
                 ref=command_ref,
                 expected=sorted(expected),
                 actual=result,
+                inferred=basis,
             )
         )
     violations.extend(_check_rule(rules[result], request, response))
@@ -80,6 +88,7 @@ def check_response(
                 f"{command}: {message}",
                 ref=extra[2],
                 actual=evidence(response.raw),
+                inferred=basis,
             )
             for message in extra[1].errors(response.raw)
             if f"{command}: {message}" not in already  # the protocol's rule said it already
@@ -230,12 +239,24 @@ class EventExpectation:
 
     def _fits(self, slot: Slot, event: Event, strict: bool = False) -> bool:
         """The event is this entry's (its name and object); ``strict``: its data fits the entry too."""
-        if slot.entry.event != event.name or self.address_of(slot.about) != event.target:
+        if slot.entry.event != event.name:
+            return False
+        address = self.address_of(slot.about)
+        if address != event.target and not (slot.entry.binds and self._about_new_object(event, address)):
             return False
         if not strict:
             return True
         expected = self.expected_data(slot)
         return not expected or contains(expected, event.data)
+
+    def _about_new_object(self, event: Event, address: str | None) -> bool:
+        """A creation event about the object it creates rather than the one it is created in (a convention the
+        object model reports and follows)."""
+        spec = self.catalogue.events.get(event.name)
+        if address is None or spec is None or not spec.creates_id_path or not isinstance(event.data, dict):
+            return False
+        new_id = find(event.data, spec.creates_id_path)
+        return isinstance(new_id, str) and event.target == address + SEPARATOR + new_id
 
     def _group_end(self, index: int) -> int:
         group = self.slots[index].entry.group
@@ -294,12 +315,14 @@ class EventExpectation:
         # whose data fits is preferred; else, in a complete list, the first with the event's name and object
         # (wrong data). An incomplete list may have more events than it prints, so there an event whose data
         # does not fit is one of those, and the entry waits for its own (missing if it never comes).
+        # An entry the seeds print (``printed``) is that event wherever the list is cut: its data is only the
+        # catalogue's reading, so other data is a convention, not another event.
         reachable = self._reachable()
         only_fitting = not self.event_list.complete
-        for strict in (True,) if only_fitting else (True, False):
+        for strict in (True, False):
             for index in reachable:
                 slot = self.slots[index]
-                if self._fits(slot, event, strict):
+                if self._fits(slot, event, strict or (only_fitting and not slot.entry.printed)):
                     self._advance(index)
                     self._consume(slot, event)
                     return True
@@ -307,7 +330,7 @@ class EventExpectation:
         # wait in ``late``: if they come later it is a wrong order, if they never come they are missing.
         for index in range(self.pos, len(self.slots)):
             slot = self.slots[index]
-            if slot.matched == 0 and self._fits(slot, event, only_fitting):
+            if slot.matched == 0 and self._fits(slot, event, only_fitting and not slot.entry.printed):
                 start = index
                 while (
                     start > self.pos and slot.entry.group and self.slots[start - 1].entry.group == slot.entry.group
@@ -321,7 +344,7 @@ class EventExpectation:
                 self._consume(slot, event)
                 return True
         for slot in self.late:
-            if self._fits(slot, event, only_fitting):
+            if self._fits(slot, event, only_fitting and not slot.entry.printed):
                 self.late.remove(slot)
                 self._consume(slot, event)
                 self._wrong_order(slot, event)
@@ -342,7 +365,7 @@ class EventExpectation:
                 ref=slot.entry.ref,
                 expected=f"entry {slot.index} before entry {overtaking.index}",
                 actual=_event_summary(event),
-                inferred=slot.entry.inferred,
+                inferred=self.event_list.basis(slot.entry) or self.event_list.basis(overtaking.entry),
             )
         )
 
@@ -364,6 +387,7 @@ class EventExpectation:
                     f"the spec says nothing more happens",
                     ref=self.event_list.ref,
                     actual=_event_summary(event),
+                    inferred=self.event_list.inferred or SETTLE_INFERRED,
                 )
             )
             return
@@ -379,6 +403,7 @@ class EventExpectation:
                 f"does not allow here",
                 ref=self.event_list.ref,
                 actual=_event_summary(event),
+                inferred=self.event_list.inferred,
             )
         )
 
@@ -398,7 +423,7 @@ class EventExpectation:
                     ref=entry.ref,
                     expected=dict(expected),
                     actual=evidence(event.data),
-                    inferred=entry.inferred,
+                    inferred=self.event_list.basis(entry, data=True),
                 )
             )
         if spec is not None:
@@ -410,12 +435,14 @@ class EventExpectation:
                         f"{event.name} about {event.target}: {message}",
                         ref=spec.ref,
                         actual=evidence(event.data),
+                        inferred=spec.inferred,
                     )
                 )
             if entry.binds and spec.creates_id_path:
                 new_id = find(data, spec.creates_id_path)
                 if isinstance(new_id, str) and new_id:
-                    self.env[entry.binds] = event.target + SEPARATOR + new_id
+                    about_new = self.address_of(slot.about) != event.target  # matched as about the new object
+                    self.env[entry.binds] = event.target if about_new else event.target + SEPARATOR + new_id
 
     def finish(self, reason: str) -> list[Violation]:
         """Close the expectation: every required entry not seen becomes a missing-event violation."""
@@ -432,7 +459,7 @@ class EventExpectation:
                     ref=slot.entry.ref,
                     expected=slot.describe(self.env, self.expected_data(slot)),
                     actual=list(self.seen)[-20:],
-                    inferred=slot.entry.inferred,
+                    inferred=self.event_list.basis(slot.entry),
                 )
             )
         self.late.clear()

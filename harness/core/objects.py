@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..jsonpaths import MISSING, find
-from ..spec.catalogue import Catalogue
+from ..spec.catalogue import Catalogue, EventSpec
 from .messages import Event
 
 SEPARATOR = "."
@@ -57,12 +57,39 @@ class MbObject:
         return self.address.rsplit(SEPARATOR, 1)[0] if SEPARATOR in self.address else None
 
 
+class Problem(str):
+    """A problem an event revealed, as text; ``inferred`` says why the rule it breaks is the catalogue's
+    reading rather than the seeds' (None: the seeds say so), which makes it a convention (issue 14)."""
+
+    inferred: str | None = None
+
+    def __new__(cls, text: str, inferred: str | None = None) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.inferred = inferred
+        return problem
+
+
+# Why the model's own rules are conventions (the ERRATA rulings that infer them)
+UNKNOWN_EVENT = (
+    "the catalogue knows the seeds' events and its own readings; an adapter may have events of its own "
+    "(a profile declares them: conventions.extra_events)"
+)
+STATE_NAMES = "state names are the catalogue's reading (ERRATA R9); a profile declares the adapter's own"
+TRANSITIONS = "which state may follow which is the catalogue's reading (ERRATA R34)"
+FACET_VALUES = "facet values are the catalogue's reading (ERRATA R26)"
+MOST_CHILDREN = "how many live children an object may have is the catalogue's reading (ERRATA R24)"
+CREATION_TARGET = (
+    "a creation event is about the object it is created in by the catalogue's reading; this adapter sends it "
+    "about the new object"
+)
+
+
 @dataclass(frozen=True)
 class Applied:
     """What applying one event did: the object it created (if any) and problems it revealed."""
 
     created: MbObject | None = None
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
 
 class ObjectModel:
@@ -129,14 +156,23 @@ class ObjectModel:
         level = self.catalogue.levels.get(obj.level)
         return level is None or level.live is None or obj.state is None or obj.state in level.live
 
-    def uninitialized(self) -> list[str]:
-        """Objects created but not (yet) initialized, at levels the catalogue has an initializing event for."""
+    def uninitialized(self) -> list[Problem]:
+        """Objects created but not (yet) initialized, at levels the catalogue has an initializing event for
+        (a convention where every event that initializes that level is the catalogue's reading)."""
         levels = self.catalogue.initialized_levels
         return [
-            f"{obj.level} {obj.address} was created but never initialized"
+            Problem(
+                f"{obj.level} {obj.address} was created but never initialized", self._initialized_by(obj.level)
+            )
             for obj in self.objects.values()
             if obj.level in levels and not obj.initialized
         ]
+
+    def _initialized_by(self, level: str) -> str | None:
+        reasons = [
+            spec.inferred for spec in self.catalogue.events.values() if spec.initializes and level in spec.levels
+        ]
+        return None if any(reason is None for reason in reasons) else "; ".join(r for r in reasons if r)
 
     def unknown_address(self, level: str) -> str:
         """An address at ``level`` that names no object, under a live parent where there is one."""
@@ -159,48 +195,81 @@ class ObjectModel:
 
     def apply(self, event: Event) -> Applied:
         """Apply one event's effect (from its spec). Never raises; problems are returned."""
-        spec = self.catalogue.events.get(event.name)
-        if spec is None:
-            return Applied(problems=(f"{event.name!r} is not an event of the catalogue",))
         if self.session is None and event.target and SEPARATOR not in event.target:
             self.start_session(event.target)  # ERRATA R10: the first event names the session
         elif self.session is None:
             self.start_session(event.target.split(SEPARATOR, 1)[0])
+        spec = self.catalogue.events.get(event.name)
+        if spec is None:
+            return Applied(problems=(Problem(f"{event.name!r} is not an event of the catalogue", UNKNOWN_EVENT),))
+        data = event.data if isinstance(event.data, dict) else {}
+        problems: list[Problem] = []
         obj = self.objects.get(event.target)
+        if obj is None and self._about_new_object(spec, event.target, data):
+            # the adapter's convention: a creation event about the object it creates; followed, not refused
+            obj = self.objects[event.target.rsplit(SEPARATOR, 1)[0]]
+            problems.append(Problem(f"{event.name} is about the new object {event.target!r}", CREATION_TARGET))
         if obj is None:
             why = "a disposed object" if event.target in self.disposed else "an unknown object"
-            return Applied(problems=(f"{event.name} for {why} {event.target!r}",))
-        problems: list[str] = []
+            return Applied(problems=(Problem(f"{event.name} for {why} {event.target!r}"),))
         if spec.requires:
             from .conditions import Context, legal  # conditions look at the model: imported late (a cycle)
 
             reasons = legal(spec.requires, self, obj, Context(platform=""))
             if reasons:
-                problems.append(f"{event.name} for {obj.address}, but {'; or '.join(reasons)}")
+                basis = next((c.inferred for c in spec.requires if c.inferred), None) or spec.inferred
+                problems.append(Problem(f"{event.name} for {obj.address}, but {'; or '.join(reasons)}", basis))
         if obj.level not in spec.levels:
-            problems.append(f"{event.name} cannot be about a {obj.level} (its levels: {sorted(spec.levels)})")
-        data = event.data if isinstance(event.data, dict) else {}
+            problems.append(
+                Problem(
+                    f"{event.name} cannot be about a {obj.level} (its levels: {sorted(spec.levels)})",
+                    spec.inferred,
+                )
+            )
         created = None
         if spec.creates_level and spec.creates_id_path:
             new_id = find(data, spec.creates_id_path)
             if not isinstance(new_id, str) or not new_id or SEPARATOR in new_id:
-                problems.append(f"{event.name} carries no usable id at {spec.creates_id_path} (got {new_id!r})")
+                problems.append(
+                    Problem(
+                        f"{event.name} carries no usable id at {spec.creates_id_path} (got {new_id!r})",
+                        spec.inferred,
+                    )
+                )
             else:
                 created, problem = self._create(obj, spec.creates_level, new_id, data)
                 if problem:
                     problems.append(problem)
         if spec.sets:
-            problems.extend(self._set(obj, event.name, spec.sets, data))
+            problems.extend(self._set(obj, event.name, spec.sets, data, spec.inferred))
         if spec.initializes:
             obj.initialized = True
         if spec.disposes:
             self._dispose(obj)
         return Applied(created, tuple(problems))
 
-    def _set(self, obj: MbObject, name: str, sets: Mapping[str, str], data: dict[str, Any]) -> list[str]:
-        """Apply the state and facets an event carries; an event that carries none of them is a problem."""
+    def _about_new_object(self, spec: EventSpec, target: str, data: Mapping[str, Any]) -> bool:
+        """A creation event whose target is the object it creates (its id is the target's last segment) in a
+        known object where that level may live."""
+        if not spec.creates_level or not spec.creates_id_path or SEPARATOR not in target:
+            return False
+        parent_address, new_id = target.rsplit(SEPARATOR, 1)
+        parent = self.objects.get(parent_address)
+        level = self.catalogue.levels.get(spec.creates_level)
+        return (
+            parent is not None
+            and level is not None
+            and parent.level in level.parents
+            and find(data, spec.creates_id_path) == new_id
+        )
+
+    def _set(
+        self, obj: MbObject, name: str, sets: Mapping[str, str], data: dict[str, Any], inferred: str | None
+    ) -> list[Problem]:
+        """Apply the state and facets an event carries; an event that carries none of them is a problem.
+        ``inferred``: why the event's payload is the catalogue's reading, if it is."""
         level = self.catalogue.levels.get(obj.level)
-        problems = []
+        problems: list[Problem] = []
         carried = False
         for key, path in sets.items():
             value = find(data, path)
@@ -209,7 +278,7 @@ class ObjectModel:
             carried = True
             if key == "state":
                 if not isinstance(value, str) or (level is not None and value not in level.states):
-                    problems.append(f"{name}: {value!r} is not a state of a {obj.level}")
+                    problems.append(Problem(f"{name}: {value!r} is not a state of a {obj.level}", STATE_NAMES))
                     continue
                 allowed = level.transitions if level is not None else None
                 if (
@@ -220,8 +289,11 @@ class ObjectModel:
                 ):
                     after = sorted(allowed.get(obj.state, ()))
                     problems.append(
-                        f"{name}: a {obj.level} cannot go from {obj.state} to {value} (states.yaml: from "
-                        f"{obj.state} only to {' or '.join(after) if after else 'nothing, it is final'})"
+                        Problem(
+                            f"{name}: a {obj.level} cannot go from {obj.state} to {value} (states.yaml: from "
+                            f"{obj.state} only to {' or '.join(after) if after else 'nothing, it is final'})",
+                            TRANSITIONS,
+                        )
                     )
                 if self.on_state is not None and value != obj.state:
                     self.on_state(obj.level, obj.state, value)
@@ -232,32 +304,42 @@ class ObjectModel:
                 continue  # not a facet of this level: the data schema judges it
             if facet.values is not None and value not in facet.values:
                 problems.append(
-                    f"{name}: {value!r} is not a value of a {obj.level}'s {key} ({list(facet.values)})"
+                    Problem(
+                        f"{name}: {value!r} is not a value of a {obj.level}'s {key} ({list(facet.values)})",
+                        FACET_VALUES,
+                    )
                 )
             elif facet.child is not None and not any(
                 child.id == value for child in self.children_of(obj, facet.child)
             ):
-                problems.append(f"{name}: {key} {value!r} names no {facet.child} of {obj.address}")
+                problems.append(
+                    Problem(f"{name}: {key} {value!r} names no {facet.child} of {obj.address}", inferred)
+                )
             else:
                 obj.facets[key] = value
         if not carried:
-            problems.append(f"{name} for {obj.address} carries none of {', '.join(sets.values())}")
+            problems.append(
+                Problem(f"{name} for {obj.address} carries none of {', '.join(sets.values())}", inferred)
+            )
         return problems
 
-    def _create(self, parent: MbObject, level: str, new_id: str, data: dict[str, Any]) -> tuple[MbObject, str]:
+    def _create(
+        self, parent: MbObject, level: str, new_id: str, data: dict[str, Any]
+    ) -> tuple[MbObject, Problem | None]:
         address = parent.address + SEPARATOR + new_id
         level_spec = self.catalogue.levels.get(level)
-        problem = ""
+        problem: Problem | None = None
         if level_spec is not None and parent.level not in level_spec.parents:
-            problem = f"a {level} cannot be created in a {parent.level} ({parent.address})"
+            problem = Problem(f"a {level} cannot be created in a {parent.level} ({parent.address})")
         if address in self.objects:
-            problem = f"{address!r} is created a second time"
+            problem = Problem(f"{address!r} is created a second time")
         most = (
             self.catalogue.levels[parent.level].most.get(level) if parent.level in self.catalogue.levels else None
         )
         if most is not None and sum(1 for c in self.children_of(parent, level) if self.is_live(c)) >= most:
-            problem = (
-                f"a {level} is created in {parent.address}, which already has {most} live {level}s (the most)"
+            problem = Problem(
+                f"a {level} is created in {parent.address}, which already has {most} live {level}s (the most)",
+                MOST_CHILDREN,
             )
         facets = {name: facet.initial for name, facet in level_spec.facets.items()} if level_spec else {}
         media = find(data, level_spec.media_path) if level_spec and level_spec.media_path else None

@@ -50,12 +50,15 @@ class Outcome:
 
 
 class Refusal(Exception):
-    """The simulated platform refuses a request: a failure response with this code and message."""
+    """The simulated platform refuses a request: a failure response with this code and message.
+    ``inferred``: why refusing it is the catalogue's reading rather than the seeds' (None: the seeds say a
+    failure is generated there)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, inferred: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.inferred = inferred
 
 
 DEFAULT = "default"  # the name of a decision that is the command's main path (no outcome of its spec)
@@ -69,6 +72,8 @@ class Decision:
     outcome: OutcomeSpec | None  # None: the default (success with the command's list) or a refusal
     events: EventList | None
     refusal: Refusal | None = None
+    inferred: str | None = None  # why the result is the catalogue's reading (None: the seeds decide it)
+    should: bool = False  # the seeds word this result as a should
 
     @property
     def name(self) -> str:
@@ -192,12 +197,23 @@ class Platform:
         try:
             spec, obj, data = self._check(request, skip_checks)
         except Refusal as refusal:
-            return Decision("failure", None, None, refusal)
+            return Decision("failure", None, None, refusal, refusal.inferred)
         context = self.context(data)
         for outcome in spec.outcomes:
             if holds(outcome.when, self.model, obj, context):
-                return Decision(outcome.result, outcome, outcome.events)
-        return Decision("success", None, spec.events)
+                inferred = outcome.inferred or _inferred_command(spec)
+                return Decision(outcome.result, outcome, outcome.events, inferred=inferred, should=outcome.should)
+        return Decision("success", None, spec.events, inferred=self._success_basis(spec, obj, context))
+
+    def _success_basis(self, spec: CommandSpec, obj: MbObject, context: Context) -> str | None:
+        """Why success is the catalogue's reading: the command is inferred, or every alternative of its
+        precondition that holds is (None: the seeds describe the command succeeding here)."""
+        if spec.provenance == "inferred":
+            return _inferred_command(spec)
+        holding = [condition for condition in spec.when if holds(condition, self.model, obj, context)]
+        if not holding or any(condition.inferred is None for condition in holding):
+            return None
+        return f"{spec.name} succeeding here: {holding[0].inferred}"
 
     def _check(self, request: Any, skip_checks: frozenset[str]) -> tuple[CommandSpec, MbObject, Any]:
         errors = [] if "envelope" in skip_checks else self.catalogue.protocol.request_envelope.errors(request)
@@ -208,11 +224,20 @@ class Platform:
         if spec is None:
             raise Refusal("unknown_command", f"unknown command {preview(repr(command))}")
         if self.platform not in spec.platforms:
-            raise Refusal("unsupported", f"{command} is not supported on the {self.platform} platform")
+            raise Refusal(
+                "unsupported",
+                f"{command} is not supported on the {self.platform} platform",
+                f"which platform has {command} is the catalogue's reading (specs/platforms.yaml)",
+            )
         errors = [] if "data" in skip_checks else spec.request_errors(self.platform, data)
-        obj = self._check_target(
-            spec.name, spec.level, target, spec.when, "state" in skip_checks, errors, data, spec.media
-        )
+        try:
+            obj = self._check_target(
+                spec.name, spec.level, target, spec.when, "state" in skip_checks, errors, data, spec.media
+            )
+        except Refusal as refusal:
+            if refusal.inferred is None and refusal.reason == "invalid_data" and spec.provenance == "inferred":
+                refusal.inferred = f"{_inferred_command(spec)}: its request data is the catalogue's reading"
+            raise
         return spec, obj, data
 
     def _check_target(
@@ -233,12 +258,22 @@ class Platform:
             raise Refusal("invalid_target", why)
         kind = self.model.media_of(obj)
         if media and kind is not None and kind not in media:
-            raise Refusal("invalid_target", f"{name} is for {'/'.join(sorted(media))}; {target} is {kind}")
+            raise Refusal(
+                "invalid_target",
+                f"{name} is for {'/'.join(sorted(media))}; {target} is {kind}",
+                "the media of a channel and which media a request is for are the catalogue's reading (ERRATA R23)",
+            )
         if data_errors:
             raise Refusal("invalid_data", "; ".join(data_errors))
         reasons = [] if any_state else legal(when, self.model, obj, self.context(data))
         if reasons:
-            raise Refusal("invalid_state", f"{name} is not possible now: {'; or '.join(reasons)}")
+            inferred = None
+            if not all(condition.refusal_seed for condition in when):
+                inferred = (
+                    f"where {name} fails is the catalogue's reading: the seeds do not say it fails "
+                    f"{'here' if obj.state is None else 'in ' + obj.state} (ERRATA R20)"
+                )
+            raise Refusal("invalid_state", f"{name} is not possible now: {'; or '.join(reasons)}", inferred)
         return obj
 
     def respond(self, request: Mapping[str, Any], result: str, **extra: Any) -> dict[str, Any]:
@@ -297,6 +332,12 @@ class Platform:
             raise Refusal("unsupported", f"the stimulus {name} does not exist on the {self.platform} platform")
         self._check_target(name, spec.level, target, spec.when, False, [], MISSING, spec.media)
         return self.emit_list(spec.events, target)
+
+
+def _inferred_command(spec: CommandSpec) -> str | None:
+    if spec.provenance != "inferred":
+        return None
+    return f"{spec.name} is the catalogue's reading: {spec.reason or 'the seeds do not print it'}"
 
 
 def _example_for(spec: EventSpec, data: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -43,6 +43,9 @@ class Category(Enum):
     CONNECTION_LOST = "connection lost"
     MALFORMED_FRAME = "malformed frame"
     HARNESS_FAULT = "harness fault"
+    # the adapter differs from a convention: what the catalogue infers where the seeds are silent, and the
+    # profile did not declare as the adapter's own (a warning, never a failure)
+    CONVENTION = "convention"
 
 
 class Verdict(IntEnum):
@@ -60,6 +63,13 @@ class Verdict(IntEnum):
 
 @dataclass(frozen=True)
 class Violation:
+    """What the IUT did against the spec. The provenance of the expectation decides what it weighs (issue 14,
+    ERRATA "Provenance"): an expectation printed in the seeds (or ruled on in ERRATA) is a MUST unless it was
+    built as a SHOULD; an expectation the catalogue *infers* (``inferred``: why) is a convention, and a
+    deviation from it that the profile did not declare (``declared``) is a warning of category
+    ``convention``, whatever kind of check found it (``kind`` keeps that kind). This is the one place where
+    that rule is applied: every check only says what it enforced and where that comes from."""
+
     category: Category
     title: str
     message: str
@@ -68,6 +78,20 @@ class Violation:
     expected: Any = None
     actual: Any = None
     inferred: str | None = None  # why the expectation is inferred rather than printed in the seeds
+    declared: bool = False  # the profile declared this convention as the adapter's own: a deviation is a MUST
+    kind: Category | None = None  # for a convention: the kind of check that found it (missing event, ...)
+
+    def __post_init__(self) -> None:
+        if self.inferred and not self.declared and self.category is not Category.CONVENTION:
+            if self.category in (Category.CONNECTION_LOST, Category.HARNESS_FAULT):
+                return  # never a matter of convention
+            object.__setattr__(self, "kind", self.category)
+            object.__setattr__(self, "category", Category.CONVENTION)
+            object.__setattr__(self, "severity", Severity.SHOULD)
+
+    @property
+    def is_convention(self) -> bool:
+        return self.category is Category.CONVENTION
 
     @property
     def verdict(self) -> Verdict:
@@ -80,5 +104,15 @@ class Violation:
         if self.ref is not None:
             text += f"\n    spec: {self.ref}"
         if self.inferred:
-            text += f"\n    inferred: {self.inferred}"
+            text += f"\n    {convention_note(self)}"
         return text
+
+
+def convention_note(violation: Violation) -> str:
+    """What a reviewer reads under a violation of an inferred expectation."""
+    if violation.declared:
+        return f"declared convention: {violation.inferred} (the profile declares it, so a deviation fails)"
+    return (
+        f"convention: {violation.inferred} (the seeds do not say this; specs/ERRATA.md; a profile may declare "
+        "the adapter's own convention)"
+    )

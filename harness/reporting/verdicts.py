@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..core.results import FlowResult
-from ..core.violations import Category, Verdict
+from ..core.violations import Category, Verdict, convention_note
 
 MAX_SHOWN = 600
 
@@ -31,7 +31,7 @@ def explain(case_id: str, title: str, result: FlowResult) -> str:
         if violation.ref is not None:
             lines.append(f"  spec:     {violation.ref}")
         if violation.inferred:
-            lines.append(f"  inferred: {violation.inferred} (see specs/ERRATA.md; a profile can override)")
+            lines.append(f"  {convention_note(violation)}")
     if result.not_run:
         lines.append(f"- not run after the failure: {'; '.join(result.not_run)}")
     return "\n".join(lines)

@@ -95,26 +95,58 @@ async def run_flow(
     return result
 
 
+MAX_REPLANS = 3  # how often a set-up plans again after the adapter took another path than predicted
+
+
 async def _set_up(
     session: MediaBarSession, goal: Goal, hint: Plan | None, settings: Settings, result: FlowResult
 ) -> None:
+    """Bring an object into the goal's situation. The plan follows the catalogue; where the adapter takes
+    another path (a convention of its own: a call that keeps ringing after an accept, another state), the
+    set-up follows what the adapter did: it plans again from the situation the adapter is really in."""
     plan = hint.relocate(session.model) if hint is not None else None
     if plan is None:
-        plan = find_plan(session.oracle, goal, commands=settings.commands, stimuli=settings.stimuli)
+        plan = _plan(session, goal, settings)
+    session.listener(Note("set-up plan: " + _describe(plan)))
+    steps = list(plan.steps)
+    replans = 0
+    while True:
+        while steps:
+            step = steps.pop(0)
+            step_result = await session.run(step)
+            result.steps.append(step_result)
+            if step_result.verdict >= Verdict.FAIL:
+                first = next(v for v in step_result.violations if v.verdict >= Verdict.FAIL)
+                raise Inconclusive(f"set-up step '{step_result.title}' failed: {first.title}: {first.message}")
+            result.add(f"set-up: {step_result.title}", step_result.violations)  # warnings: shown, never stopping
+            if step_result.violations and steps and replans < MAX_REPLANS:
+                replans += 1
+                plan = _plan(session, goal, settings)
+                steps = list(plan.steps)
+                session.listener(Note("the adapter took another path; set-up plan from here: " + _describe(plan)))
+        goal_address = session.resolve(plan.target)
+        reached = session.model.get(goal_address)
+        if reached is not None and goal.accepts(session.oracle, reached):
+            break
+        if replans >= MAX_REPLANS:
+            # The adapter took another path than the catalogue predicts where its lists leave room for it.
+            state = f"it is {reached.state}" if reached is not None else "it is gone"
+            raise Inconclusive(f"after the set-up, {goal_address} is not {goal.describe()} ({state})")
+        replans += 1
+        plan = _plan(session, goal, settings)
+        steps = list(plan.steps)
+        session.listener(Note("the adapter took another path; set-up plan from here: " + _describe(plan)))
+    session.variables["goal"] = goal_address
+    if "." in goal_address:
+        session.variables["goal_parent"] = goal_address.rsplit(".", 1)[0]
+
+
+def _plan(session: MediaBarSession, goal: Goal, settings: Settings) -> Plan:
+    plan = find_plan(session.oracle, goal, commands=settings.commands, stimuli=settings.stimuli)
     if plan is None:
         raise Inconclusive(f"no sequence of the declared commands and stimuli leads to {goal.describe()}")
-    session.listener(Note("set-up plan: " + " → ".join(f"{s.name} on {s.target}" for s in plan.steps)))
-    for step in plan.steps:
-        step_result = await session.run(step)
-        result.steps.append(step_result)
-        if step_result.verdict >= Verdict.FAIL:
-            first = step_result.violations[0]
-            raise Inconclusive(f"set-up step '{step_result.title}' failed: {first.title}: {first.message}")
-    session.variables["goal"] = session.resolve(plan.target)
-    reached = session.model.get(session.variables["goal"])
-    if reached is None or not goal.accepts(session.oracle, reached):
-        # The adapter took another path than the catalogue predicts where its lists leave room for it.
-        state = f"it is {reached.state}" if reached is not None else "it is gone"
-        raise Inconclusive(f"after the set-up, {session.variables['goal']} is not {goal.describe()} ({state})")
-    if "." in session.variables["goal"]:
-        session.variables["goal_parent"] = session.variables["goal"].rsplit(".", 1)[0]
+    return plan
+
+
+def _describe(plan: Plan) -> str:
+    return " → ".join(f"{s.name} on {s.target}" for s in plan.steps) or "nothing to do"

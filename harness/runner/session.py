@@ -85,6 +85,7 @@ class MediaBarSession:
         self.flushing: str | None = None  # the fence's flush request, while its answer is awaited
         self.refused: str | None = None  # during a step the catalogue refuses: what was refused
         self.refused_target = ""  # and its target ("" for a frame that is no readable request)
+        self.refused_basis: str | None = None  # why refusing it is the catalogue's reading, if it is
         self.unreadable = 0  # frames sent that are no readable request: each may get one failure response
         self.probe: tuple[str, str] | None = None  # (command, target) of the last responsiveness probe
         # End each step with a fence (:meth:`_fence`) instead of reading what already came: the fuzzer's, and
@@ -162,6 +163,7 @@ class MediaBarSession:
                         problem,
                         ref=spec.ref if spec else self.catalogue.protocol.ref,
                         actual=evidence(event.raw),
+                        inferred=problem.inferred,
                     )
                 )
         if applied.created is not None and self.ready:
@@ -182,6 +184,7 @@ class MediaBarSession:
                     "nothing and emits no event",
                     ref=self.catalogue.protocol.ref,
                     actual=evidence(event.raw),
+                    inferred=self.refused_basis if self.refused is not None else None,
                 )
             )
             return
@@ -345,6 +348,7 @@ class MediaBarSession:
                     "ready event for another session",
                     f"{ready.name} is about {ready.target!r}, the session is {session.address!r}",
                     ref=startup.ref,
+                    inferred="how a session starts is the catalogue's reading (ERRATA R10)",
                 )
             )
         for name, level in startup_bindings(self.catalogue).items():
@@ -365,7 +369,15 @@ class MediaBarSession:
                 if media is not None:
                     self.variables.setdefault(f"{media}_{name}", obj.address)
         for problem in self.model.uninitialized():
-            self._violate(Violation(Category.MISSING_EVENT, "never initialized", problem, ref=startup.ref))
+            self._violate(
+                Violation(
+                    Category.MISSING_EVENT,
+                    "never initialized",
+                    problem,
+                    ref=startup.ref,
+                    inferred=problem.inferred,
+                )
+            )
         wanted = "channelgroup" if self.settings.addressing == "channelgroup" else "session"
         for channel in self.model.of_level("channel"):
             parent = self.model.parent_of(channel)
@@ -522,6 +534,7 @@ class MediaBarSession:
             if decision.refusal is not None:
                 self.refused = f"the refused {request.get('command')} on {request.get('target')!r}"
                 self.refused_target = str(request.get("target"))
+                self.refused_basis = decision.refusal.inferred
             if frame is None:
                 await self.connection.send(request)
             else:
@@ -561,6 +574,7 @@ class MediaBarSession:
             self.awaiting = None
             self.refused = None
             self.refused_target = ""
+            self.refused_basis = None
         response = self.response
         result.response = response
         if response is not None and request is not None:
@@ -568,7 +582,11 @@ class MediaBarSession:
                 raise Inconclusive(f"the adapter refused to produce the stimulus {step.name}: {response.raw}")
             outcome = decision.outcome
             extra = (outcome.result, outcome.response, outcome.ref) if outcome and outcome.response else None
-            result.violations.extend(check_response(self.catalogue, request, response, expected, ref, extra))
+            result.violations.extend(
+                check_response(
+                    self.catalogue, request, response, expected, ref, extra, decision.inferred, decision.should
+                )
+            )
         if request is not None and response is not None and response.result == "success":
             self.touched[target] = None
             if len(self.touched) > OWN_REMEMBERED:
@@ -728,7 +746,13 @@ class MediaBarSession:
         list already reported its missing event)."""
         reported = " ".join(v.message for v in already if v.category is Category.MISSING_EVENT)
         return [
-            Violation(Category.MISSING_EVENT, "never initialized", problem, ref=self.catalogue.startup.ref)
+            Violation(
+                Category.MISSING_EVENT,
+                "never initialized",
+                problem,
+                ref=self.catalogue.startup.ref,
+                inferred=problem.inferred,
+            )
             for problem in self.model.uninitialized()
             if problem.split(" ", 2)[1] not in reported
         ]

@@ -73,7 +73,8 @@ class Condition:
     platform: frozenset[str] | None = None
     facts: Mapping[str, Schema] = field(default_factory=dict)
     data: Schema | None = None
-    inferred: str | None = None
+    inferred: str | None = None  # why this alternative is the catalogue's reading (None: the seeds describe it)
+    refusal_seed: bool = False  # the seeds say a failure is generated where this does not hold
 
     def describe(self) -> str:
         parts = []
@@ -109,6 +110,7 @@ class EventEntry:
     swap: Mapping[str, str] = field(default_factory=dict)  # state before the request -> state it sets
     refer: Mapping[str, str] = field(default_factory=dict)  # data path -> name of a bound object (its id)
     group: int = 0  # entries with the same non-zero group arrive in any order among themselves (any_order)
+    printed: bool = False  # the seeds print the entry; only its data is inferred (``inferred`` says why)
 
     def describe(self) -> str:
         text = f"{self.event} about {self.about}"
@@ -131,6 +133,21 @@ class EventList:
     entries: tuple[EventEntry, ...]
     ref: SpecRef
     settle: bool = False  # after the last entry nothing more happens (checked for the profile's settle window)
+    reason: str | None = None  # why an inferred list is what it is
+
+    @property
+    def inferred(self) -> str | None:
+        """Why the list is a convention (None: the seeds print it)."""
+        if self.provenance != "inferred":
+            return None
+        return self.reason or "the seeds do not print this list (ERRATA R5)"
+
+    def basis(self, entry: EventEntry, data: bool = False) -> str | None:
+        """Why an entry of this list is a convention (None: the seeds print it): its own reason, else the
+        list's. ``data``: of the entry's data (an entry the seeds print may have inferred data)."""
+        if entry.printed and not data:
+            return self.inferred
+        return entry.inferred or self.inferred
 
 
 MEMO_ENTRIES = 2048  # instances whose errors a schema remembers
@@ -235,6 +252,14 @@ class EventSpec:
     example: Mapping[str, Any]
     ref: SpecRef
     requires: tuple[Condition, ...] = ()  # the event is possible only where one of these holds of its object
+    reason: str | None = None  # why an inferred event is what it is
+
+    @property
+    def inferred(self) -> str | None:
+        """Why the event's shape (its data, its levels, what it does) is a convention (None: printed)."""
+        if self.provenance != "inferred":
+            return None
+        return f"{self.name}: {self.reason or 'the seeds do not print this event'}"
 
     @property
     def sets_state_path(self) -> str | None:
@@ -268,6 +293,8 @@ class OutcomeSpec:
     then: tuple[FollowUp, ...]
     ref: SpecRef
     example: Mapping[str, Any] | None = None  # request data that brings it (None: the command's example)
+    inferred: str | None = None  # why the outcome is the catalogue's reading (None: the seeds print it)
+    should: bool = False  # the seeds word it as a should ("this should successfully return")
 
 
 FACT_PREFIX = "$fact:"
@@ -305,6 +332,7 @@ class CommandSpec:
     ref: SpecRef
     outcomes: tuple[OutcomeSpec, ...] = ()
     platform_requests: Mapping[str, tuple[Schema | None, Mapping[str, Any] | None]] = field(default_factory=dict)
+    reason: str | None = None  # why an inferred command is what it is
 
     @property
     def marker(self) -> str:

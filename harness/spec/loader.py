@@ -133,6 +133,7 @@ class _Builder:
             entries=tuple(entries),
             ref=self.ref(doc, path, node),
             settle=node.get("settle", False),
+            reason=node.get("reason"),
         )
 
     def entry(
@@ -158,6 +159,7 @@ class _Builder:
             swap=entry.get("swap", {}),
             refer=entry.get("refer", {}),
             group=group,
+            printed=entry.get("printed", False),
         )
 
     def condition(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any]) -> Condition:
@@ -184,6 +186,7 @@ class _Builder:
             },
             data=self.schema(doc, (*path, "data"), node["data"]) if "data" in node else None,
             inferred=node.get("inferred"),
+            refusal_seed=node.get("refusal") == "seed",
         )
 
     def when(self, doc: LoadedYaml, node: Any, path: JsonPath = ("when",)) -> tuple[Condition, ...]:
@@ -211,6 +214,9 @@ class _Builder:
             ),
             ref=self.ref(doc, path, node),
             example=node.get("example"),
+            inferred=node.get("inferred")
+            or ("the seeds do not print this outcome" if node.get("provenance") == "inferred" else None),
+            should=node.get("severity") == "SHOULD",
         )
 
 
@@ -395,6 +401,7 @@ def _build_event(b: _Builder, doc: LoadedYaml) -> EventSpec:
         name=data["name"],
         levels=frozenset(data["levels"]),
         provenance=data["provenance"],
+        reason=data.get("reason"),
         creates_level=creates.get("level"),
         creates_id_path=creates.get("id"),
         sets=effect.get("sets", {}),
@@ -427,6 +434,7 @@ def _build_command(b: _Builder, doc: LoadedYaml) -> CommandSpec:
         platforms=frozenset(data["platforms"]),
         media=frozenset(data["media"]),
         provenance=data["provenance"],
+        reason=data.get("reason"),
         summary=data.get("summary", ""),
         when=b.when(doc, data.get("when")),
         request=request,
