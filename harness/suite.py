@@ -19,6 +19,7 @@ from jsonschema.exceptions import SchemaError
 
 from .core.redact import Redactor, data_secrets, header_secrets, url_secrets
 from .core.steps import Step
+from .core.violations import AREAS
 from .runner.session import TEMPLATE, startup_bindings
 from .runner.settings import Settings
 from .runner.stimuli import StimulusDriver
@@ -56,6 +57,9 @@ class Profile:
     transport: Transport = field(default_factory=Transport)  # connection: TLS, headers, subprotocols
     redact: tuple[str, ...] = ()  # further field names whose values reports must not show
     from_environment: tuple[str, ...] = ()  # values the profile took from ``${env:NAME}``: secrets, whatever field
+    adopted: frozenset[str] = (
+        frozenset()
+    )  # the areas of the catalogue's conventions the adapter follows as its own
 
     def declares(self, command: str) -> bool:
         return command in self.commands
@@ -94,6 +98,7 @@ class Profile:
             settle=self.settle,
             transport=self.transport.overridden(connection) if connection is not None else self.transport,
             redactor=redactor,
+            adopted=self.adopted,
         )
 
 
@@ -225,7 +230,13 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         transport=transport,
         redact=tuple(data.get("redact", ())),
         from_environment=tuple(from_environment),
+        adopted=_adopted(data.get("conventions", {}).get("adopt", ())),
     )
+
+
+def _adopted(adopt: str | list[str]) -> frozenset[str]:
+    """``conventions.adopt``: "all" or a list of areas (the schema allows only the areas of violations.AREAS)."""
+    return frozenset(AREAS) if adopt == "all" else frozenset(adopt)
 
 
 ENVIRONMENT = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -76,6 +76,7 @@ def check_response(
                 expected=sorted(expected),
                 actual=result,
                 inferred=basis,
+                area="results",
             )
         )
     violations.extend(_check_rule(rules[result], request, response))
@@ -89,6 +90,7 @@ def check_response(
                 ref=extra[2],
                 actual=evidence(response.raw),
                 inferred=basis,
+                area="results",
             )
             for message in extra[1].errors(response.raw)
             if f"{command}: {message}" not in already  # the protocol's rule said it already
@@ -187,6 +189,7 @@ class EventExpectation:
     unlisted_total: int = 0
     suppressed: int = 0  # violations beyond MAX_VIOLATIONS, counted, not kept
     settling: bool = False  # every entry arrived and the list says nothing more happens (settle window)
+    in_scope_total: int = 0  # events about the request's objects offered to the list
 
     @classmethod
     def start(
@@ -311,6 +314,7 @@ class EventExpectation:
         """Offer an in-scope event; returns False (and ignores it) when it is out of scope."""
         if not self.in_scope(event):
             return False
+        self.in_scope_total += 1
         # In order: the next entries, skipping only optional or already satisfied repeatable ones. An entry
         # whose data fits is preferred; else, in a complete list, the first with the event's name and object
         # (wrong data). An incomplete list may have more events than it prints, so there an event whose data
@@ -366,6 +370,7 @@ class EventExpectation:
                 expected=f"entry {slot.index} before entry {overtaking.index}",
                 actual=_event_summary(event),
                 inferred=self.event_list.basis(slot.entry) or self.event_list.basis(overtaking.entry),
+                area="events",
             )
         )
 
@@ -388,6 +393,7 @@ class EventExpectation:
                     ref=self.event_list.ref,
                     actual=_event_summary(event),
                     inferred=self.event_list.inferred or SETTLE_INFERRED,
+                    area="events",
                 )
             )
             return
@@ -404,6 +410,7 @@ class EventExpectation:
                 ref=self.event_list.ref,
                 actual=_event_summary(event),
                 inferred=self.event_list.inferred,
+                area="events",
             )
         )
 
@@ -424,6 +431,7 @@ class EventExpectation:
                     expected=dict(expected),
                     actual=evidence(event.data),
                     inferred=self.event_list.basis(entry, data=True),
+                    area="payloads",
                 )
             )
         if spec is not None:
@@ -436,6 +444,7 @@ class EventExpectation:
                         ref=spec.ref,
                         actual=evidence(event.data),
                         inferred=spec.inferred,
+                        area="payloads",
                     )
                 )
             if entry.binds and spec.creates_id_path:
@@ -445,8 +454,22 @@ class EventExpectation:
                     self.env[entry.binds] = event.target if about_new else event.target + SEPARATOR + new_id
 
     def finish(self, reason: str) -> list[Violation]:
-        """Close the expectation: every required entry not seen becomes a missing-event violation."""
+        """Close the expectation: every required entry not seen becomes a missing-event violation; and where
+        the seeds say the request generates secondary events (``nonempty``), at least one must have come,
+        whatever the catalogue infers them to be."""
         total = len(self.slots)
+        if self.event_list.nonempty and self.in_scope_total == 0:
+            self._violate(
+                Violation(
+                    Category.MISSING_EVENT,
+                    "no secondary event",
+                    f"{self.owner}: no event about {self.scope} {reason}; the seeds say it generates secondary "
+                    "events (the list they print is cut, so which ones is the catalogue's reading)",
+                    ref=self.event_list.ref,
+                    expected="at least one secondary event",
+                    actual=list(self.seen)[-20:],
+                )
+            )
         for slot in self.pending():
             passed = self.overtaken.pop(id(slot), None)
             after = f"; {passed[1].name} (entry {passed[0].index}) came without it" if passed else ""
@@ -460,6 +483,7 @@ class EventExpectation:
                     expected=slot.describe(self.env, self.expected_data(slot)),
                     actual=list(self.seen)[-20:],
                     inferred=self.event_list.basis(slot.entry),
+                    area="events",
                 )
             )
         self.late.clear()

@@ -59,13 +59,16 @@ class MbObject:
 
 class Problem(str):
     """A problem an event revealed, as text; ``inferred`` says why the rule it breaks is the catalogue's
-    reading rather than the seeds' (None: the seeds say so), which makes it a convention (issue 14)."""
+    reading rather than the seeds' (None: the seeds say so), which makes it a convention (issue 14) of the
+    ``area`` named (violations.AREAS)."""
 
     inferred: str | None = None
+    area: str | None = None
 
-    def __new__(cls, text: str, inferred: str | None = None) -> Problem:
+    def __new__(cls, text: str, inferred: str | None = None, area: str = "payloads") -> Problem:
         problem = super().__new__(cls, text)
         problem.inferred = inferred
+        problem.area = area if inferred else None
         return problem
 
 
@@ -162,7 +165,9 @@ class ObjectModel:
         levels = self.catalogue.initialized_levels
         return [
             Problem(
-                f"{obj.level} {obj.address} was created but never initialized", self._initialized_by(obj.level)
+                f"{obj.level} {obj.address} was created but never initialized",
+                self._initialized_by(obj.level),
+                "events",
             )
             for obj in self.objects.values()
             if obj.level in levels and not obj.initialized
@@ -201,14 +206,18 @@ class ObjectModel:
             self.start_session(event.target.split(SEPARATOR, 1)[0])
         spec = self.catalogue.events.get(event.name)
         if spec is None:
-            return Applied(problems=(Problem(f"{event.name!r} is not an event of the catalogue", UNKNOWN_EVENT),))
+            return Applied(
+                problems=(Problem(f"{event.name!r} is not an event of the catalogue", UNKNOWN_EVENT, "events"),)
+            )
         data = event.data if isinstance(event.data, dict) else {}
         problems: list[Problem] = []
         obj = self.objects.get(event.target)
         if obj is None and self._about_new_object(spec, event.target, data):
             # the adapter's convention: a creation event about the object it creates; followed, not refused
             obj = self.objects[event.target.rsplit(SEPARATOR, 1)[0]]
-            problems.append(Problem(f"{event.name} is about the new object {event.target!r}", CREATION_TARGET))
+            problems.append(
+                Problem(f"{event.name} is about the new object {event.target!r}", CREATION_TARGET, "targets")
+            )
         if obj is None:
             why = "a disposed object" if event.target in self.disposed else "an unknown object"
             return Applied(problems=(Problem(f"{event.name} for {why} {event.target!r}"),))
@@ -218,7 +227,9 @@ class ObjectModel:
             reasons = legal(spec.requires, self, obj, Context(platform=""))
             if reasons:
                 basis = next((c.inferred for c in spec.requires if c.inferred), None) or spec.inferred
-                problems.append(Problem(f"{event.name} for {obj.address}, but {'; or '.join(reasons)}", basis))
+                problems.append(
+                    Problem(f"{event.name} for {obj.address}, but {'; or '.join(reasons)}", basis, "transitions")
+                )
         if obj.level not in spec.levels:
             problems.append(
                 Problem(
@@ -278,7 +289,9 @@ class ObjectModel:
             carried = True
             if key == "state":
                 if not isinstance(value, str) or (level is not None and value not in level.states):
-                    problems.append(Problem(f"{name}: {value!r} is not a state of a {obj.level}", STATE_NAMES))
+                    problems.append(
+                        Problem(f"{name}: {value!r} is not a state of a {obj.level}", STATE_NAMES, "states")
+                    )
                     continue
                 allowed = level.transitions if level is not None else None
                 if (
@@ -293,6 +306,7 @@ class ObjectModel:
                             f"{name}: a {obj.level} cannot go from {obj.state} to {value} (states.yaml: from "
                             f"{obj.state} only to {' or '.join(after) if after else 'nothing, it is final'})",
                             TRANSITIONS,
+                            "transitions",
                         )
                     )
                 if self.on_state is not None and value != obj.state:
@@ -340,6 +354,7 @@ class ObjectModel:
             problem = Problem(
                 f"a {level} is created in {parent.address}, which already has {most} live {level}s (the most)",
                 MOST_CHILDREN,
+                "transitions",
             )
         facets = {name: facet.initial for name, facet in level_spec.facets.items()} if level_spec else {}
         media = find(data, level_spec.media_path) if level_spec and level_spec.media_path else None

@@ -8,7 +8,7 @@ and a :class:`Violation` (the IUT broke the protocol: title, message, severity, 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum, IntEnum
 from typing import Any
 
@@ -80,6 +80,7 @@ class Violation:
     inferred: str | None = None  # why the expectation is inferred rather than printed in the seeds
     declared: bool = False  # the profile declared this convention as the adapter's own: a deviation is a MUST
     kind: Category | None = None  # for a convention: the kind of check that found it (missing event, ...)
+    area: str | None = None  # which of the catalogue's conventions (AREAS) an inferred expectation belongs to
 
     def __post_init__(self) -> None:
         if self.inferred and not self.declared and self.category is not Category.CONVENTION:
@@ -106,6 +107,26 @@ class Violation:
         if self.inferred:
             text += f"\n    {convention_note(self)}"
         return text
+
+
+# The areas of the catalogue's conventions, as a profile adopts them (``conventions.adopt``): an adopted area
+# is declared to be the adapter's own, so a deviation from it is a MUST.
+AREAS = {
+    "events": "the events of lists the seeds cut or do not print, and their order",
+    "payloads": "the data of events whose payload the seeds do not print (state.updated, focus...)",
+    "states": "the state names of specs/states.yaml",
+    "transitions": "which state may follow which, and how many calls an interaction may have",
+    "results": "where a command succeeds or fails beyond what the seeds say, and inferred commands' results",
+    "targets": "which object a creation event is about",
+    "startup": "how a session starts (specs/session/startup.yaml)",
+}
+
+
+def adopted(violation: Violation, areas: frozenset[str]) -> Violation:
+    """The violation as the profile weighs it: a convention of an area the profile adopts is a MUST again."""
+    if not violation.is_convention or violation.area not in areas or violation.kind is None:
+        return violation
+    return replace(violation, category=violation.kind, severity=Severity.MUST, declared=True, kind=None)
 
 
 def convention_note(violation: Violation) -> str:

@@ -29,6 +29,7 @@ class TestRecord:
     categories: tuple[str, ...] = ()
     stimuli: tuple[tuple[str, str], ...] = ()  # (stimulus, the worst verdict of its steps)
     reason: str = ""
+    conventions: tuple[str, ...] = ()  # the catalogue's conventions the adapter differs in (undeclared)
 
     @property
     def failing(self) -> bool:
@@ -50,6 +51,19 @@ def _reason(verdict: Verdict, result: FlowResult) -> str:
             first.message if first.title == first.category.value else f"{first.title}: {first.message}"
         )
     return _one_line(result.reason)
+
+
+MAX_CONVENTIONS = 8  # per test: the record stays small whatever the adapter does
+
+
+def _conventions(result: FlowResult) -> tuple[str, ...]:
+    """The conventions the adapter differs in, one line each: the kind of check and the catalogue's reading."""
+    found: dict[str, None] = {}
+    for _, violation in result.violations:
+        if violation.is_convention and violation.inferred and len(found) < MAX_CONVENTIONS:
+            kind = violation.kind.value if violation.kind is not None else violation.title
+            found[_one_line(f"{kind}: {violation.inferred}")] = None
+    return tuple(found)
 
 
 def _stimuli(result: FlowResult) -> tuple[tuple[str, str], ...]:
@@ -84,14 +98,18 @@ class RunSummary:
             self.failing.append(f"{case.id} [{profile}] {case.title}: {verdict.name.lower()}")
         categories: tuple[str, ...] = ()
         stimuli: tuple[tuple[str, str], ...] = ()
+        conventions: tuple[str, ...] = ()
         if skipped:
             reason = case.why_not
         elif result is not None:
             categories = tuple(sorted({violation.category.value for _, violation in result.violations}))
             stimuli = _stimuli(result)
             reason = _reason(verdict, result)
+            conventions = _conventions(result)
         test_id = test_id or case.id
-        self.records[test_id] = TestRecord(test_id, case.id, profile, key, categories, stimuli, _one_line(reason))
+        self.records[test_id] = TestRecord(
+            test_id, case.id, profile, key, categories, stimuli, _one_line(reason), conventions
+        )
 
     @property
     def failing_tests(self) -> int:
@@ -107,7 +125,7 @@ class RunSummary:
     def outcomes(self, profile: str) -> dict[str, CaseOutcome]:
         """By case id, the cases of one profile that ran: what the certificate aggregates."""
         return {
-            record.case_id: CaseOutcome(record.verdict, dict(record.stimuli), record.reason)
+            record.case_id: CaseOutcome(record.verdict, dict(record.stimuli), record.reason, record.conventions)
             for record in self.records.values()
             if record.profile == profile
         }

@@ -157,7 +157,8 @@ NAMED: dict[str, Fault] = {
             "extra event",
             "channel.activate",
             Extra("channel.infochanged"),
-            "channel.activate sends a channel.infochanged that nothing explains before the channel's state",
+            "channel.activate sends a channel.infochanged before the channel's state (legal where the profile does "
+            "not adopt the catalogue's events: seed 000 says that event reflects the channel's state)",
         ),
         _fault(
             "setdata-pops-screen",

@@ -38,6 +38,7 @@ NOT_APPLICABLE = "not applicable"
 ORDER = ("pass", "warn", "inconclusive", "fail", "error", NOT_RUN, NOT_TESTED)
 FAILING = frozenset({"fail", "error"})
 CALL_FLOWS = "call flows"  # the feature of scenario cases (harness/cases.py)
+MAX_CASES_SHOWN = 10  # per convention in the Markdown (the JSON lists them all)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class CaseOutcome:
     verdict: str  # pass, warn, inconclusive, fail, error, not applicable
     stimuli: Mapping[str, str] = field(default_factory=dict)
     reason: str = ""  # one line: why it did not pass
+    conventions: tuple[str, ...] = ()  # the catalogue's conventions the adapter differed in (warnings)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class ProfileCertificate:
     platform: str
     url: str
     capabilities: tuple[Capability, ...]
+    # each catalogue convention the adapter differs in (not declared by the profile) -> the cases that show it
+    conventions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -165,6 +169,9 @@ class ProfileCertificate:
             "overall": self.overall(),
             "counts": self.counts,
             **by_kind,
+            "conventions": [
+                {"convention": text, "cases": list(cases)} for text, cases in self.conventions.items()
+            ],
         }
 
 
@@ -228,7 +235,18 @@ def certify_profile(
             capabilities.append(_not_applicable("call flow", case.id, case.why_not, case.title))
         else:
             capabilities.append(_aggregate("call flow", case.id, case.title, [case], outcomes))
-    return ProfileCertificate(profile.name, profile.file, profile.platform, url, tuple(capabilities))
+    conventions: dict[str, list[str]] = {}
+    for case_id, outcome in sorted(outcomes.items()):
+        for text in outcome.conventions:
+            conventions.setdefault(text, []).append(case_id)
+    return ProfileCertificate(
+        profile.name,
+        profile.file,
+        profile.platform,
+        url,
+        tuple(capabilities),
+        {text: tuple(cases) for text, cases in sorted(conventions.items(), key=lambda item: -len(item[1]))},
+    )
 
 
 @dataclass(frozen=True)
@@ -320,6 +338,22 @@ def _profile_markdown(profile: ProfileCertificate) -> list[str]:
                 else _behind(c)
             )
             lines.append(f"| `{c.name}` | {_shown(c.verdict)} | {_cell(str(middle))} | {_cell(last)} |")
+    if profile.conventions:
+        lines += [
+            "",
+            "### Conventions the adapter differs in",
+            "",
+            "Where the seeds are silent the catalogue infers a convention; the adapter did otherwise here and the "
+            "profile does not declare it. These are warnings, never failures: declare the adapter's own convention "
+            "in the profile's `conventions:` section, or check that it is what you meant.",
+            "",
+            "| convention | cases |",
+            "|---|---|",
+        ]
+        for text, cases in profile.conventions.items():
+            shown = ", ".join(f"`{case}`" for case in cases[:MAX_CASES_SHOWN])
+            more = f" and {len(cases) - MAX_CASES_SHOWN} more" if len(cases) > MAX_CASES_SHOWN else ""
+            lines.append(f"| {_cell(text)} | {shown}{more} |")
     excluded = [c for c in profile.capabilities if not c.declared]
     if excluded:
         lines += ["", "### Not applicable", "", "| capability | why |", "|---|---|"]

@@ -26,7 +26,7 @@ from ..core.runevents import Listener, Note, StepFinished, StepStarted
 from ..core.simulate import Decision, Platform
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
-from ..core.violations import Category, Severity, Verdict, Violation, evidence
+from ..core.violations import Category, Severity, Verdict, Violation, adopted, evidence
 from ..spec.catalogue import Catalogue, SpecRef, with_facts
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
@@ -164,6 +164,7 @@ class MediaBarSession:
                         ref=spec.ref if spec else self.catalogue.protocol.ref,
                         actual=evidence(event.raw),
                         inferred=problem.inferred,
+                        area=problem.area,
                     )
                 )
         if applied.created is not None and self.ready:
@@ -185,6 +186,7 @@ class MediaBarSession:
                     ref=self.catalogue.protocol.ref,
                     actual=evidence(event.raw),
                     inferred=self.refused_basis if self.refused is not None else None,
+                    area="results",
                 )
             )
             return
@@ -331,7 +333,7 @@ class MediaBarSession:
             self.variables["session"] = self.model.session.address
         if ready is not None:
             self._check_startup(ready)
-        violations = list(self.violations)
+        violations = self._weighed(self.violations)
         verdict = max((v.verdict for v in violations), default=Verdict.PASS)
         self.listener(StepFinished(step, verdict, tuple(violations)))
         return violations
@@ -349,6 +351,7 @@ class MediaBarSession:
                     f"{ready.name} is about {ready.target!r}, the session is {session.address!r}",
                     ref=startup.ref,
                     inferred="how a session starts is the catalogue's reading (ERRATA R10)",
+                    area="startup",
                 )
             )
         for name, level in startup_bindings(self.catalogue).items():
@@ -376,6 +379,7 @@ class MediaBarSession:
                     problem,
                     ref=startup.ref,
                     inferred=problem.inferred,
+                    area=problem.area,
                 )
             )
         wanted = "channelgroup" if self.settings.addressing == "channelgroup" else "session"
@@ -605,6 +609,7 @@ class MediaBarSession:
             self.lingering.append(expectation)
         result.violations.extend(self.violations)
         result.violations.extend(self._never_initialized(result.violations))
+        result.violations = self._weighed(result.violations)
         result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
         self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
         return result
@@ -656,10 +661,16 @@ class MediaBarSession:
                 self._dispatch(arrived)
         finally:
             self.refused = None
-        result.violations.extend(self.violations)
+        result.violations = self._weighed([*result.violations, *self.violations])
         result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
         self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
         return result
+
+    def _weighed(self, violations: list[Violation]) -> list[Violation]:
+        """The violations as the profile weighs them: a convention of an area it adopts is a MUST
+        (ERRATA "Provenance decides the verdict")."""
+        areas = self.settings.adopted
+        return [adopted(violation, areas) for violation in violations] if areas else list(violations)
 
     def _answers_unreadable(self, response: Response) -> bool:
         """Frames are answered in order, so after a frame that was no readable request the next response is its
@@ -752,6 +763,7 @@ class MediaBarSession:
                 problem,
                 ref=self.catalogue.startup.ref,
                 inferred=problem.inferred,
+                area=problem.area,
             )
             for problem in self.model.uninitialized()
             if problem.split(" ", 2)[1] not in reported

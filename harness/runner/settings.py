@@ -32,3 +32,6 @@ class Settings:
     settle: float = 0.3  # seconds of quiet after a list marked settle ("and nothing more happens")
     transport: Transport = field(default_factory=Transport)  # TLS, handshake headers, subprotocols
     redactor: Redactor = field(default_factory=Redactor)  # what reports must not show (each session copies it)
+    # the areas of the catalogue's conventions the profile adopts as the adapter's own (violations.AREAS): a
+    # deviation there is a MUST; elsewhere a convention is a warning
+    adopted: frozenset[str] = frozenset()

@@ -134,6 +134,7 @@ class EventList:
     ref: SpecRef
     settle: bool = False  # after the last entry nothing more happens (checked for the profile's settle window)
     reason: str | None = None  # why an inferred list is what it is
+    nonempty: bool = False  # the seeds say the request generates secondary events, though they cut the list
 
     @property
     def inferred(self) -> str | None:

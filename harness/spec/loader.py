@@ -134,6 +134,7 @@ class _Builder:
             ref=self.ref(doc, path, node),
             settle=node.get("settle", False),
             reason=node.get("reason"),
+            nonempty=node.get("nonempty", False),
         )
 
     def entry(

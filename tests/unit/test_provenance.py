@@ -7,12 +7,13 @@ another legal convention is only warned.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from harness.core.expect import EventExpectation, check_response
 from harness.core.messages import Event, Response
 from harness.core.simulate import Platform
-from harness.core.violations import Category, Severity, Verdict, Violation
+from harness.core.violations import AREAS, Category, Severity, Verdict, Violation, adopted
 from harness.spec.catalogue import Catalogue
 
 
@@ -202,3 +203,30 @@ def test_a_should_outcome_is_a_warning_not_a_failure(platform: Platform) -> None
     )
     [violation] = check_response(platform.catalogue, request, response, frozenset({"success"}), None, should=True)
     assert violation.severity is Severity.SHOULD and violation.verdict is Verdict.WARN
+
+
+def test_a_cut_list_the_seeds_say_generates_events_must_bring_at_least_one(platform: Platform) -> None:
+    # "Holding an active call will generate the following secondary events:" then "..." (001)
+    _, conversation = active_call(platform)
+    expectation = expect(platform, "conversation.hold", conversation)
+    [*violations] = expectation.finish("did not arrive")
+    nothing = [v for v in violations if v.title == "no secondary event"]
+    assert len(nothing) == 1 and nothing[0].verdict is Verdict.FAIL
+    assert all(v.verdict is Verdict.WARN for v in violations if v.title != "no secondary event")
+    # any event about the call will do: which ones is the catalogue's reading
+    other = expect(platform, "conversation.hold", conversation)
+    other.offer(Event("state.updated", conversation, {"state": "ON_HOLD"}, {}))
+    assert all(v.verdict is Verdict.WARN for v in other.finish("did not arrive"))
+
+
+def test_a_profile_that_adopts_an_area_makes_its_conventions_musts_again() -> None:
+    warned = Violation(Category.MISSING_EVENT, "missing event", "x", inferred="cut list", area="events")
+    assert adopted(warned, frozenset({"states"})) is warned
+    must = adopted(warned, frozenset({"events"}))
+    assert must.category is Category.MISSING_EVENT and must.verdict is Verdict.FAIL and must.declared
+
+
+def test_the_profile_schema_names_exactly_the_areas_of_the_core(catalogue: Catalogue) -> None:
+    schema = json.loads((catalogue.root / "meta" / "profile-v1.schema.json").read_text(encoding="utf-8"))
+    adopt = schema["properties"]["conventions"]["properties"]["adopt"]["oneOf"][1]["items"]["enum"]
+    assert set(adopt) == set(AREAS)
