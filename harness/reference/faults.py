@@ -146,6 +146,14 @@ NAMED: dict[str, Fault] = {
             "interaction.alternate reports the consult call's state change before the original call's",
         ),
         _fault(
+            "group-initialized-before-channel",
+            "swapped events",
+            "session.addchannelgroup",
+            Swap("channel.initialized", "channelgroup.initialized"),
+            "a channel group is announced initialized before its channel (at start-up with channel groups, "
+            "and after session.addchannelgroup)",
+        ),
+        _fault(
             "dial-repeats-infochanged",
             "duplicated event",
             "channel.dial",

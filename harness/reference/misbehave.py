@@ -142,6 +142,17 @@ class Turn:
                     self.ids = platform.ids
                     platform.ids = _ReusedIds(platform.ids.prefix, platform.ids.counter, first.id)
 
+    @classmethod
+    def startup(
+        cls, platform: Platform, faults: Sequence[Fault], owner: str | None, session: str, events: list[Message]
+    ) -> list[Message]:
+        """The start-up's announcements, changed by the faults of ``owner`` (the command whose list announces
+        each channel group at start-up, ERRATA R33; None: no command's list) as one of its answers would be."""
+        if owner is None:
+            return events
+        turn = cls.begin(platform, faults, owner, {"command": owner, "target": session}, stimulus=True)
+        return turn.finish({}, events)[1:]
+
     def finish(self, response: Message, events: list[Message]) -> list[Message]:
         """After the request was handled (or answered in its place): the response, then the events."""
         if self.ids is not None:

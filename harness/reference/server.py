@@ -167,7 +167,10 @@ class ReferenceAdapter:
             self.live[session_id] = live
             delivery = Delivery(socket, [f.transport for f in setup.faults if f.transport is not None])
             async with live.lock:
-                await delivery.startup(setup.platform.startup(list(self.channels), session_id, setup.addressing))
+                announced = setup.platform.startup(list(self.channels), session_id, setup.addressing)
+                per_group = self.catalogue.startup.per_group if setup.addressing == "channelgroup" else None
+                announced = Turn.startup(setup.platform, setup.faults, per_group, session_id, announced)
+                await delivery.startup(announced)
             async for frame in socket:
                 async with live.lock:
                     await delivery.answer(request_of(frame), self.answer(setup.platform, frame, setup.faults))

@@ -47,14 +47,17 @@ class EachAbout:
 
 @dataclass(frozen=True)
 class Count:
-    """How many descendants of a level (in ``states``, if given) an object may have."""
+    """How many descendants of a level (in ``states``, and initialized or not, if given) an object may have."""
 
     states: frozenset[str] | None
     min: int | None
     max: int | None
+    initialized: bool | None = None  # count only those initialized (True) or not yet initialized (False)
 
     def describe(self, level: str) -> str:
         what = f"{level}s" + (f" in {'/'.join(sorted(self.states))}" if self.states else "")
+        if self.initialized is not None:
+            what += " initialized" if self.initialized else " not yet initialized"
         if self.min is not None and self.max is not None:
             return f"{self.min} to {self.max} {what}" if self.min != self.max else f"{self.min} {what}"
         return f"at least {self.min} {what}" if self.min is not None else f"at most {self.max} {what}"
