@@ -15,6 +15,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from ..jsonpaths import MISSING, find
+
 
 @dataclass(frozen=True)
 class SpecRef:
@@ -284,6 +286,24 @@ def with_facts(value: Any, facts: Mapping[str, Any]) -> Any:
         return {key: with_facts(item, facts) for key, item in value.items()}
     if isinstance(value, list):
         return [with_facts(item, facts) for item in value]
+    return value
+
+
+RESPONSE_PREFIX = "$response:"
+
+
+def with_response(value: Any, response: Any) -> Any:
+    """``value`` with every string ``$response:PATH`` replaced by the member at ``PATH``
+    (``uiExtension.skills[0].id``) of ``response``, the answer to the request before (a follow-up's choice
+    among what a needinfo offered); a member the response lacks stays as written (the adapter then refuses
+    it, and says so)."""
+    if isinstance(value, str) and value.startswith(RESPONSE_PREFIX):
+        found = find(response, "$." + value[len(RESPONSE_PREFIX) :]) if isinstance(response, Mapping) else MISSING
+        return value if found is MISSING else found
+    if isinstance(value, Mapping):
+        return {key: with_response(item, response) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_response(item, response) for item in value]
     return value
 
 
