@@ -28,9 +28,10 @@ from urllib.parse import urlencode
 
 from .cases import TestCase, command_cases, scenario_case
 from .core.results import FlowResult
+from .core.steps import Step
 from .core.violations import Category, Verdict, Violation
 from .paths import suites_dir
-from .reference.faults import NAMED, Fault, UnknownFault, parse_fault
+from .reference.faults import FRAME_STEP, NAMED, Fault, UnknownFault, parse_fault
 from .reference.process import AdapterStartError, start_reference
 from .runner.deadline import Deadline, StepTimeout, within
 from .runner.flow import run_flow
@@ -169,10 +170,15 @@ def suite_cases(catalogue: Catalogue, profile: Profile, scenario_files: Sequence
     return [case for case in cases if case.applicable]
 
 
+def _names(steps: Sequence[Step]) -> frozenset[str]:
+    """The commands and stimuli of the steps, and ``frame`` for raw frames (whatever made them)."""
+    return frozenset(FRAME_STEP if step.kind == "frame" else step.name for step in steps)
+
+
 def sent(case: TestCase) -> frozenset[str]:
     """The commands and stimuli a case's flow sends: its set-up plan and its steps."""
     plan = case.flow.plan.steps if case.flow.plan is not None else ()
-    return frozenset(step.name for step in (*plan, *case.flow.steps))
+    return _names((*plan, *case.flow.steps))
 
 
 def touched_by(fault: Fault, case: TestCase) -> bool:
@@ -250,7 +256,7 @@ class Runner:
 def _rank(fault: Fault, case: TestCase) -> int:
     """Which of a fault's cases run first: those that send what the fault changes as a step under test."""
     names = fault.touches
-    return 0 if names is None or names & {step.name for step in case.flow.steps} else 1
+    return 0 if names is None or names & _names(case.flow.steps) else 1
 
 
 def plan_jobs(

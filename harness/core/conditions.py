@@ -43,7 +43,8 @@ def unmet(condition: Condition, model: ObjectModel, obj: MbObject, context: Cont
             number = sum(
                 1
                 for child in model.descendants(obj.address, level)
-                if count.states is None or child.state in count.states
+                if (count.states is None or child.state in count.states)
+                and (count.initialized is None or child.initialized == count.initialized)
             )
             if (count.min is not None and number < count.min) or (count.max is not None and number > count.max):
                 problems.append(f"it has {number}, not {count.describe(level)}")

@@ -74,6 +74,16 @@ class Ignore:
 
 
 @dataclass(frozen=True)
+class Silent:
+    """The frame gets no answer at all (the connection stays open)."""
+
+
+@dataclass(frozen=True)
+class Deaf:
+    """The frame is answered, but nothing after it is: the session stops answering."""
+
+
+@dataclass(frozen=True)
 class Forget:
     """Everything is announced, but the platform keeps ``key`` (state or facet) of the target or its parent
     (``whom``) as it was; ``key`` None: the platform keeps everything as it was."""
@@ -129,6 +139,8 @@ Action = (
     | Strip
     | Refuse
     | Ignore
+    | Silent
+    | Deaf
     | Forget
     | Reset
     | Unreported

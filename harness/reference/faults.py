@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from ..spec.catalogue import Catalogue
 from .actions import (
     Action,
+    Deaf,
     Duplicate,
     Extra,
     Forget,
@@ -34,6 +35,7 @@ from .actions import (
     Retarget,
     ReuseId,
     ShortEcho,
+    Silent,
     Stale,
     Strip,
     Swap,
@@ -56,6 +58,7 @@ class Fault:
     kind: str = ""  # the class of bug, for the listing and the detection matrix
     multistep: bool = False  # invisible in the step that commits it; a later step of the flow shows it
     transport: TransportFault | None = None  # how answers reach the media bar (not what they say)
+    frames: frozenset[str] = frozenset()  # the frames the action acts on instead of requests (FRAMES)
 
     def drops(self, owner: str, event: str) -> bool:
         return self.drop is not None and self.drop == (owner, event)
@@ -65,7 +68,7 @@ class Fault:
 
     def acts_on(self, owner: str, stimulus: bool, platform: str) -> bool:
         """The action applies to a request of ``owner`` (a stimulus if ``stimulus``) on ``platform``."""
-        if self.action is None or (self.platforms and platform not in self.platforms):
+        if self.action is None or self.frames or (self.platforms and platform not in self.platforms):
             return False
         return owner in self.owners if self.owners or stimulus else True
 
@@ -73,6 +76,8 @@ class Fault:
     def touches(self) -> frozenset[str] | None:
         """The commands and stimuli whose answers this fault changes; None: every command."""
         named = {pair[0] for pair in (self.drop, self.lenient) if pair is not None}
+        if self.frames:
+            return frozenset({FRAME_STEP})
         if self.action is not None and not self.owners:
             return None
         return frozenset(named | self.owners)
@@ -114,6 +119,18 @@ def _fault(
 
 
 NEW_CALL = ("channel.dial", "interaction.accept", "conversation.answer")
+# The frames that are no request the catalogue can carry out, which a fault may answer wrongly (``frames``)
+FRAMES = {
+    "unknown-command": "a request whose command the catalogue does not have",
+    "not-json": "a text frame that is not JSON",
+    "not-object": "JSON that is not an object",
+}
+FRAME_STEP = "frame"  # the name of a scenario's frame steps (harness/suite.py): what a frame fault changes
+
+
+def _frame_fault(name: str, kind: str, frames: str, action: Action, description: str) -> Fault:
+    return Fault(name, description, action=action, frames=frozenset({frames}), kind=kind, multistep=False)
+
 
 NAMED: dict[str, Fault] = {
     fault.name: fault
@@ -146,6 +163,14 @@ NAMED: dict[str, Fault] = {
             "interaction.alternate reports the consult call's state change before the original call's",
         ),
         _fault(
+            "group-initialized-before-channel",
+            "swapped events",
+            "session.addchannelgroup",
+            Swap("channel.initialized", "channelgroup.initialized"),
+            "a channel group is announced initialized before its channel (at start-up with channel groups, "
+            "and after session.addchannelgroup)",
+        ),
+        _fault(
             "dial-repeats-infochanged",
             "duplicated event",
             "channel.dial",
@@ -157,8 +182,8 @@ NAMED: dict[str, Fault] = {
             "extra event",
             "channel.activate",
             Extra("channel.infochanged"),
-            "channel.activate sends a channel.infochanged before the channel's state (legal where the profile does "
-            "not adopt the catalogue's events: seed 000 says that event reflects the channel's state)",
+            "channel.activate sends a channel.infochanged before the channel's state (legal where the profile "
+            "does not adopt the catalogue's events: seed 000 says that event reflects the channel's state)",
         ),
         _fault(
             "setdata-pops-screen",
@@ -271,6 +296,35 @@ NAMED: dict[str, Fault] = {
             Strip("uiExtension", "needinfo"),
             "needinfo responses (outbound skill, disposition, agent state) lack uiExtension",
             platforms=("incontact",),
+        ),
+        # -- robustness: frames that are no request of the catalogue ------------------------------------
+        _frame_fault(
+            "unknown-command-unanswered",
+            "no answer",
+            "unknown-command",
+            Silent(),
+            "a request with a command the adapter does not know gets no answer at all",
+        ),
+        _frame_fault(
+            "unknown-command-succeeds",
+            "success where forbidden",
+            "unknown-command",
+            Ignore(),
+            "a request with a command the adapter does not know is answered success (and nothing happens)",
+        ),
+        _frame_fault(
+            "deaf-after-bad-json",
+            "unusable after a bad frame",
+            "not-json",
+            Deaf(),
+            "after a frame that is not JSON the adapter answers it, then nothing more (its reader is stuck)",
+        ),
+        _frame_fault(
+            "deaf-after-non-object",
+            "unusable after a bad frame",
+            "not-object",
+            Deaf(),
+            "after JSON that is not an object (an array) the adapter answers it, then nothing more",
         ),
         # -- visible only in a later step of a call flow ----------------------------------------------
         _fault(
@@ -473,6 +527,8 @@ def check_named(catalogue: Catalogue) -> list[str]:
             problems.append(f"{name}: {action.event} carries no {action.key!r}")
         if isinstance(action, Forget | Reset) and action.key not in {None, "state", *facets}:
             problems.append(f"{name}: {action.key!r} is no facet of any level")
+        kinds = ", ".join(FRAMES)
+        problems += [f"{name}: {frame!r} is no kind of frame ({kinds})" for frame in fault.frames - set(FRAMES)]
         if isinstance(action, ReuseId) and action.level not in catalogue.levels:
             problems.append(f"{name}: {action.level!r} is no level")
         if isinstance(action, Refuse) and action.reason not in catalogue.protocol.failure_codes:

@@ -22,6 +22,7 @@ from ..core.objects import SEPARATOR, MbObject, ObjectModel
 from ..core.simulate import IdFactory, Platform, Refusal
 from ..jsonpaths import MISSING, with_value, without
 from .actions import (
+    Deaf,
     Duplicate,
     Extra,
     Forget,
@@ -34,6 +35,7 @@ from .actions import (
     Retarget,
     ReuseId,
     ShortEcho,
+    Silent,
     Stale,
     Strip,
     Swap,
@@ -52,6 +54,7 @@ class Memory:
     counts: dict[str, int] = field(default_factory=dict)  # fault -> requests of its owners that succeeded
     ghosts: list[Message] = field(default_factory=list)  # events to send (again) with the next answer
     needinfo: dict[str, Message] = field(default_factory=dict)  # command -> its last needinfo response
+    deaf: bool = False  # nothing is answered any more (a fault's reader got stuck on a bad frame)
 
 
 _MEMORY: WeakKeyDictionary[Platform, Memory] = WeakKeyDictionary()
@@ -141,6 +144,17 @@ class Turn:
                 if first is not None:
                     self.ids = platform.ids
                     platform.ids = _ReusedIds(platform.ids.prefix, platform.ids.counter, first.id)
+
+    @classmethod
+    def startup(
+        cls, platform: Platform, faults: Sequence[Fault], owner: str | None, session: str, events: list[Message]
+    ) -> list[Message]:
+        """The start-up's announcements, changed by the faults of ``owner`` (the command whose list announces
+        each channel group at start-up, ERRATA R33; None: no command's list) as one of its answers would be."""
+        if owner is None:
+            return events
+        turn = cls.begin(platform, faults, owner, {"command": owner, "target": session}, stimulus=True)
+        return turn.finish({}, events)[1:]
 
     def finish(self, response: Message, events: list[Message]) -> list[Message]:
         """After the request was handled (or answered in its place): the response, then the events."""
@@ -260,3 +274,25 @@ def _swapped(events: list[Message], first: str, second: str) -> list[Message]:
     events = list(events)
     events[i], events[j] = events[j], events[i]
     return events
+
+
+def deaf(platform: Platform) -> bool:
+    """The session answers nothing any more (see :class:`~.actions.Deaf`)."""
+    return memory_of(platform).deaf
+
+
+def unreadable(
+    platform: Platform, faults: Sequence[Fault], kind: str, request: Mapping[str, Any], answer: list[Message]
+) -> list[Message]:
+    """The answer to a frame the catalogue cannot carry out (``kind``, one of ``faults.FRAMES``), as the faults
+    that act on such frames have it: none at all, a success, or the answer and then nothing more."""
+    for fault in faults:
+        if kind not in fault.frames:
+            continue
+        if isinstance(fault.action, Silent):
+            answer = []
+        elif isinstance(fault.action, Ignore):
+            answer = [platform.respond(request, "success")]
+        elif isinstance(fault.action, Deaf):
+            memory_of(platform).deaf = True
+    return answer

@@ -31,7 +31,7 @@ from ..core.simulate import FactError, IdFactory, Platform, Refusal, channel_see
 from ..core.testcontrol import STIMULATE, stimulus_request
 from ..spec.catalogue import Catalogue
 from .faults import Fault, UnknownFault, parse_fault
-from .misbehave import Turn
+from .misbehave import Turn, deaf, unreadable
 from .transport import Delivery, request_of
 
 log = logging.getLogger("mbconform.reference")
@@ -109,6 +109,8 @@ class ReferenceAdapter:
 
     def answer(self, platform: Platform, frame: str | bytes, faults: Sequence[Fault] = ()) -> list[dict[str, Any]]:
         """Everything the adapter sends in reply to one frame: the response, then the events."""
+        if deaf(platform):
+            return []
         if isinstance(frame, bytes):
             refusal = Refusal("malformed_request", "binary frames are not part of the protocol; send JSON text")
             return [platform.failure({"text": repr(frame[:MAX_ORIGINAL_TEXT])}, refusal)]
@@ -116,10 +118,12 @@ class ReferenceAdapter:
             request = json.loads(frame)
         except (ValueError, RecursionError) as exc:
             refusal = Refusal("malformed_request", f"not JSON: {exc}"[:300])
-            return [platform.failure({"text": frame[:MAX_ORIGINAL_TEXT]}, refusal)]
+            text = {"text": frame[:MAX_ORIGINAL_TEXT]}
+            return unreadable(platform, faults, "not-json", text, [platform.failure(text, refusal)])
         if not isinstance(request, dict):
             refusal = Refusal("malformed_request", f"a request is a JSON object, not a {type(request).__name__}")
-            return [platform.failure({"text": frame[:MAX_ORIGINAL_TEXT]}, refusal)]
+            text = {"text": frame[:MAX_ORIGINAL_TEXT]}
+            return unreadable(platform, faults, "not-object", text, [platform.failure(text, refusal)])
         kind = classify_value(request)
         if not isinstance(kind, Request):  # ERRATA R1: with messageType it is an event, with result a response
             what = kind.reason if isinstance(kind, Malformed) else f"an {type(kind).__name__.lower()}"
@@ -131,9 +135,13 @@ class ReferenceAdapter:
         lenient = frozenset().union(*(fault.skips(command) for fault in faults))
         turn = Turn.begin(platform, faults, command, request, lenient)
         if turn.instead is not None:
-            return turn.finish(turn.instead, [])
-        outcome = platform.handle(request, self._skip(faults, command), lenient)
-        return turn.finish(outcome.response, outcome.events)
+            answer = turn.finish(turn.instead, [])
+        else:
+            outcome = platform.handle(request, self._skip(faults, command), lenient)
+            answer = turn.finish(outcome.response, outcome.events)
+        if command not in self.catalogue.commands:
+            return unreadable(platform, faults, "unknown-command", request, answer)
+        return answer
 
     def _stimulate(
         self, platform: Platform, request: dict[str, Any], faults: Sequence[Fault]
@@ -167,7 +175,10 @@ class ReferenceAdapter:
             self.live[session_id] = live
             delivery = Delivery(socket, [f.transport for f in setup.faults if f.transport is not None])
             async with live.lock:
-                await delivery.startup(setup.platform.startup(list(self.channels), session_id, setup.addressing))
+                announced = setup.platform.startup(list(self.channels), session_id, setup.addressing)
+                per_group = self.catalogue.startup.per_group if setup.addressing == "channelgroup" else None
+                announced = Turn.startup(setup.platform, setup.faults, per_group, session_id, announced)
+                await delivery.startup(announced)
             async for frame in socket:
                 async with live.lock:
                     await delivery.answer(request_of(frame), self.answer(setup.platform, frame, setup.faults))

@@ -343,9 +343,9 @@ def _profile_markdown(profile: ProfileCertificate) -> list[str]:
             "",
             "### Conventions the adapter differs in",
             "",
-            "Where the seeds are silent the catalogue infers a convention; the adapter did otherwise here and the "
-            "profile does not declare it. These are warnings, never failures: declare the adapter's own convention "
-            "in the profile's `conventions:` section, or check that it is what you meant.",
+            "Where the seeds are silent the catalogue infers a convention; the adapter did otherwise here and "
+            "the profile does not declare it. These are warnings, never failures: declare the adapter's own "
+            "convention in the profile's `conventions:` section, or check that it is what you meant.",
             "",
             "| convention | cases |",
             "|---|---|",

@@ -27,7 +27,7 @@ from ..core.simulate import Decision, Platform
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
 from ..core.violations import Category, Severity, Verdict, Violation, adopted, evidence
-from ..spec.catalogue import Catalogue, SpecRef, with_facts
+from ..spec.catalogue import Catalogue, SpecRef, with_facts, with_response
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
 from .settings import Settings
@@ -432,7 +432,9 @@ class MediaBarSession:
         if step.kind == "command":
             spec = self.catalogue.commands[step.name]
             data = step.data if step.data is not None else spec.example_for(self.settings.platform)
-            request = {"command": step.name, "target": target, "data": with_facts(dict(data), facts)}
+            # a follow-up names its choice among what the answer before offered ($response:, a needinfo's skills)
+            data = with_response(with_facts(dict(data), facts), self.response.raw if self.response else None)
+            request = {"command": step.name, "target": target, "data": data}
             return request, self.oracle.decide(request), spec.ref
         stimulus = self.catalogue.stimuli[step.name]
         decision = Decision("success", None, stimulus.events)

@@ -15,6 +15,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from ..jsonpaths import MISSING, find
+
 
 @dataclass(frozen=True)
 class SpecRef:
@@ -47,14 +49,17 @@ class EachAbout:
 
 @dataclass(frozen=True)
 class Count:
-    """How many descendants of a level (in ``states``, if given) an object may have."""
+    """How many descendants of a level (in ``states``, and initialized or not, if given) an object may have."""
 
     states: frozenset[str] | None
     min: int | None
     max: int | None
+    initialized: bool | None = None  # count only those initialized (True) or not yet initialized (False)
 
     def describe(self, level: str) -> str:
         what = f"{level}s" + (f" in {'/'.join(sorted(self.states))}" if self.states else "")
+        if self.initialized is not None:
+            what += " initialized" if self.initialized else " not yet initialized"
         if self.min is not None and self.max is not None:
             return f"{self.min} to {self.max} {what}" if self.min != self.max else f"{self.min} {what}"
         return f"at least {self.min} {what}" if self.min is not None else f"at most {self.max} {what}"
@@ -309,6 +314,24 @@ def with_facts(value: Any, facts: Mapping[str, Any]) -> Any:
         return {key: with_facts(item, facts) for key, item in value.items()}
     if isinstance(value, list):
         return [with_facts(item, facts) for item in value]
+    return value
+
+
+RESPONSE_PREFIX = "$response:"
+
+
+def with_response(value: Any, response: Any) -> Any:
+    """``value`` with every string ``$response:PATH`` replaced by the member at ``PATH``
+    (``uiExtension.skills[0].id``) of ``response``, the answer to the request before (a follow-up's choice
+    among what a needinfo offered); a member the response lacks stays as written (the adapter then refuses
+    it, and says so)."""
+    if isinstance(value, str) and value.startswith(RESPONSE_PREFIX):
+        found = find(response, "$." + value[len(RESPONSE_PREFIX) :]) if isinstance(response, Mapping) else MISSING
+        return value if found is MISSING else found
+    if isinstance(value, Mapping):
+        return {key: with_response(item, response) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_response(item, response) for item in value]
     return value
 
 

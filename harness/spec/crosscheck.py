@@ -80,6 +80,10 @@ def _conditions(catalogue: Catalogue) -> Iterator[tuple[str, str, tuple[Conditio
             yield f"command {command.name}, outcome {outcome.name}", command.level, (outcome.when,), outcome.ref
     for stimulus in catalogue.stimuli.values():
         yield f"stimulus {stimulus.name}", stimulus.level, stimulus.when, stimulus.ref
+    for event in catalogue.events.values():
+        if event.requires:
+            for level in sorted(event.levels):
+                yield f"event {event.name}, requires", level, event.requires, event.ref
     for owner, level, event_list in _event_lists(catalogue):
         for entry in event_list.entries:
             if entry.only_if is not None:
@@ -113,6 +117,8 @@ def _check_condition(catalogue: Catalogue, level: str, condition: Condition) -> 
             for count in counts
             for state in sorted((count.states or set()) - levels[child].states)
         ]
+        if any(count.initialized is not None for count in counts) and child not in catalogue.initialized_levels:
+            problems.append(f"count: no event initializes a {child}, so none is ever initialized")
     problems += [
         f"platform {name!r} is not in platforms.yaml"
         for name in sorted((condition.platform or set()) - set(catalogue.platforms))

@@ -169,7 +169,7 @@ class _Builder:
 
         counts = {
             level: tuple(
-                Count(opt_states(item), item.get("min"), item.get("max"))
+                Count(opt_states(item), item.get("min"), item.get("max"), item.get("initialized"))
                 for item in (spec if isinstance(spec, list) else [spec])
             )
             for level, spec in node.get("count", {}).items()

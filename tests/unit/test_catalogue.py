@@ -82,3 +82,16 @@ def test_each_about_expands_over_existing_objects(catalogue: Catalogue) -> None:
     accept = catalogue.commands["interaction.accept"].events
     assert isinstance(accept.entries[2].about, EachAbout)
     assert accept.entries[2].about.level == "conversation"
+
+
+def test_counting_initialized_objects_needs_a_level_some_event_initializes(specs_copy: Path) -> None:
+    event = specs_copy / "events" / "channelgroup.initialized.yaml"
+    event.write_text(event.read_text().replace("{count: {channel:", "{count: {conversation:"))
+    load_catalogue(specs_copy)  # conversation.initialized initializes a conversation
+    initializing = specs_copy / "events" / "conversation.initialized.yaml"
+    initializing.write_text(initializing.read_text().replace("effect: {initializes: true}", "effect: {}"))
+    with pytest.raises(SpecError) as raised:
+        load_catalogue(specs_copy)
+    text = str(raised.value)
+    assert "specs/events/channelgroup.initialized.yaml:" in text
+    assert "event channelgroup.initialized, requires: count: no event initializes a conversation" in text

@@ -283,3 +283,19 @@ def test_the_situation_names_no_ids(catalogue: Catalogue) -> None:
     assert situation(one.model) == situation(other.model)
     one.handle({"command": "channel.activate", "target": "S1.chan1", "data": {}})
     assert situation(one.model) != situation(other.model)
+
+
+def test_a_group_is_initialized_only_once_every_channel_in_it_is(platform: Platform) -> None:
+    """000, channelgroup.initialized: "All member channels will have been added to this group and
+    initialized prior to this event being raised" (the event spec's ``requires``, ERRATA R36)."""
+    model = platform.model
+    channel = {"channel": {"id": "c", "media": "telephony"}}
+    group = {"channelgroup": {"id": "g", "name": "G"}}
+    assert model.apply(Event("channelgroup.created", "S1", group, {})).problems == ()
+    assert model.apply(Event("channel.created", "S1.g", channel, {})).problems == ()
+    early = model.apply(Event("channelgroup.initialized", "S1.g", {}, {})).problems
+    assert early == (
+        "channelgroup.initialized for S1.g, but it has 1, not at most 0 channels not yet initialized",
+    )
+    assert model.apply(Event("channel.initialized", "S1.g.c", {}, {})).problems == ()
+    assert model.apply(Event("channelgroup.initialized", "S1.g", {}, {})).problems == ()
