@@ -288,6 +288,17 @@ class ObjectModel:
                 continue
             carried = True
             if key == "state":
+                if isinstance(value, str) and level is not None and value not in level.states:
+                    spelled = _spelled_like(value, level.states)
+                    if spelled is not None:  # followed: "connected" is CONNECTED, spelled the adapter's way
+                        problems.append(
+                            Problem(
+                                f"{name}: the {obj.level} state {spelled} is spelled {value!r}",
+                                STATE_NAMES,
+                                "states",
+                            )
+                        )
+                        value = spelled
                 if not isinstance(value, str) or (level is not None and value not in level.states):
                     problems.append(
                         Problem(f"{name}: {value!r} is not a state of a {obj.level}", STATE_NAMES, "states")
@@ -382,3 +393,9 @@ class ObjectModel:
         parent = self.objects.get(obj.parent_address or "")
         if parent is not None and obj.address in parent.children:
             parent.children.remove(obj.address)
+
+
+def _spelled_like(value: str, states: frozenset[str]) -> str | None:
+    """The catalogue's state that ``value`` names in another case or with other separators, if one does."""
+    key = value.strip().upper().replace("-", "_").replace(" ", "_")
+    return key if key in states else None

@@ -201,7 +201,7 @@ class Platform:
         context = self.context(data)
         for outcome in spec.outcomes:
             if holds(outcome.when, self.model, obj, context):
-                inferred = outcome.inferred or _inferred_command(spec)
+                inferred = outcome.inferred or command_basis(spec)
                 return Decision(outcome.result, outcome, outcome.events, inferred=inferred, should=outcome.should)
         return Decision("success", None, spec.events, inferred=self._success_basis(spec, obj, context))
 
@@ -209,7 +209,7 @@ class Platform:
         """Why success is the catalogue's reading: the command is inferred, or every alternative of its
         precondition that holds is (None: the seeds describe the command succeeding here)."""
         if spec.provenance == "inferred":
-            return _inferred_command(spec)
+            return command_basis(spec)
         holding = [condition for condition in spec.when if holds(condition, self.model, obj, context)]
         if not holding or any(condition.inferred is None for condition in holding):
             return None
@@ -236,7 +236,7 @@ class Platform:
             )
         except Refusal as refusal:
             if refusal.inferred is None and refusal.reason == "invalid_data" and spec.provenance == "inferred":
-                refusal.inferred = f"{_inferred_command(spec)}: its request data is the catalogue's reading"
+                refusal.inferred = f"{command_basis(spec)}: its request data is the catalogue's reading"
             raise
         return spec, obj, data
 
@@ -334,7 +334,8 @@ class Platform:
         return self.emit_list(spec.events, target)
 
 
-def _inferred_command(spec: CommandSpec) -> str | None:
+def command_basis(spec: CommandSpec) -> str | None:
+    """Why a command as a whole is the catalogue's reading (None: the seeds print it)."""
     if spec.provenance != "inferred":
         return None
     return f"{spec.name} is the catalogue's reading: {spec.reason or 'the seeds do not print it'}"

@@ -23,7 +23,7 @@ from ..core.messages import Event, Malformed, Message, Request, Response, classi
 from ..core.objects import SEPARATOR, ObjectModel
 from ..core.results import StepResult
 from ..core.runevents import Listener, Note, StepFinished, StepStarted
-from ..core.simulate import Decision, Platform
+from ..core.simulate import Decision, Platform, command_basis
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
 from ..core.violations import Category, Severity, Verdict, Violation, adopted, evidence
@@ -590,7 +590,15 @@ class MediaBarSession:
             extra = (outcome.result, outcome.response, outcome.ref) if outcome and outcome.response else None
             result.violations.extend(
                 check_response(
-                    self.catalogue, request, response, expected, ref, extra, decision.inferred, decision.should
+                    self.catalogue,
+                    request,
+                    response,
+                    expected,
+                    ref,
+                    extra,
+                    decision.inferred,
+                    decision.should,
+                    self._shape_basis(request),
                 )
             )
         if request is not None and response is not None and response.result == "success":
@@ -667,6 +675,10 @@ class MediaBarSession:
         result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
         self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
         return result
+
+    def _shape_basis(self, request: dict[str, Any]) -> str | None:
+        spec = self.catalogue.commands.get(str(request.get("command")))
+        return command_basis(spec) if spec is not None else None
 
     def _weighed(self, violations: list[Violation]) -> list[Violation]:
         """The violations as the profile weighs them: a convention of an area it adopts is a MUST

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.core.expect import EventExpectation, check_response
+from harness.core.expect import EventExpectation, check_response, contains
 from harness.core.messages import Event, Response
-from harness.core.simulate import Platform
+from harness.core.simulate import Platform, command_basis
 from harness.core.violations import AREAS, Category, Severity, Verdict, Violation, adopted
 from harness.spec.catalogue import Catalogue
 
@@ -230,3 +230,30 @@ def test_the_profile_schema_names_exactly_the_areas_of_the_core(catalogue: Catal
     schema = json.loads((catalogue.root / "meta" / "profile-v1.schema.json").read_text(encoding="utf-8"))
     adopt = schema["properties"]["conventions"]["properties"]["adopt"]["oneOf"][1]["items"]["enum"]
     assert set(adopt) == set(AREAS)
+
+
+def test_a_state_spelled_another_way_is_followed_and_matches_the_list(platform: Platform) -> None:
+    _, conversation = inbound_call(platform)
+    applied = platform.model.apply(Event("state.updated", conversation, {"state": "connected"}, {}))
+    [problem] = applied.problems
+    assert "spelled 'connected'" in problem and problem.area == "states"
+    assert platform.model.objects[conversation].state == "CONNECTED"  # followed, so set-ups go on
+    assert contains({"state": "CONNECTED"}, {"state": "connected"})
+    assert not contains({"state": "CONNECTED"}, {"state": "TALKING"})
+
+
+def test_the_answer_of_a_command_the_seeds_do_not_print_may_add_to_its_data(catalogue: Catalogue) -> None:
+    # getscripts: 001 repeats channel.dial's bodies (ERRATA R17), so what its answer carries is a convention
+    request = {"command": "channel.request.incontact.getscripts", "target": "S1.chan1", "data": {}}
+    raw = {**request, "result": "success", "data": {"scripts": [{"id": "s1"}]}}
+    response = Response(request["command"], "S1.chan1", "success", raw)
+    spec = catalogue.commands["channel.request.incontact.getscripts"]
+    [violation] = check_response(
+        catalogue, request, response, frozenset({"success"}), None, shape_basis=command_basis(spec)
+    )
+    assert violation.title == "wrong echo" and violation.verdict is Verdict.WARN
+    dial = {"command": "channel.dial", "target": "S1.chan1", "data": {"destination": "1"}}
+    answer = Response("channel.dial", "S1.chan1", "success", {**dial, "result": "success", "data": {}})
+    assert command_basis(catalogue.commands["channel.dial"]) is None  # the seeds print dial's answer: a MUST
+    [echo] = check_response(catalogue, dial, answer, frozenset({"success"}), None)
+    assert echo.verdict is Verdict.FAIL
