@@ -9,6 +9,7 @@ only through the deadline helper.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import sys
 from collections import deque
@@ -49,6 +50,20 @@ def startup_bindings(catalogue: Catalogue) -> dict[str, str]:
         if entry.binds and spec is not None and spec.creates_level:
             bound[entry.binds] = spec.creates_level
     return bound
+
+
+SESSION_PLACEHOLDER = "${session}"  # in a start-up request: the session the adapter's first event names
+
+
+def _filled(value: Any, fill: Callable[..., str]) -> Any:
+    """``value`` with ``${name}`` in every string replaced by the flow variable's address (unknown names stay)."""
+    if isinstance(value, str):
+        return fill(value, strict=False)
+    if isinstance(value, dict):
+        return {key: _filled(item, fill) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_filled(item, fill) for item in value]
+    return value
 
 
 class Inconclusive(Exception):
@@ -293,7 +308,25 @@ class MediaBarSession:
 
         try:
             for request in requests:
-                sent = {"command": request["command"], "target": request["target"], "data": dict(request["data"])}
+                if self.model.session is None and SESSION_PLACEHOLDER in json.dumps(request, default=str):
+                    # a log-in that names the session: the adapter speaks first (ERRATA R10), wait for it
+                    while self.model.session is None:
+                        watch(
+                            await self.connection.receive(
+                                deadline,
+                                lambda: (
+                                    "Still expected: the adapter's first event, which names the session "
+                                    f"(a start-up request names {SESSION_PLACEHOLDER}). " + self._arrived()
+                                ),
+                            )
+                        )
+                if self.model.session is not None:
+                    self.variables["session"] = self.model.session.address
+                sent = {
+                    "command": request["command"],
+                    "target": self.fill(str(request["target"]), strict=False),
+                    "data": _filled(dict(request["data"]), self.fill),
+                }
                 self.correlator.sent(sent)
                 self.awaiting, self.response = sent, None
                 await self.connection.send(sent)
