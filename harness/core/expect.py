@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from ..jsonpaths import MISSING, find, with_value
-from ..spec.catalogue import Catalogue, EventEntry, EventList, ResponseRule, Schema, SpecRef
+from ..spec.catalogue import Catalogue, EventEntry, EventList, EventSpec, ResponseRule, Schema, SpecRef
 from .conditions import Context
 from .lists import base_env, bound_names, resolve
 from .messages import Event, Response
@@ -200,6 +200,8 @@ class EventExpectation:
     suppressed: int = 0  # violations beyond MAX_VIOLATIONS, counted, not kept
     settling: bool = False  # every entry arrived and the list says nothing more happens (settle window)
     in_scope_total: int = 0  # events about the request's objects offered to the list
+    model: ObjectModel | None = None  # the live model, to follow the adapter's own state names (learn)
+    basis: str | None = None  # why the decision that chose this list is a convention, if it is
 
     @classmethod
     def start(
@@ -212,7 +214,7 @@ class EventExpectation:
         context: Context,
     ) -> EventExpectation:
         """Resolve the list on the model as it is before the request (see :mod:`.lists`)."""
-        expectation = cls(owner, catalogue, event_list, target, base_env(model, target))
+        expectation = cls(owner, catalogue, event_list, target, base_env(model, target), model=model)
         for index, item in enumerate(resolve(catalogue, event_list, target, model, context), start=1):
             expectation.slots.append(Slot(item.entry, item.about, index, item.data))
         return expectation
@@ -432,6 +434,7 @@ class EventExpectation:
         data = event.data if isinstance(event.data, dict) else {}
         expected = self.expected_data(slot)
         if expected and not contains(expected, data):
+            self._learn(slot, event, spec, expected)
             self._violate(
                 Violation(
                     Category.SHAPE_MISMATCH,
@@ -463,6 +466,27 @@ class EventExpectation:
                     about_new = self.address_of(slot.about) != event.target  # matched as about the new object
                     self.env[entry.binds] = event.target if about_new else event.target + SEPARATOR + new_id
 
+    def _learn(self, slot: Slot, event: Event, spec: EventSpec | None, expected: Mapping[str, Any]) -> None:
+        """Where the entry expects a state and the adapter sent a state name of its own, the model takes that
+        name for the expected state from now on (followed: a warning of the states area)."""
+        path = spec.sets_state_path if spec is not None else None
+        if self.model is None or path is None or not isinstance(event.data, dict):
+            return
+        want, got = find(expected, path), find(event.data, path)
+        if isinstance(want, str) and isinstance(got, str):
+            problem = self.model.learn(event.target, got, want)
+            if problem is not None:
+                self._violate(
+                    Violation(
+                        Category.UNEXPECTED_EVENT,
+                        "state name of the adapter's own",
+                        f"{self.owner}: {problem} (entry {slot.index} of the list expects {want})",
+                        ref=slot.entry.ref,
+                        inferred=problem.inferred,
+                        area=problem.area,
+                    )
+                )
+
     def finish(self, reason: str) -> list[Violation]:
         """Close the expectation: every required entry not seen becomes a missing-event violation; and where
         the seeds say the request generates secondary events (``nonempty``), at least one must have come,
@@ -478,6 +502,8 @@ class EventExpectation:
                     ref=self.event_list.ref,
                     expected="at least one secondary event",
                     actual=list(self.seen)[-20:],
+                    inferred=self.basis,  # the list applies only as far as the decision that chose it does
+                    area="results",
                 )
             )
         for slot in self.pending():

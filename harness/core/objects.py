@@ -22,6 +22,8 @@ from .messages import Event
 
 SEPARATOR = "."
 DISPOSED_REMEMBERED = 4096
+MAX_STATE_CHARS = 64  # of a state name of the adapter's own, kept
+MAX_LEARNED = 32  # state names of the adapter's own learned per level
 
 
 @dataclass
@@ -34,6 +36,7 @@ class MbObject:
     children: list[str] = field(default_factory=list)
     facets: dict[str, Any] = field(default_factory=dict)  # mute, recording, focus... (states.yaml facets)
     media: str | None = None  # for a level whose creating event names its media (a channel)
+    guessed: bool = False  # its state is the adapter's own name, or a catalogue state learned for it
 
     @property
     def id(self) -> str:
@@ -50,6 +53,7 @@ class MbObject:
             list(self.children),
             dict(self.facets),
             self.media,
+            self.guessed,
         )
 
     @property
@@ -104,12 +108,16 @@ class ObjectModel:
         self.disposed: dict[str, None] = {}
         # told of every state an object enters: (level, state before or None when created, state) (coverage)
         self.on_state: Callable[[str, str | None, str], None] | None = None
+        # level -> the adapter's own state name -> the catalogue state it was seen standing for (learned
+        # where a list's entry expected that state): followed, so set-ups go on (issue 14)
+        self.learned: dict[str, dict[str, str]] = {}
 
     def copy(self) -> ObjectModel:
         clone = ObjectModel(self.catalogue)
         clone.objects = {address: obj.copy() for address, obj in self.objects.items()}
         clone.session = clone.objects.get(self.session.address) if self.session else None
         clone.disposed = dict(self.disposed)
+        clone.learned = {level: dict(names) for level, names in self.learned.items()}
         return clone
 
     # -- look-ups -------------------------------------------------------------------------------
@@ -259,6 +267,31 @@ class ObjectModel:
             self._dispose(obj)
         return Applied(created, tuple(problems))
 
+    def learn(self, address: str, name: str, state: str) -> Problem | None:
+        """The adapter's own state ``name`` stood where a list expected ``state`` of the object at ``address``:
+        from now on that name is that state at its level (a guess, so what depends on it is a convention)."""
+        obj = self.objects.get(address)
+        level = self.catalogue.levels.get(obj.level) if obj is not None else None
+        if obj is None or level is None or name in level.states or state not in level.states:
+            return None
+        names = self.learned.setdefault(obj.level, {})
+        if name in names or len(names) >= MAX_LEARNED:
+            return None
+        names[name] = state
+        if obj.state == name[:MAX_STATE_CHARS]:
+            obj.state, obj.guessed = state, True
+        return Problem(f"the adapter's {obj.level} state {name!r} is taken for {state}", STATE_NAMES, "states")
+
+    def guessed_near(self, obj: MbObject) -> MbObject | None:
+        """An object whose state a condition about ``obj`` may read (itself, its ancestors, its descendants)
+        and that is a guess; None if there is none."""
+        near = [obj, *self.descendants(obj.address)]
+        parent = self.parent_of(obj)
+        while parent is not None:
+            near.append(parent)
+            parent = self.parent_of(parent)
+        return next((other for other in near if other.guessed), None)
+
     def _about_new_object(self, spec: EventSpec, target: str, data: Mapping[str, Any]) -> bool:
         """A creation event whose target is the object it creates (its id is the target's last segment) in a
         known object where that level may live."""
@@ -299,10 +332,18 @@ class ObjectModel:
                             )
                         )
                         value = spelled
+                guessed = False
+                if isinstance(value, str) and value in self.learned.get(obj.level, {}):
+                    value, guessed = self.learned[obj.level][value], True
                 if not isinstance(value, str) or (level is not None and value not in level.states):
                     problems.append(
                         Problem(f"{name}: {value!r} is not a state of a {obj.level}", STATE_NAMES, "states")
                     )
+                    if isinstance(value, str) and value:  # followed: the adapter's own state, whatever it means
+                        obj.state, obj.guessed = value[:MAX_STATE_CHARS], True
+                    continue
+                if obj.guessed or guessed:  # no transition is known from or to a state the adapter named
+                    obj.state, obj.guessed = value, guessed
                     continue
                 allowed = level.transitions if level is not None else None
                 if (
@@ -322,7 +363,7 @@ class ObjectModel:
                     )
                 if self.on_state is not None and value != obj.state:
                     self.on_state(obj.level, obj.state, value)
-                obj.state = value
+                obj.state, obj.guessed = value, False
                 continue
             facet = level.facets.get(key) if level is not None else None
             if facet is None:

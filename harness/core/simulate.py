@@ -199,11 +199,13 @@ class Platform:
         except Refusal as refusal:
             return Decision("failure", None, None, refusal, refusal.inferred)
         context = self.context(data)
+        guessed = _guessed(self.model, obj)
         for outcome in spec.outcomes:
             if holds(outcome.when, self.model, obj, context):
-                inferred = outcome.inferred or command_basis(spec)
+                inferred = outcome.inferred or command_basis(spec) or guessed
                 return Decision(outcome.result, outcome, outcome.events, inferred=inferred, should=outcome.should)
-        return Decision("success", None, spec.events, inferred=self._success_basis(spec, obj, context))
+        basis = self._success_basis(spec, obj, context) or guessed
+        return Decision("success", None, spec.events, inferred=basis)
 
     def _success_basis(self, spec: CommandSpec, obj: MbObject, context: Context) -> str | None:
         """Why success is the catalogue's reading: the command is inferred, or every alternative of its
@@ -267,8 +269,8 @@ class Platform:
             raise Refusal("invalid_data", "; ".join(data_errors))
         reasons = [] if any_state else legal(when, self.model, obj, self.context(data))
         if reasons:
-            inferred = None
-            if not all(condition.refusal_seed for condition in when):
+            inferred = _guessed(self.model, obj)
+            if inferred is None and not all(condition.refusal_seed for condition in when):
                 inferred = (
                     f"where {name} fails is the catalogue's reading: the seeds do not say it fails "
                     f"{'here' if obj.state is None else 'in ' + obj.state} (ERRATA R20)"
@@ -332,6 +334,17 @@ class Platform:
             raise Refusal("unsupported", f"the stimulus {name} does not exist on the {self.platform} platform")
         self._check_target(name, spec.level, target, spec.when, False, [], MISSING, spec.media)
         return self.emit_list(spec.events, target)
+
+
+def _guessed(model: ObjectModel, obj: MbObject) -> str | None:
+    """Why a decision about ``obj`` is a convention because a state it reads is the adapter's own name."""
+    other = model.guessed_near(obj)
+    if other is None:
+        return None
+    return (
+        f"the adapter names the state of {other.address} {other.state!r} its own way: what the catalogue predicts "
+        "from it is a convention (a profile declares the adapter's state names)"
+    )
 
 
 def command_basis(spec: CommandSpec) -> str | None:

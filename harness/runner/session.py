@@ -52,6 +52,8 @@ def startup_bindings(catalogue: Catalogue) -> dict[str, str]:
     return bound
 
 
+ORIGINAL = "original"  # the failure response's echo of the request (specs/protocol.yaml)
+UNREADABLE_ORIGINAL = "what a failure answer to a frame that is no JSON object echoes as original (ERRATA R37)"
 SESSION_PLACEHOLDER = "${session}"  # in a start-up request: the session the adapter's first event names
 
 
@@ -559,6 +561,7 @@ class MediaBarSession:
             expectation = EventExpectation.start(
                 step.name, self.catalogue, decision.events, target, self.model, context
             )
+            expectation.basis = decision.inferred
         predicted = decision.result
         self.current = expectation
         self.response = None
@@ -732,18 +735,25 @@ class MediaBarSession:
         """The answer to a frame that was no readable request: if there is one, a failure response."""
         rule = self.catalogue.protocol.responses.get("failure")
         errors = [] if rule is None else rule.schema.errors(response.raw)
-        if response.result != "failure" or errors:
-            self._violate(
-                Violation(
-                    Category.WRONG_RESULT if response.result != "failure" else Category.SHAPE_MISMATCH,
-                    "bad answer to an unreadable frame",
-                    f"a frame that is no readable request may get a failure response and nothing else; got "
-                    f"{response.result!r}" + (f": {'; '.join(errors)}" if errors else ""),
-                    ref=rule.ref if rule is not None else self.catalogue.protocol.ref,
-                    expected="failure",
-                    actual=evidence(response.raw),
+        # "original": <Contains the original request JSON structure>: a frame that is no JSON object has
+        # none, so what such an answer echoes there (the text, nothing, {}) is the adapter's convention
+        echoed = [error for error in errors if error.startswith((ORIGINAL, f"'{ORIGINAL}' is a required"))]
+        errors = [error for error in errors if error not in echoed]
+        for what, found, inferred in (("", errors, None), (" (its original)", echoed, UNREADABLE_ORIGINAL)):
+            if (response.result != "failure" and not what) or found:
+                self._violate(
+                    Violation(
+                        Category.WRONG_RESULT if response.result != "failure" else Category.SHAPE_MISMATCH,
+                        "bad answer to an unreadable frame" + what,
+                        f"a frame that is no readable request may get a failure response and nothing else; got "
+                        f"{response.result!r}" + (f": {'; '.join(found)}" if found else ""),
+                        ref=rule.ref if rule is not None else self.catalogue.protocol.ref,
+                        expected="failure",
+                        actual=evidence(response.raw),
+                        inferred=inferred,
+                        area="payloads",
+                    )
                 )
-            )
 
     def _probe_step(self) -> Step | None:
         """A valid request the catalogue says succeeds now, preferring one that brings the fewest events (the

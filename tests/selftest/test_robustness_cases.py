@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,14 @@ def _scenario(catalogue: Catalogue, case: str) -> Scenario:
     return load_scenario(suites_dir() / "conformance" / FILES[case], catalogue)
 
 
-def _run(serving: Serve, catalogue: Catalogue, case: str, reply: Reply) -> FlowResult:
+def _run(serving: Serve, catalogue: Catalogue, case: str, reply: Reply, adopt: bool = True) -> FlowResult:
+    """``adopt``: with the reference profile's conventions adopted (all), else with none adopted."""
     scenario = _scenario(catalogue, case)
 
     async def main() -> FlowResult:
         settings = load_profile(default_profile(), catalogue).settings()
+        if not adopt:
+            settings = replace(settings, adopted=frozenset())
         async with serving(reply) as url:
             return await run_flow(_flow(scenario), url=url, catalogue=catalogue, settings=settings)
 
@@ -159,3 +163,33 @@ def test_each_robustness_fault_fails_its_case_and_only_its_case(
     assert titles and titles[0] == _scenario(catalogue, case).steps[0].title, failed.violations
     verdicts = {scenario: result.verdict for scenario, result in results.items()}
     assert verdicts == dict.fromkeys(results, Verdict.PASS)
+
+
+def _echo_text(frame: str | bytes, platform: Platform, answer: Answer) -> Answer:
+    """An adapter that answers a frame that is no JSON object with a failure whose original is the text."""
+    if _request(frame) is not None or not answer or answer[0].get("result") != "failure":
+        return answer
+    text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+    return [{**answer[0], "original": text}]
+
+
+@pytest.mark.parametrize("case", ["MB-SESS-ROBUST-002", "MB-SESS-ROBUST-003"])
+def test_what_a_failure_to_an_unreadable_frame_echoes_is_a_convention(
+    catalogue: Catalogue, altered_reference: Serve, case: str
+) -> None:
+    result = _run(altered_reference, catalogue, case, _echo_text, adopt=False)
+    assert result.verdict == Verdict.WARN, result.violations
+    [(_, warned)] = result.violations
+    assert warned.category is Category.CONVENTION and "original" in warned.message
+    adopting = _run(altered_reference, catalogue, case, _echo_text)  # the reference profile adopts it
+    assert adopting.verdict == Verdict.FAIL
+
+
+def test_a_success_answer_to_an_unreadable_frame_fails(catalogue: Catalogue, altered_reference: Serve) -> None:
+    def success(frame: str | bytes, platform: Platform, answer: Answer) -> Answer:
+        if _request(frame) is not None or not answer:
+            return answer
+        return [{**answer[0], "result": "success", "data": {}}]
+
+    result = _run(altered_reference, catalogue, "MB-SESS-ROBUST-002", success)
+    assert result.verdict == Verdict.FAIL, result.violations
