@@ -492,20 +492,6 @@ class EventExpectation:
         the seeds say the request generates secondary events (``nonempty``), at least one must have come,
         whatever the catalogue infers them to be."""
         total = len(self.slots)
-        if self.event_list.nonempty and self.in_scope_total == 0:
-            self._violate(
-                Violation(
-                    Category.MISSING_EVENT,
-                    "no secondary event",
-                    f"{self.owner}: no event about {self.scope} {reason}; the seeds say it generates secondary "
-                    "events (the list they print is cut, so which ones is the catalogue's reading)",
-                    ref=self.event_list.ref,
-                    expected="at least one secondary event",
-                    actual=list(self.seen)[-20:],
-                    inferred=self.basis,  # the list applies only as far as the decision that chose it does
-                    area="results",
-                )
-            )
         for slot in self.pending():
             passed = self.overtaken.pop(id(slot), None)
             after = f"; {passed[1].name} (entry {passed[0].index}) came without it" if passed else ""
@@ -520,6 +506,20 @@ class EventExpectation:
                     actual=list(self.seen)[-20:],
                     inferred=self.event_list.basis(slot.entry),
                     area="events",
+                )
+            )
+        if self.event_list.nonempty and self.in_scope_total == 0:
+            self._violate(
+                Violation(
+                    Category.MISSING_EVENT,
+                    "no secondary event",
+                    f"{self.owner}: no event about {self.scope} {reason}; the seeds say it generates secondary "
+                    "events (the list they print is cut, so which ones is the catalogue's reading)",
+                    ref=self.event_list.ref,
+                    expected="at least one secondary event",
+                    actual=list(self.seen)[-20:],
+                    inferred=self.basis,  # the list applies only as far as the decision that chose it does
+                    area="results",
                 )
             )
         self.late.clear()
