@@ -46,8 +46,9 @@ def _reason(verdict: Verdict, result: FlowResult) -> str:
     worst = [v for _, v in result.violations if v.verdict == verdict]
     if worst:  # the record lists the categories; the title often only repeats its category
         first = worst[0]
+        cited = f" ({', '.join(first.requirements)})" if first.requirements else ""
         return _one_line(
-            first.message if first.title == first.category.value else f"{first.title}: {first.message}"
+            (first.message if first.title == first.category.value else f"{first.title}: {first.message}") + cited
         )
     return _one_line(result.reason)
 

@@ -29,7 +29,7 @@ def explain(case_id: str, title: str, result: FlowResult) -> str:
         if violation.actual is not None:
             lines.append(f"  arrived:  {_shown(violation.actual)}")
         if violation.ref is not None:
-            lines.append(f"  spec:     {violation.ref}")
+            lines.append(f"  spec:     {violation.spec}")
         if violation.inferred:
             lines.append(f"  inferred: {violation.inferred} (see specs/ERRATA.md; a profile can override)")
     if result.not_run:
