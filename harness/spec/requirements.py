@@ -96,13 +96,40 @@ def _citations(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
 def check_citations(
     documents: list[LoadedYaml], requirements: Mapping[str, RequirementSpec], problems: list[SpecProblem]
 ) -> None:
-    """Each id a spec element names is a requirement of ``specs/requirements.yaml``."""
+    """Each id a spec element names is a requirement of ``specs/requirements.yaml``; each requirement is
+    named by some spec element, or says why no check enforces it (``unchecked``), and not both."""
+    cited: set[str] = set()
     for doc in documents:
         if doc.data.get("kind") == "requirements":
             continue
         for path, rid in _citations(doc.data, ()):
+            cited.add(rid)
             if rid not in requirements:
                 problems.append(doc.problem(path, f"{rid} is not a requirement of specs/requirements.yaml"))
+    for requirement in requirements.values():
+        where = requirement.ref
+        if requirement.id not in cited and requirement.unchecked is None:
+            problems.append(
+                SpecProblem(
+                    where.file,
+                    where.line,
+                    f"{requirement.id}: no spec element names it; add 'requirement: {requirement.id}' where it is "
+                    "encoded, or say why nothing checks it ('unchecked')",
+                )
+            )
+        elif requirement.id in cited and requirement.unchecked is not None:
+            problems.append(
+                SpecProblem(
+                    where.file, where.line, f"{requirement.id}: says 'unchecked' but a spec element names it"
+                )
+            )
+
+
+def citations(doc: LoadedYaml) -> Iterator[tuple[JsonPath, str]]:
+    """The requirement ids a spec document names, each with the path of the element that names it."""
+    for path, rid in _citations(doc.data, ()):
+        element = path[: path.index(KEY)]
+        yield element, rid
 
 
 def normalized(text: str) -> str:
