@@ -256,7 +256,8 @@ def load_catalogue(root: Path) -> Catalogue:
         raise SpecError(problems)
 
     requirements = build_requirements(next(iter(by_kind.get("requirements", [])), None), rulings(root), problems)
-    check_citations(documents, requirements, problems)
+    if by_kind.get("requirements") or not problems:  # a requirements file that is invalid: its problems say so
+        check_citations(documents, requirements, problems)
     protocol = _build_protocol(builder, by_kind["protocol"][0])
     levels = _build_levels(by_kind["states"][0])
     events = _unique(builder, by_kind.get("event", []), lambda d: _build_event(builder, d))
