@@ -162,3 +162,21 @@ def test_a_malformed_failure_shows_the_failure_shape_requirement_in_every_report
     text = explain("MB-CHAN-DIAL-002", "channel.dial fails", result)  # the console, Allure and JUnit text
     assert "requirements: REQ-RESP-FAILURE-SHAPE, REQ-RESP-ECHO-COMMAND" in text
     assert result.verdict == Verdict.FAIL
+
+
+def test_the_certificate_reason_keeps_the_ids_whole_when_the_message_is_cut(catalogue: Catalogue) -> None:
+    from harness.cases import command_cases
+    from harness.core.violations import Category, Violation
+    from harness.paths import suites_dir
+    from harness.plugin.summary import REASON_CHARS, RunSummary
+    from harness.suite import load_profile
+
+    profile = load_profile(suites_dir() / "profiles" / "reference-generic.yaml", catalogue)
+    case = next(c for c in command_cases(catalogue, profile) if c.id == "MB-CHAN-DIAL-001")
+    ref = catalogue.commands["channel.dial"].events.ref
+    result = FlowResult()
+    result.add("dial", [Violation(Category.MISSING_EVENT, "missing event", "x" * 500, ref=ref)])
+    summary = RunSummary()
+    summary.record(case, "generic", result.verdict, test_id="t", result=result)
+    reason = summary.records["t"].reason
+    assert len(reason) <= REASON_CHARS and reason.endswith("… (REQ-DIAL-EVENTS, REQ-NEW-INTERACTION-PREVIEW)")
