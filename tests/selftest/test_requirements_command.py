@@ -110,3 +110,23 @@ def test_a_matrix_of_another_catalogue_is_flagged_stale_and_an_old_one_refused(
     (tmp_path / "old.json").write_text(json.dumps({"faults": [{"name": "x", "detected": True}]}), "utf-8")
     code, _, err = _run(capsys, "--matrix", str(tmp_path / "old.json"))
     assert code == 2 and "run mbconform selftest again" in err
+
+
+def test_a_fault_the_suite_detects_proves_the_requirements_its_violations_cite(
+    catalogue: Catalogue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end: the detection matrix records the ids of the MUST violations that caught a fault (here a dial
+    that forgets interaction.preview), and ``requirements --matrix`` names the fault against those ids only;
+    the correct adapter, on the same cases, passes (nothing is cited against it)."""
+    from harness.selftest import selftest, write_json
+
+    matrix = selftest(catalogue, [Path(GENERIC)], [], ["dial-without-preview"], quick=True)
+    assert matrix.baseline_problems == [] and matrix.catalogue == catalogue.version
+    [row] = matrix.rows
+    assert row.detected and {"REQ-DIAL-EVENTS", "REQ-NEW-INTERACTION-PREVIEW"} <= set(row.requirements)
+    write_json(matrix, tmp_path / "matrix.json")
+    code, out, _ = _run(capsys, "--json", "--profile", GENERIC, "--matrix", str(tmp_path / "matrix.json"))
+    assert code == 0
+    rows = {row["id"]: row for row in json.loads(out)["requirements"]}
+    assert rows["REQ-DIAL-EVENTS"]["faults"] == ["dial-without-preview"] and rows["REQ-DIAL-EVENTS"]["gap"] is None
+    assert rows["REQ-HOLD-FAILURE"]["faults"] == []
