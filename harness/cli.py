@@ -157,6 +157,30 @@ def main(argv: list[str] | None = None) -> int:
     cases.add_argument("--json", action="store_true", help="as one JSON object")
     cases.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
+    requirements = commands.add_parser(
+        "requirements",
+        help="the seed requirements: each with the checks that encode it, the test ids, the faults that prove it",
+    )
+    requirements.add_argument(
+        "--profile",
+        type=Path,
+        action="append",
+        default=None,
+        help="profile (repeatable); default: reference-*.yaml",
+    )
+    requirements.add_argument(
+        "--matrix",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a detection matrix saved by 'mbconform selftest --json FILE' (without it: faults not measured)",
+    )
+    requirements.add_argument(
+        "--seeds", type=Path, default=None, metavar="DIR", help="the seed files, to check every quote against"
+    )
+    requirements.add_argument("--json", action="store_true", help="as one JSON object")
+    requirements.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
     lint = commands.add_parser("lint", help="check spec, scenario and profile files")
     lint.add_argument("paths", nargs="*", type=Path, help="files or folders (default: specs/ and suites/)")
     lint.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
@@ -246,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         return lint_paths(args.paths, args.specs or specs_dir())
     if args.command == "cases":
         return _cases(args)
+    if args.command == "requirements":
+        from .traceability import run_cli as requirements_cli
+
+        return requirements_cli(_catalogue(args.specs), args.profile, args.matrix, args.seeds, args.json)
     if args.command == "replay":
         from .fuzz.replay import run_cli as replay_cli
 

@@ -65,7 +65,9 @@ def lint_paths(paths: list[Path], specs: Path) -> int:
     for problem in sorted(problems, key=lambda p: (p.file, p.line)):
         print(problem)
     commands, events = len(catalogue.commands), len(catalogue.events)
-    summary = f"{commands} commands, {events} events, {checked} suite files"
+    summary = (
+        f"{commands} commands, {events} events, {len(catalogue.requirements)} requirements, {checked} suite files"
+    )
     if problems:
         print(f"mbconform lint: {len(problems)} problem(s); {summary}", file=sys.stderr)
         return 1

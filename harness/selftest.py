@@ -68,6 +68,7 @@ class FaultRow:
     skipped: int = 0  # quick mode: not run, the fault was already detected
     detected_by: list[str] = field(default_factory=list)  # test ids that failed with the fault only
     categories: Counter[str] = field(default_factory=Counter)  # of the MUST violations of those tests
+    requirements: Counter[str] = field(default_factory=Counter)  # the requirement ids those violations cite
     verdicts: Counter[str] = field(default_factory=Counter)  # of all its runs
     # test ids that failed though their flow sends nothing the fault changes: a fault leaking out of its
     # owners, or a selection for --quick that would miss cases (should stay empty)
@@ -86,6 +87,7 @@ class Matrix:
     baseline_problems: list[str] = field(default_factory=list)  # cases the correct adapter does not pass
     rows: list[FaultRow] = field(default_factory=list)
     seconds: float = 0.0
+    catalogue: str = ""  # the version of the catalogue it ran (``mbconform requirements`` checks it)
 
     @property
     def undetected(self) -> list[str]:
@@ -140,6 +142,7 @@ class Matrix:
             "mode": "quick" if self.quick else "full",
             "profiles": self.profiles,
             "seconds": round(self.seconds, 2),
+            "catalogue_version": self.catalogue,
             "baseline": {"runs": self.baseline_runs, "not_passed": self.baseline_problems},
             "faults": [
                 {
@@ -154,6 +157,7 @@ class Matrix:
                     "detected": row.detected,
                     "detected_by": row.detected_by,
                     "categories": dict(row.categories),
+                    "requirements": dict(sorted(row.requirements.items())),
                     "verdicts": dict(row.verdicts),
                     "strays": row.strays,
                 }
@@ -319,6 +323,9 @@ def build_matrix(
         if result.verdict == Verdict.FAIL and job.test_id in passed:
             row.detected_by.append(job.test_id)
             row.categories.update({v.category.value for _, v in result.violations if v.verdict == Verdict.FAIL})
+            row.requirements.update(
+                {rid for _, v in result.violations if v.verdict == Verdict.FAIL for rid in v.requirements}
+            )
     matrix.rows = list(rows.values())
     return matrix
 
@@ -345,6 +352,7 @@ async def run_matrix(
         profiles, faults, quick, list(zip(baseline, clean, strict=True)), list(zip(faulty, results, strict=True))
     )
     matrix.seconds = time.monotonic() - started
+    matrix.catalogue = catalogue.version
     return matrix
 
 

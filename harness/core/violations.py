@@ -100,10 +100,26 @@ class Violation:
             return Verdict.ERROR
         return Verdict.FAIL if self.severity is Severity.MUST else Verdict.WARN
 
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """The ids of the seed requirements the violated check enforces (specs/requirements.yaml)."""
+        return self.ref.requirements if self.ref is not None else ()
+
+    @property
+    def spec(self) -> str:
+        """Where the violated rule is written, and the requirements it enforces: the one way every report
+        (console, Allure, JUnit, certificate) names them."""
+        if self.ref is None:
+            return ""
+        text = str(self.ref)
+        if self.requirements:
+            text += f" requirements: {', '.join(self.requirements)}"
+        return text
+
     def __str__(self) -> str:
         text = f"[{self.category.value}] {self.title}: {self.message}"
         if self.ref is not None:
-            text += f"\n    spec: {self.ref}"
+            text += f"\n    spec: {self.spec}"
         if self.inferred:
             text += f"\n    {convention_note(self)}"
         return text

@@ -47,9 +47,12 @@ def _reason(verdict: Verdict, result: FlowResult) -> str:
     worst = [v for _, v in result.violations if v.verdict == verdict]
     if worst:  # the record lists the categories; the title often only repeats its category
         first = worst[0]
-        return _one_line(
-            first.message if first.title == first.category.value else f"{first.title}: {first.message}"
-        )
+        text = first.message if first.title == first.category.value else f"{first.title}: {first.message}"
+        if not first.requirements:
+            return _one_line(text)
+        cited = f" ({', '.join(first.requirements)})"  # kept whole: the line is cut before it
+        line, room = _one_line(text), max(REASON_CHARS - len(cited), 1)
+        return (line if len(line) <= room else line[: room - 1] + "…") + cited
     return _one_line(result.reason)
 
 

@@ -29,7 +29,7 @@ def explain(case_id: str, title: str, result: FlowResult) -> str:
         if violation.actual is not None:
             lines.append(f"  arrived:  {_shown(violation.actual)}")
         if violation.ref is not None:
-            lines.append(f"  spec:     {violation.ref}")
+            lines.append(f"  spec:     {violation.spec}")
         if violation.inferred:
             lines.append(f"  {convention_note(violation)}")
     if result.not_run:

@@ -26,6 +26,7 @@ class SpecRef:
     line: int
     seed: str | None = None
     section: str | None = None
+    requirements: tuple[str, ...] = ()  # the ids (specs/requirements.yaml) this element encodes
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"
@@ -442,6 +443,23 @@ class Protocol:
 
 
 @dataclass(frozen=True)
+class RequirementSpec:
+    """A normative statement of the seeds: its stable id, exact quote and seed section, its provenance
+    (``seed``, or ``ruling`` with the ERRATA ruling that decides how a contradiction reads) and strength."""
+
+    id: str
+    strength: str  # MUST or SHOULD, as the seed words it
+    provenance: str  # seed or ruling
+    ruling: str | None
+    seed: str
+    section: str
+    quote: str
+    summary: str
+    ref: SpecRef  # where specs/requirements.yaml defines it
+    unchecked: str | None = None  # why no check enforces it (it binds the media bar, or nothing shows it)
+
+
+@dataclass(frozen=True)
 class Catalogue:
     root: Path
     version: str  # a digest of every spec file, so reports say which catalogue they ran
@@ -454,6 +472,7 @@ class Catalogue:
     platforms: Mapping[str, PlatformSpec] = field(default_factory=dict)
     facts: Mapping[str, Schema] = field(default_factory=dict)  # fact -> the schema of its value
     default_platform: str = ""  # the platform of an adapter or simulation that names none
+    requirements: Mapping[str, RequirementSpec] = field(default_factory=dict)  # id -> requirement
 
     def command(self, name: str) -> CommandSpec | None:
         return self.commands.get(name)

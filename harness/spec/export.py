@@ -8,7 +8,12 @@ from .catalogue import Catalogue, SpecRef
 
 
 def _source(ref: SpecRef) -> dict[str, Any]:
-    return {"seed": ref.seed, "section": ref.section, "spec": f"{ref.file}:{ref.line}"}
+    return {
+        "seed": ref.seed,
+        "section": ref.section,
+        "spec": f"{ref.file}:{ref.line}",
+        "requirements": list(ref.requirements),
+    }
 
 
 def catalogue_json(catalogue: Catalogue) -> dict[str, Any]:

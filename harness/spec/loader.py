@@ -42,10 +42,12 @@ from .catalogue import (
     StimulusSpec,
     describe_error,
 )
+from .requirements import build_requirements, check_citations, ids_of, merged, rulings
 from .yamlfile import JsonPath, LoadedYaml, SpecProblem, display_path, load_yaml_file
 
 META_SCHEMA = Path("meta") / "spec-v1.schema.json"
 SINGLETON_KINDS = ("protocol", "states", "startup", "platforms")
+OPTIONAL_SINGLETON_KINDS = ("requirements",)  # at most one
 
 
 class SpecError(Exception):
@@ -96,13 +98,16 @@ class _Builder:
     root: Path
     problems: list[SpecProblem] = field(default_factory=list)
 
-    def ref(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any] | None = None) -> SpecRef:
+    def ref(self, doc: LoadedYaml, path: JsonPath, node: Mapping[str, Any] | None = None, *also: Any) -> SpecRef:
+        """``node``: the element (else the whole file) whose source and requirement ids it carries;
+        ``also``: further elements whose requirement ids it carries as well (a command's ``when``)."""
         source = (node or {}).get("source") or (doc.data.get("source") if isinstance(doc.data, dict) else None)
         return SpecRef(
             doc.file,
             doc.line_of(path),
             source.get("seed") if source else None,
             source.get("section") if source else None,
+            merged(ids_of(doc.data if node is None else node), *(ids_of(item) for item in also)),
         )
 
     def schema(self, doc: LoadedYaml, path: JsonPath, document: Mapping[str, Any]) -> Schema:
@@ -213,12 +218,16 @@ class _Builder:
                 FollowUp(item["title"], item.get("data"), item.get("stimulus"), item.get("target", "target"))
                 for item in node.get("then", [])
             ),
-            ref=self.ref(doc, path, node),
+            ref=self.ref(doc, path, node, node["when"]),
             example=node.get("example"),
             inferred=node.get("inferred")
             or ("the seeds do not print this outcome" if node.get("provenance") == "inferred" else None),
             should=node.get("severity") == "SHOULD",
         )
+
+
+def _alternatives(when: Any) -> list[Any]:
+    return list(when) if isinstance(when, list) else [when] if when is not None else []
 
 
 def opt_states(node: Mapping[str, Any]) -> frozenset[str] | None:
@@ -236,6 +245,9 @@ def load_catalogue(root: Path) -> Catalogue:
     by_kind: dict[str, list[LoadedYaml]] = {}
     for doc in documents:
         by_kind.setdefault(doc.data["kind"], []).append(doc)
+    for kind in OPTIONAL_SINGLETON_KINDS:
+        if len(by_kind.get(kind, [])) > 1:
+            problems.append(by_kind[kind][1].problem((), f"expected at most one spec of kind {kind!r}"))
     for kind in SINGLETON_KINDS:
         found = by_kind.get(kind, [])
         if len(found) != 1:
@@ -250,6 +262,9 @@ def load_catalogue(root: Path) -> Catalogue:
     if problems and any(len(by_kind.get(kind, [])) != 1 for kind in SINGLETON_KINDS):
         raise SpecError(problems)
 
+    requirements = build_requirements(next(iter(by_kind.get("requirements", [])), None), rulings(root), problems)
+    if by_kind.get("requirements") or not problems:  # a requirements file that is invalid: its problems say so
+        check_citations(documents, requirements, problems)
     protocol = _build_protocol(builder, by_kind["protocol"][0])
     levels = _build_levels(by_kind["states"][0])
     events = _unique(builder, by_kind.get("event", []), lambda d: _build_event(builder, d))
@@ -284,6 +299,7 @@ def load_catalogue(root: Path) -> Catalogue:
         platforms=platforms,
         facts=facts,
         default_platform=default_platform,
+        requirements=requirements,
     )
     from .crosscheck import cross_check  # the checks between files live in their own module
 
@@ -442,7 +458,8 @@ def _build_command(b: _Builder, doc: LoadedYaml) -> CommandSpec:
         example=data["request"]["example"],
         results=frozenset(data["results"]),
         events=b.event_list(doc, ("events",), data["events"]),
-        ref=b.ref(doc, ("name",)),
+        # a wrong result on the command's own cases cites the command's, its precondition's and its request's
+        ref=b.ref(doc, ("name",), None, *_alternatives(data.get("when")), data["request"]),
         outcomes=tuple(b.outcome(doc, ("outcomes", i), node) for i, node in enumerate(data.get("outcomes", []))),
         platform_requests=platform_requests,
     )
@@ -458,7 +475,7 @@ def _build_stimulus(b: _Builder, doc: LoadedYaml) -> StimulusSpec:
         summary=data.get("summary", ""),
         when=b.when(doc, data["when"]),
         events=b.event_list(doc, ("events",), data["events"]),
-        ref=b.ref(doc, ("name",)),
+        ref=b.ref(doc, ("name",), None, *_alternatives(data["when"])),
         platforms=frozenset(data.get("platforms", [])),
     )
 

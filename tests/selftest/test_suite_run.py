@@ -116,6 +116,11 @@ def test_a_dial_that_drops_its_preview_fails_naming_the_event_the_command_and_th
     assert {r["status"] for r in results} <= {"passed", "failed", "skipped"}
     assert "interaction.preview" in failed[0]["statusDetails"]["message"]
     assert f"{entry.ref.file}:{entry.ref.line}" in failed[0]["statusDetails"]["message"]
+    # the requirements the check enforces, wherever the spec line is shown: console, Allure, certificate
+    cited = "requirements: " + ", ".join(entry.ref.requirements)
+    assert entry.ref.requirements and cited in done.stdout
+    assert cited in failed[0]["statusDetails"]["message"]
+    assert "REQ-DIAL-EVENTS" in (tmp_path / "certificate.md").read_text()
 
 
 def _drop_cases(catalogue: Catalogue, platform: str) -> list[tuple[str, str]]:
