@@ -126,6 +126,21 @@ class ProfileCertificate:
     capabilities: tuple[Capability, ...]
     # each catalogue convention the adapter differs in (not declared by the profile) -> the cases that show it
     conventions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    cases: tuple[int, int] = (0, 0)  # (cases that apply to the profile, cases of the suite)
+
+    def coverage(self) -> str:
+        """How much of the suite applies to the profile, said plainly when it is little."""
+        applied, total = self.cases
+        if not total:
+            return ""
+        text = f"{applied} of {total} cases of the suite apply to this profile"
+        if applied * 2 < total:
+            text += (
+                "; most do not, so most of the adapter's behaviour is not exercised: see Not applicable below "
+                "(a command the set-ups need, such as the one that makes a channel usable, may be missing "
+                "from the profile)"
+            )
+        return text
 
     @property
     def counts(self) -> dict[str, int]:
@@ -172,6 +187,8 @@ class ProfileCertificate:
             "conventions": [
                 {"convention": text, "cases": list(cases)} for text, cases in self.conventions.items()
             ],
+            "cases_applicable": self.cases[0],
+            "cases_total": self.cases[1],
         }
 
 
@@ -246,6 +263,7 @@ def certify_profile(
         url,
         tuple(capabilities),
         {text: tuple(cases) for text, cases in sorted(conventions.items(), key=lambda item: -len(item[1]))},
+        (sum(case.applicable for case in cases), len(cases)),
     )
 
 
@@ -320,6 +338,8 @@ def _profile_markdown(profile: ProfileCertificate) -> list[str]:
         "",
         f"**{_cell(profile.overall())}**",
     ]
+    if profile.coverage():
+        lines += ["", _cell(profile.coverage()) + "."]
     declared = [c for c in profile.capabilities if c.declared]
     for kind, heading, columns in (
         ("command", "Commands", "| command | verdict | cases run | not passing |"),

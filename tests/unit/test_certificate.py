@@ -15,6 +15,7 @@ from harness.reporting.certificate import (
     CaseOutcome,
     Certificate,
     ProfileCertificate,
+    _profile_markdown,
     certify_profile,
     write_certificate,
 )
@@ -154,3 +155,23 @@ def test_the_run_summary_keeps_a_small_record_per_test(small: tuple[Profile, lis
     assert summary.verdicts()[f"{skipped.id}[small]"].verdict == "not applicable"
     assert summary.outcomes("small")["MB-CONV-HOLD-001"].verdict == "fail"
     assert summary.failing_tests == 1
+
+
+def test_the_conventions_the_adapter_differs_in_are_listed_with_their_cases_and_coverage_is_said(
+    catalogue: Catalogue, small: tuple[Profile, list[TestCase]]
+) -> None:
+    profile, cases = small
+    outcomes = all_pass(cases)
+    warned = [case.id for case in cases if case.applicable][:2]
+    for case_id in warned:
+        outcomes[case_id] = CaseOutcome("warn", {}, "", ("missing event: the state after accept (R11)",))
+    certificate = certify_profile(catalogue, profile, URL, cases, outcomes)
+    assert certificate.certified  # a convention is a warning, never a failure
+    assert certificate.conventions == {"missing event: the state after accept (R11)": tuple(sorted(warned))}
+    text = "\n".join(_profile_markdown(certificate))
+    assert "Conventions the adapter differs in" in text and f"`{warned[0]}`" in text
+    applied = sum(case.applicable for case in cases)
+    assert certificate.cases == (applied, len(cases))
+    assert f"{applied} of {len(cases)} cases of the suite apply" in text
+    assert ("most do not" in text) == (applied * 2 < len(cases))
+    assert certificate.to_json()["conventions"][0]["cases"] == sorted(warned)
