@@ -57,9 +57,9 @@ class Profile:
     transport: Transport = field(default_factory=Transport)  # connection: TLS, headers, subprotocols
     redact: tuple[str, ...] = ()  # further field names whose values reports must not show
     from_environment: tuple[str, ...] = ()  # values the profile took from ``${env:NAME}``: secrets, whatever field
-    adopted: frozenset[str] = (
-        frozenset()
-    )  # the areas of the catalogue's conventions the adapter follows as its own
+    # the areas of the catalogue's conventions the adapter follows as its own, and the facts the profile sets
+    adopted: frozenset[str] = frozenset()
+    declared_facts: frozenset[str] = frozenset()
 
     def declares(self, command: str) -> bool:
         return command in self.commands
@@ -99,6 +99,7 @@ class Profile:
             transport=self.transport.overridden(connection) if connection is not None else self.transport,
             redactor=redactor,
             adopted=self.adopted,
+            declared_facts=self.declared_facts,
         )
 
 
@@ -231,6 +232,7 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         redact=tuple(data.get("redact", ())),
         from_environment=tuple(from_environment),
         adopted=_adopted(data.get("conventions", {}).get("adopt", ())),
+        declared_facts=frozenset(data.get("facts", {})),
     )
 
 

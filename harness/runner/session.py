@@ -28,7 +28,7 @@ from ..core.simulate import Decision, Platform, command_basis
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
 from ..core.violations import Category, Severity, Verdict, Violation, adopted, evidence
-from ..spec.catalogue import Catalogue, SpecRef, with_facts, with_response
+from ..spec.catalogue import Catalogue, SpecRef, facts_in, with_facts, with_response
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
 from .settings import Settings
@@ -467,10 +467,19 @@ class MediaBarSession:
         if step.kind == "command":
             spec = self.catalogue.commands[step.name]
             data = step.data if step.data is not None else spec.example_for(self.settings.platform)
+            defaults = sorted(facts_in(data) - self.settings.declared_facts)
             # a follow-up names its choice among what the answer before offered ($response:, a needinfo's skills)
             data = with_response(with_facts(dict(data), facts), self.response.raw if self.response else None)
             request = {"command": step.name, "target": target, "data": data}
-            return request, self.oracle.decide(request), spec.ref
+            decision = self.oracle.decide(request)
+            if defaults and decision.inferred is None:
+                # lab data the profile did not give (the catalogue's default platform's): never sent as if the
+                # protocol required it, so what the adapter answers to it is a convention
+                shown = ", ".join(f"{name}={facts.get(name)!r}" for name in defaults)
+                decision = replace(
+                    decision, inferred=f"the request carries platform data the profile does not set ({shown})"
+                )
+            return request, decision, spec.ref
         stimulus = self.catalogue.stimuli[step.name]
         decision = Decision("success", None, stimulus.events)
         driver = self.settings.stimulus

@@ -35,3 +35,6 @@ class Settings:
     # the areas of the catalogue's conventions the profile adopts as the adapter's own (violations.AREAS): a
     # deviation there is a MUST; elsewhere a convention is a warning
     adopted: frozenset[str] = frozenset()
+    declared_facts: frozenset[str] = (
+        frozenset()
+    )  # the facts the profile sets (the rest are the platform's defaults)

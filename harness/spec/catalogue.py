@@ -336,6 +336,17 @@ def with_response(value: Any, response: Any) -> Any:
     return value
 
 
+def facts_in(value: Any) -> set[str]:
+    """The facts a value names (``$fact:NAME`` strings, at any depth)."""
+    if isinstance(value, str):
+        return {value[len(FACT_PREFIX) :]} if value.startswith(FACT_PREFIX) else set()
+    if isinstance(value, Mapping):
+        return {name for item in value.values() for name in facts_in(item)}
+    if isinstance(value, list):
+        return {name for item in value for name in facts_in(item)}
+    return set()
+
+
 def states_of(when: tuple[Condition, ...]) -> frozenset[str]:
     """The states a precondition names (empty: it names none, any state will do)."""
     return frozenset(state for condition in when for state in (condition.state or ()))

@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -71,13 +72,14 @@ def _strict_incontact(catalogue: Catalogue) -> Callable[[], AbstractAsyncContext
     return serving
 
 
-def _run(catalogue: Catalogue, flow: Flow) -> FlowResult:
+def _run(catalogue: Catalogue, flow: Flow, adopt: bool = True) -> FlowResult:
     profile = load_profile(suites_dir() / "profiles" / "reference-incontact.yaml", catalogue)
     serving = _strict_incontact(catalogue)
+    settings = profile.settings() if adopt else replace(profile.settings(), adopted=frozenset())
 
     async def main() -> FlowResult:
         async with serving() as url:
-            return await run_flow(flow, url=url, catalogue=catalogue, settings=profile.settings())
+            return await run_flow(flow, url=url, catalogue=catalogue, settings=settings)
 
     return asyncio.run(asyncio.wait_for(main(), 30))
 
@@ -105,3 +107,18 @@ def test_the_generated_retry_case_takes_its_skill_from_the_needinfo(catalogue: C
     result = _run(catalogue, case.flow)
     assert result.verdict == Verdict.PASS, result.violations
     assert _dials(result.transcript)[-2:] == [{"type": "external"}, {"type": "external", "skill": "sk-77"}]
+
+
+def test_a_dial_with_the_catalogues_default_skill_that_the_adapter_refuses_is_a_convention(
+    catalogue: Catalogue,
+) -> None:
+    """The profile does not name its lab's outbound skill, so the main-path dial carries the default platform's
+    (chosen_outbound_skill "4101"): an adapter that refuses it is not failed for the harness's choice."""
+    profile = load_profile(suites_dir() / "profiles" / "reference-incontact.yaml", catalogue)
+    assert "chosen_outbound_skill" not in profile.declared_facts
+    [case] = [case for case in command_cases(catalogue, profile) if case.id == "MB-CHAN-DIAL-001"]
+    vendor = _run(catalogue, case.flow, adopt=False)
+    assert vendor.verdict == Verdict.WARN, vendor.violations
+    assert any("platform data the profile does not set" in (v.inferred or "") for _, v in vendor.violations)
+    adopting = _run(catalogue, case.flow)  # the reference profile adopts the catalogue's results: a MUST
+    assert adopting.verdict == Verdict.FAIL
