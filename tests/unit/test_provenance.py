@@ -257,3 +257,30 @@ def test_the_answer_of_a_command_the_seeds_do_not_print_may_add_to_its_data(cata
     assert command_basis(catalogue.commands["channel.dial"]) is None  # the seeds print dial's answer: a MUST
     [echo] = check_response(catalogue, dial, answer, frozenset({"success"}), None)
     assert echo.verdict is Verdict.FAIL
+
+
+def test_a_state_name_of_the_adapters_own_takes_the_entry_that_waits_for_a_state_and_is_learned(
+    platform: Platform,
+) -> None:
+    interaction, conversation = inbound_call(platform)
+    model = platform.model.copy()
+    spec = platform.catalogue.commands["interaction.accept"]
+    expectation = EventExpectation.start(
+        "interaction.accept", platform.catalogue, spec.events, interaction, model, platform.context()
+    )
+    for raw in platform.handle({"command": "interaction.accept", "target": interaction, "data": {}}).events:
+        event = as_event(raw)
+        if event.target == conversation and event.name == "state.updated":
+            event = Event(event.name, event.target, {"state": "talking"}, {})  # the adapter's own name
+        model.apply(event)
+        expectation.offer(event)
+    assert expectation.done  # nothing left to wait for: the call's entry took "talking"
+    violations = expectation.finish("x")
+    assert violations and all(v.verdict is Verdict.WARN for v in violations)
+    assert {v.area for v in violations} == {"payloads", "states"}
+    assert model.learned == {"conversation": {"talking": "CONNECTED"}}
+    assert model.objects[conversation].state == "CONNECTED" and model.objects[conversation].guessed
+    hold = platform.catalogue.commands["conversation.hold"]
+    request = {"command": hold.name, "target": conversation, "data": {}}
+    decision = Platform(platform.catalogue, model).decide(request)
+    assert decision.result == "success" and decision.inferred and "its own way" in decision.inferred
