@@ -1,0 +1,215 @@
+"""Drive an adapter to discover its conventions: its start-up, then each declared command where the catalogue
+predicts success, each in a session of its own (the set-up planned from the live model, as a test's is).
+
+Every wait is the runner's (bounded by the step timeout); the whole discovery is bounded by its budget.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..core.messages import Response
+from ..core.plan import Goal
+from ..core.results import FlowResult, StepResult
+from ..core.simulate import DEFAULT
+from ..core.steps import Step
+from ..core.violations import Verdict
+from ..runner.connection import Connection, ConnectionLost
+from ..runner.deadline import Deadline, StepTimeout, within
+from ..runner.flow import _set_up
+from ..runner.session import Inconclusive, MediaBarSession, startup_bindings
+from ..runner.settings import Settings
+from ..spec.catalogue import Catalogue
+from .observe import Observer, shown
+
+UNKNOWN_SUFFIX = ".mbconform-unknown"  # appended to a catalogue command: a command no adapter has
+
+
+@dataclass
+class CommandOutcome:
+    """What one command did where the catalogue predicts success (``status``: works, unknown, refused, no
+    answer, other result, not reached, not tried)."""
+
+    command: str
+    status: str
+    detail: str = ""
+    evidence: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what differed in its answer or list (conventions, MUSTs)
+
+
+@dataclass
+class Channel:
+    address: str
+    parent_level: str
+    media: str | None
+    state: str | None
+
+
+@dataclass
+class Discovery:
+    """Everything one discovery learned; :mod:`.draft` writes it as a profile."""
+
+    url: str
+    settings: Settings
+    observer: Observer
+    ready: bool = False
+    startup_problem: str = ""
+    channel_level: str | None = None  # the level of the objects the start-up announces (the catalogue's)
+    channels: list[Channel] = field(default_factory=list)
+    unknown_code: str | None = None  # the failure code the adapter gives a command it does not know
+    unknown_evidence: str = ""
+    commands: dict[str, CommandOutcome] = field(default_factory=dict)
+    budget_spent: bool = False
+
+
+async def discover(
+    url: str, catalogue: Catalogue, settings: Settings, commands: list[str], budget: float
+) -> Discovery:
+    """Start one session (the start-up, the unknown-command probe), then survey ``commands``."""
+    observer = Observer(catalogue)
+    found = Discovery(url, settings, observer)
+    whole = Deadline(budget, "discovery")
+    try:
+        await within(whole, _first_session(found, catalogue), lambda: "the start-up did not end")
+    except StepTimeout as exc:
+        found.budget_spent = True
+        found.startup_problem = found.startup_problem or str(exc)
+    if found.ready:
+        levels = {channel.parent_level for channel in found.channels}
+        session_level = _session_level(catalogue)
+        flat = not levels or levels == {session_level}
+        found.settings = replace(settings, addressing="flat" if flat else "channelgroup")
+    for command in commands:
+        if not found.ready:
+            found.commands[command] = CommandOutcome(command, "not tried", "the session did not start")
+            continue
+        if whole.remaining() <= 0:
+            found.budget_spent = True
+            found.commands[command] = CommandOutcome(command, "not tried", "the discovery's budget ran out")
+            continue
+        try:
+            outcome = await within(whole, _survey(found, catalogue, command), lambda: "a command did not end")
+        except StepTimeout:
+            found.budget_spent = True
+            outcome = CommandOutcome(command, "not tried", "the discovery's budget ran out while trying it")
+        found.commands[command] = outcome
+    return found
+
+
+def _session_level(catalogue: Catalogue) -> str:
+    """The level of the session object (the root: a level with no parents)."""
+    return next((name for name, level in catalogue.levels.items() if not level.parents), "session")
+
+
+async def _open(found: Discovery, catalogue: Catalogue) -> tuple[Connection, MediaBarSession]:
+    redactor = found.settings.redactor.session()
+    listener = redactor.listener(found.observer)
+    connection = await Connection.for_settings(found.url, found.settings, listener, redactor)
+    session = MediaBarSession(catalogue, found.settings, connection, listener, found.url)
+    found.observer.session = session
+    return connection, session
+
+
+async def _first_session(found: Discovery, catalogue: Catalogue) -> None:
+    try:
+        connection, session = await _open(found, catalogue)
+    except (ConnectionLost, StepTimeout) as exc:
+        found.startup_problem = f"cannot connect: {exc}"
+        return
+    try:
+        violations = await session.bootstrap()
+        found.ready = session.ready
+        if not session.ready:
+            found.startup_problem = next((v.message for v in violations if v.title == "no session start-up"), "")
+            found.startup_problem = found.startup_problem or "the ready event did not arrive"
+            return
+        _learn_startup(found, catalogue, session)
+        await _probe_unknown(found, catalogue, session)
+    except (ConnectionLost, Inconclusive) as exc:
+        found.startup_problem = found.startup_problem or str(exc)
+    finally:
+        await connection.close()
+
+
+def _learn_startup(found: Discovery, catalogue: Catalogue, session: MediaBarSession) -> None:
+    model = session.model
+    for level in dict.fromkeys(startup_bindings(catalogue).values()):
+        found.channel_level = found.channel_level or level
+        for obj in model.of_level(level):
+            parent = model.parent_of(obj)
+            found.channels.append(
+                Channel(obj.address, parent.level if parent else "", model.media_of(obj), obj.state)
+            )
+
+
+async def _probe_unknown(found: Discovery, catalogue: Catalogue, session: MediaBarSession) -> None:
+    """A request whose command no adapter has (a catalogue command with a suffix): its failure code is how
+    this adapter says "unknown command" (the code is the adapter's own, ERRATA R9)."""
+    name = sorted(catalogue.commands)[0] + UNKNOWN_SUFFIX
+    target = session.model.session.address if session.model.session is not None else ""
+    text = json.dumps({"command": name, "target": target, "data": {}})
+    result = await session.run(Step("frame", "unknown command", "", data={"text": text}, title="unknown command"))
+    response = result.response
+    if response is None:
+        return
+    found.unknown_evidence = shown(json.dumps(response.raw))
+    code = _failure_code(response)
+    if response.result == "failure" and code is not None:
+        found.unknown_code = code
+
+
+def _failure_code(response: Response) -> str | None:
+    failure = response.raw.get("failure")
+    code = failure.get("code") if isinstance(failure, dict) else None
+    return code if isinstance(code, str) else None
+
+
+async def _survey(found: Discovery, catalogue: Catalogue, command: str) -> CommandOutcome:
+    """Bring an object where the catalogue predicts ``command`` succeeds, send it, and say what came back."""
+    spec = catalogue.commands[command]
+    goal = Goal(spec.level, command, decision=DEFAULT)
+    try:
+        connection, session = await _open(found, catalogue)
+    except (ConnectionLost, StepTimeout) as exc:
+        return CommandOutcome(command, "not reached", f"cannot connect: {exc}")
+    try:
+        await session.bootstrap()
+        if not session.ready:
+            return CommandOutcome(command, "not reached", "the session did not start")
+        await _set_up(session, goal, None, found.settings, FlowResult())
+        result = await session.run(Step("command", command, "$goal"))
+        return _outcome(found, command, result)
+    except Inconclusive as exc:
+        return CommandOutcome(command, "not reached", str(exc))
+    except ConnectionLost as exc:
+        return CommandOutcome(command, "not reached", f"the connection ended: {exc}")
+    finally:
+        await connection.close()
+
+
+def _outcome(found: Discovery, command: str, result: StepResult) -> CommandOutcome:
+    response = result.response
+    notes = [
+        f"{'convention' if v.is_convention else v.severity.value}: {v.title}: {v.message.splitlines()[0]}"
+        for v in result.violations
+        if v.verdict >= Verdict.WARN
+    ][:5]
+    if response is None:
+        return CommandOutcome(command, "no answer", f"no response within {found.settings.step_timeout:g}s")
+    frame = [shown(json.dumps(response.raw))]
+    if response.result in result.expected:
+        return CommandOutcome(command, "works", f"{response.result} on {result.target}", frame, notes)
+    code = _failure_code(response)
+    if response.result == "failure" and code is not None and code == found.unknown_code:
+        return CommandOutcome(command, "unknown", f"failure {code}, as for a command no adapter has", frame)
+    if response.result == "failure":
+        return CommandOutcome(
+            command, "refused", f"failure {code or '(no code)'} on {result.target}", frame, notes
+        )
+    return CommandOutcome(command, "other result", f"{_text(response.result)} on {result.target}", frame, notes)
+
+
+def _text(value: Any) -> str:
+    return shown(value if isinstance(value, str) else json.dumps(value), 80)
