@@ -56,8 +56,9 @@ class Seen:
 
     def add(self, frame: str) -> None:
         self.count += 1
-        if len(self.evidence) < EVIDENCE_FRAMES:
-            self.evidence.append(shown(frame))
+        quoted = shown(frame)
+        if len(self.evidence) < EVIDENCE_FRAMES and quoted not in self.evidence:
+            self.evidence.append(quoted)
 
 
 @dataclass
