@@ -143,7 +143,8 @@ def _startup(lines: list[str], found: Discovery, catalogue: Catalogue, base: Map
     given = base.get("startup")
     default_ready = catalogue.startup.ready_event
     if isinstance(given, Mapping) and given.get("send"):
-        lines.append(f"# startup: the base profile's log-in requests  {DIFFERS} (nothing is sent first)")
+        mark = f"  {DIFFERS} (nothing is sent first)" if not catalogue.startup.send else ""
+        lines.append(f"# startup: the base profile's requests before anything else{mark}; their answers:")
         responses = [
             frame for summary, frame in found.observer.startup_frames if summary == "a frame that is no event"
         ]

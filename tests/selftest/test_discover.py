@@ -184,3 +184,24 @@ def test_an_adapter_with_other_conventions_gets_a_draft_that_declares_them(catal
     assert "question: does the adapter have conversation.request.dtmf under another name" in text
     assert "  # - conversation.request.dtmf  # unknown: failure UNKNOWN_COMMAND" in text
     assert "conversation.hold  # works" in text and "conversation.retrieve" in text
+
+
+def test_the_budget_bounds_the_discovery_and_says_what_was_not_tried(
+    catalogue: Catalogue, control_adapter: RunningAdapter
+) -> None:
+    settings = load_profile(FAST_PROFILE, catalogue).settings()
+    commands = sorted(settings.commands)
+    budget = 1.0
+
+    async def scenario() -> tuple[float, Any]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        found = await discover(control_adapter.url, catalogue, settings, commands, budget)
+        return loop.time() - started, found
+
+    elapsed, found = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert elapsed < budget + 2 * 1.0 + 1.0  # the budget, closing the connection under way (1 s), slack
+    assert found.budget_spent
+    untried = [o for o in found.commands.values() if o.status == "not tried"]
+    assert untried and all("budget" in o.detail or "did not start" in o.detail for o in untried)
+    assert set(found.commands) == set(commands)  # every command is accounted for
