@@ -278,7 +278,10 @@ def _states(lines: list[str], found: Discovery, catalogue: Catalogue) -> None:
     for level in dict.fromkeys(m.level for m in mappings):
         lines.append(f"    {level}:")
         for mapping in (m for m in mappings if m.level == level):
-            lines.append(f"      # after {shown(mapping.after, 120)} the catalogue expects {mapping.catalogue}:")
+            followed = f"; later sessions read it so ({mapping.followed} frames)" if mapping.followed else ""
+            lines.append(
+                f"      # after {shown(mapping.after, 120)} the catalogue expects {mapping.catalogue}{followed}:"
+            )
             _evidence(lines, mapping.seen.evidence, "      ")
             lines.append(f"      {quoted(mapping.adapter)}: {mapping.catalogue}")
 

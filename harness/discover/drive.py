@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.messages import Response
+from ..core.messages import Message, Response, classify
 from ..core.plan import Goal
 from ..core.results import FlowResult, StepResult
 from ..core.simulate import DEFAULT
@@ -103,10 +103,26 @@ def _session_level(catalogue: Catalogue) -> str:
     return next((name for name, level in catalogue.levels.items() if not level.parents), "session")
 
 
+class _Following(Connection):
+    """A connection whose session reads the adapter's frames with the state names learned so far (the
+    transcript and the observer see each frame as the adapter sent it)."""
+
+    observer: Observer | None = None
+
+    def _received(self, frame: str | bytes) -> Message:
+        message = super()._received(frame)
+        translated = (
+            self.observer.translated(frame) if self.observer is not None and isinstance(frame, str) else None
+        )
+        return message if translated is None else classify(translated)
+
+
 async def _open(found: Discovery, catalogue: Catalogue) -> tuple[Connection, MediaBarSession]:
     redactor = found.settings.redactor.session()
     listener = redactor.listener(found.observer)
-    connection = await Connection.for_settings(found.url, found.settings, listener, redactor)
+    connection = await _Following.for_settings(found.url, found.settings, listener, redactor)
+    assert isinstance(connection, _Following)  # Connection.open builds the class it is called on
+    connection.observer = found.observer
     session = MediaBarSession(catalogue, found.settings, connection, listener, found.url)
     found.observer.session = session
     return connection, session

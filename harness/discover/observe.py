@@ -18,7 +18,7 @@ from ..core.objects import SEPARATOR, ObjectModel
 from ..core.runevents import FrameReceived, FrameSent, RunEvent, StepFinished, StepStarted
 from ..core.simulate import Refusal
 from ..core.testcontrol import STIMULATE
-from ..jsonpaths import find
+from ..jsonpaths import find, with_value
 from ..spec.catalogue import Catalogue
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ class Mapping_:
     catalogue: str
     after: str  # the request or stimulus after which it was seen
     seen: Seen = field(default_factory=Seen)
+    followed: int = 0  # frames of later sessions read with this mapping
 
 
 @dataclass
@@ -211,6 +212,27 @@ class Observer:
                 self.mappings[key] = Mapping_(level, value, predicted, pending.label)
             if key in self.mappings:
                 self.mappings[key].seen.add(frame)
+
+    # -- following what was learned -----------------------------------------------------------------
+
+    def translated(self, text: str) -> str | None:
+        """The frame with a state the adapter names its own way replaced by the catalogue's state it was
+        learned to mean (a mapping proposed in an earlier session), so that later sessions' set-ups follow
+        the adapter (a call it calls ON_HOLD is held); None if there is nothing to replace."""
+        if not self.mappings or self.session is None:
+            return None
+        message = classify(text)
+        if not isinstance(message, Event) or not isinstance(message.data, dict):
+            return None
+        spec = self.catalogue.events.get(message.name)
+        path = spec.sets.get("state") if spec is not None else None
+        obj = self.session.model.get(message.target)
+        value = find(message.data, path) if path is not None else None
+        mapping = self.mappings.get((obj.level, value)) if obj is not None and isinstance(value, str) else None
+        if mapping is None or path is None:
+            return None
+        mapping.followed += 1
+        return json.dumps({**message.raw, "data": with_value(message.data, path, mapping.catalogue)})
 
     # -- what the start-up showed -------------------------------------------------------------------
 
