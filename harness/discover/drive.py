@@ -13,7 +13,7 @@ from typing import Any
 from ..core.messages import Message, Response, classify
 from ..core.plan import Goal
 from ..core.results import FlowResult, StepResult
-from ..core.simulate import DEFAULT
+from ..core.simulate import DEFAULT, Platform
 from ..core.steps import Step
 from ..core.violations import Verdict
 from ..runner.connection import Connection, ConnectionLost
@@ -21,7 +21,7 @@ from ..runner.deadline import Deadline, StepTimeout, within
 from ..runner.flow import _set_up
 from ..runner.session import Inconclusive, MediaBarSession, startup_bindings
 from ..runner.settings import Settings
-from ..spec.catalogue import Catalogue
+from ..spec.catalogue import Catalogue, with_facts
 from .observe import Observer, shown
 
 UNKNOWN_SUFFIX = ".mbconform-unknown"  # appended to a catalogue command: a command no adapter has
@@ -58,6 +58,7 @@ class Discovery:
     startup_problem: str = ""
     channel_level: str | None = None  # the level of the objects the start-up announces (the catalogue's)
     channels: list[Channel] = field(default_factory=list)
+    usable_state: str | None = None  # the state a command makes a channel usable in (the catalogue's)
     unknown_code: str | None = None  # the failure code the adapter gives a command it does not know
     unknown_evidence: str = ""
     commands: dict[str, CommandOutcome] = field(default_factory=dict)
@@ -158,6 +159,33 @@ def _learn_startup(found: Discovery, catalogue: Catalogue, session: MediaBarSess
             found.channels.append(
                 Channel(obj.address, parent.level if parent else "", model.media_of(obj), obj.state)
             )
+    if found.channel_level is not None:
+        found.usable_state = usable_state(catalogue, found.settings, found.channel_level)
+        found.observer.learn_startup_states(found.channel_level, found.usable_state)
+
+
+def usable_state(catalogue: Catalogue, settings: Settings, level: str) -> str | None:
+    """The state a declared command brings an object of ``level`` into from its initial state, as the
+    catalogue simulates it on a default start-up (a channel: the state its activation makes it usable in)."""
+    platform = Platform(catalogue, platform=settings.platform, facts=settings.facts)
+    platform.startup([{}], "S")  # one channel, its data from the creating event's example
+    obj = next(platform.model.of_level(level), None)
+    if obj is None:
+        return None
+    for command in sorted(settings.commands):
+        spec = catalogue.commands.get(command)
+        if spec is None or spec.level != level or settings.platform not in spec.platforms:
+            continue
+        data = with_facts(dict(spec.example_for(settings.platform)), platform.facts)
+        request = {"command": command, "target": obj.address, "data": data}
+        if platform.decide(request).result != "success":
+            continue
+        simulated = platform.copy()
+        simulated.handle(request)
+        after = simulated.model.get(obj.address)
+        if after is not None and after.state is not None and after.state != obj.state:
+            return after.state
+    return None
 
 
 async def _probe_unknown(found: Discovery, catalogue: Catalogue, session: MediaBarSession) -> None:

@@ -213,6 +213,22 @@ class Observer:
             if key in self.mappings:
                 self.mappings[key].seen.add(frame)
 
+    def learn_startup_states(self, level: str, usable: str | None) -> None:
+        """A state the adapter gave an object of ``level`` by itself at start-up in a name the catalogue does
+        not know: proposed as its name for ``usable`` (the state a command would have brought it into)."""
+        if usable is None:
+            return
+        spec = self.catalogue.levels.get(level)
+        states = spec.states if spec is not None else frozenset()
+        for at, _address, value, frame in self.startup_states:
+            if at != level or normalized(value, states) is not None:
+                continue
+            key = (level, value)
+            if key not in self.mappings and len(self.mappings) < MOST_NAMES:
+                self.mappings[key] = Mapping_(level, value, usable, "the start-up (the state it became by itself)")
+            if key in self.mappings:
+                self.mappings[key].seen.add(frame)
+
     # -- following what was learned -----------------------------------------------------------------
 
     def translated(self, text: str) -> str | None:

@@ -120,13 +120,18 @@ def test_faults_that_change_conventions_show_in_the_draft(
 ODD_NAME = "x-vendor.note\u0007\n# injected: true"  # an adversarial event name: must stay one YAML string
 
 
+OWN_STATES = {"HELD": "ON_HOLD", "ACTIVE": "READY"}  # its names for a held call and a usable channel
+
+
 def _other_conventions(events: list[Message]) -> list[Message]:
-    """Its own state name for a held call, and creation events about the new object."""
+    """Its own state names for a held call and a usable channel, and creation events about the new object."""
     out = []
     for event in copy.deepcopy(events):
         data = event.get("data")
-        if event.get("name") == "state.updated" and isinstance(data, dict) and data.get("state") == "HELD":
-            data["state"] = "ON_HOLD"
+        channel = str(event.get("target")).count(".") == 1  # S1.chan1: flat addressing
+        state = data.get("state") if isinstance(data, dict) else None
+        if event.get("name") == "state.updated" and (state == "HELD" or (state == "ACTIVE" and channel)):
+            data["state"] = OWN_STATES[state]
         if event.get("name") in ("interaction.created", "conversation.created") and isinstance(data, dict):
             created = next(iter(data.values()))
             event["target"] = f"{event['target']}.{created['id']}"
@@ -136,8 +141,9 @@ def _other_conventions(events: list[Message]) -> list[Message]:
 
 @asynccontextmanager
 async def _other_adapter(catalogue: Catalogue) -> AsyncIterator[str]:
-    """Announces itself first (two events of its own), activates its channels by itself, names a held call
-    ON_HOLD, sends creation events about the new object, and has no command conversation.request.dtmf."""
+    """Announces itself first (two events of its own), activates its channels by itself, names a usable
+    channel READY and a held call ON_HOLD, sends creation events about the new object, and has no command
+    conversation.request.dtmf."""
     adapter = ReferenceAdapter(catalogue, test_control=True)
 
     async def handler(socket: ServerConnection) -> None:
@@ -147,7 +153,7 @@ async def _other_adapter(catalogue: Catalogue) -> AsyncIterator[str]:
         hello = [platform.event("session.welcome", "S1", {"version": "2"}), platform.event(ODD_NAME, "S1", {})]
         for channel in ("S1.chan1", "S1.chan2"):
             events += platform.handle({"command": "channel.activate", "target": channel, "data": {}}).events
-        for event in [*hello, *events, ready]:
+        for event in [*hello, *_other_conventions(events), ready]:
             await socket.send(encode(event))
         async for received in socket:
             if isinstance(received, str) and '"conversation.request.dtmf"' in received:
@@ -179,7 +185,7 @@ def test_an_adapter_with_other_conventions_gets_a_draft_that_declares_them(catal
     assert not any(line.startswith("# injected") for line in text.splitlines())  # escaped, never a line of its own
     assert conventions["activation"] == "self"
     assert f"by itself  {DIFFERS}" in text
-    assert conventions["states"] == {"conversation": {"ON_HOLD": "HELD"}}
+    assert conventions["states"] == {"channel": {"READY": "ACTIVE"}, "conversation": {"ON_HOLD": "HELD"}}
     assert "after conversation.hold on " in text
     assert "interaction.created about the new object (" in text and "object it is created in)" in text
     assert "question: does the adapter have conversation.request.dtmf under another name" in text
