@@ -229,6 +229,8 @@ async def _survey(found: Discovery, catalogue: Catalogue, command: str) -> Comma
         return CommandOutcome(command, "not reached", str(exc))
     except ConnectionLost as exc:
         return CommandOutcome(command, "not reached", f"the connection ended: {exc}")
+    except Exception as exc:  # a harness fault: this command is not judged, the discovery goes on
+        return CommandOutcome(command, "not reached", f"harness fault (please report it): {exc!r}")
     finally:
         await connection.close()
 

@@ -29,6 +29,7 @@ EVIDENCE_FRAMES = 3  # frames quoted for one observation
 STARTUP_FRAMES = 200  # start-up frames kept in order
 MOST_NAMES = 50  # distinct event names, state values per level, mappings per level kept
 NAME_CHARS = 120  # an adapter's event or state name longer than this is not kept as a name
+REPORTED = 32  # states kept per object and step
 STARTUP_STEP = "session.startup"  # the name of the start-up's step (runner/session.py)
 
 
@@ -179,7 +180,10 @@ class Observer:
         if self.in_startup and len(self.startup_states) < STARTUP_FRAMES:
             self.startup_states.append((obj.level, obj.address, value, text))
         if self._pending is not None:
-            self._pending.reported.setdefault(obj.address, []).append((value, text))
+            reported = self._pending.reported.setdefault(obj.address, [])
+            if len(reported) >= REPORTED:
+                del reported[1:-1]  # a flood: keep the first and the latest (the one a mapping would take)
+            reported.append((value, text))
 
     def _finished(self) -> None:
         """A step ended: where the catalogue predicted a state and the adapter named another, note it, and

@@ -197,17 +197,20 @@ def test_an_adapter_with_other_conventions_gets_a_draft_that_declares_them(catal
     assert draft["commands"] == sorted(set(commands) - {"conversation.request.dtmf"})
 
 
+@pytest.mark.parametrize(("fault", "budget"), [("", 0.5), ("never-answers", 2.0)])
 def test_the_budget_bounds_the_discovery_and_says_what_was_not_tried(
-    catalogue: Catalogue, control_adapter: RunningAdapter
+    catalogue: Catalogue, control_adapter: RunningAdapter, fault: str, budget: float
 ) -> None:
+    """The whole discovery of 27 commands takes seconds against the correct adapter (half a second is not
+    enough), and a minute or more against one that never answers (each set-up waits its step timeout)."""
     settings = load_profile(FAST_PROFILE, catalogue).settings()
     commands = sorted(settings.commands)
-    budget = 1.0
+    url = f"{control_adapter.url}/?fault={fault}" if fault else control_adapter.url
 
     async def scenario() -> tuple[float, Any]:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        found = await discover(control_adapter.url, catalogue, settings, commands, budget)
+        found = await discover(url, catalogue, settings, commands, budget)
         return loop.time() - started, found
 
     elapsed, found = asyncio.run(asyncio.wait_for(scenario(), 30))
