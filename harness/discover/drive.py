@@ -12,6 +12,7 @@ from typing import Any
 
 from ..core.messages import Message, Response, classify
 from ..core.plan import Goal
+from ..core.redact import Redactor
 from ..core.results import FlowResult, StepResult
 from ..core.simulate import DEFAULT, Platform
 from ..core.steps import Step
@@ -198,7 +199,7 @@ async def _probe_unknown(found: Discovery, catalogue: Catalogue, session: MediaB
     response = result.response
     if response is None:
         return
-    found.unknown_evidence = shown(json.dumps(response.raw))
+    found.unknown_evidence = shown(session.connection.transcript.redactor.frame(json.dumps(response.raw)))
     code = _failure_code(response)
     if response.result == "failure" and code is not None:
         found.unknown_code = code
@@ -211,49 +212,50 @@ def _failure_code(response: Response) -> str | None:
 
 
 async def _survey(found: Discovery, catalogue: Catalogue, command: str) -> CommandOutcome:
-    """Bring an object where the catalogue predicts ``command`` succeeds, send it, and say what came back."""
+    """Bring an object where the catalogue predicts ``command`` succeeds, send it, and say what came back
+    (with what the reports must not show redacted, as in the session's transcript)."""
     spec = catalogue.commands[command]
     goal = Goal(spec.level, command, decision=DEFAULT)
     try:
         connection, session = await _open(found, catalogue)
     except (ConnectionLost, StepTimeout) as exc:
         return CommandOutcome(command, "not reached", f"cannot connect: {exc}")
+    redactor = connection.transcript.redactor
     try:
         await session.bootstrap()
         if not session.ready:
             return CommandOutcome(command, "not reached", "the session did not start")
         await _set_up(session, goal, None, found.settings, FlowResult())
         result = await session.run(Step("command", command, "$goal"))
-        return _outcome(found, command, result)
+        return _outcome(found, command, result, redactor)
     except Inconclusive as exc:
-        return CommandOutcome(command, "not reached", str(exc))
+        return CommandOutcome(command, "not reached", redactor.text(str(exc)))
     except ConnectionLost as exc:
-        return CommandOutcome(command, "not reached", f"the connection ended: {exc}")
+        return CommandOutcome(command, "not reached", redactor.text(f"the connection ended: {exc}"))
     except Exception as exc:  # a harness fault: this command is not judged, the discovery goes on
-        return CommandOutcome(command, "not reached", f"harness fault (please report it): {exc!r}")
+        return CommandOutcome(command, "not reached", redactor.text(f"harness fault (please report it): {exc!r}"))
     finally:
         await connection.close()
 
 
-def _outcome(found: Discovery, command: str, result: StepResult) -> CommandOutcome:
+def _outcome(found: Discovery, command: str, result: StepResult, redactor: Redactor) -> CommandOutcome:
     response = result.response
     notes = [
-        f"{'convention' if v.is_convention else v.severity.value}: {v.title}: {v.message.splitlines()[0]}"
+        redactor.text(f"{'convention' if v.is_convention else v.severity.value}: {v.title}: {v.message}")
         for v in result.violations
         if v.verdict >= Verdict.WARN
     ][:5]
     if response is None:
         return CommandOutcome(command, "no answer", f"no response within {found.settings.step_timeout:g}s")
-    frame = [shown(json.dumps(response.raw))]
+    frame = [shown(redactor.frame(json.dumps(response.raw)))]
     if response.result in result.expected:
         return CommandOutcome(command, "works", f"{response.result} on {result.target}", frame, notes)
     code = _failure_code(response)
     if response.result == "failure" and code is not None and code == found.unknown_code:
-        return CommandOutcome(command, "unknown", f"failure {code}, as for a command no adapter has", frame)
+        return CommandOutcome(command, "unknown", f"failure {_text(code)}, as for a command no adapter has", frame)
     if response.result == "failure":
-        return CommandOutcome(
-            command, "refused", f"failure {code or '(no code)'} on {result.target}", frame, notes
-        )
+        code_text = _text(code) if code is not None else "(no code)"
+        return CommandOutcome(command, "refused", f"failure {code_text} on {result.target}", frame, notes)
     return CommandOutcome(command, "other result", f"{_text(response.result)} on {result.target}", frame, notes)
 
 

@@ -103,10 +103,14 @@ def test_faults_that_change_conventions_show_in_the_draft(
     control_adapter: RunningAdapter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"{control_adapter.url}/?fault=activate-extra-infochanged&fault=dtmf-refused"
+    profile = tmp_path / "base.yaml"  # the fast profile, whose reports must not show a destination dialled
+    profile.write_text(FAST_PROFILE.read_text(encoding="utf-8") + "redact: [destination]\n", encoding="utf-8")
     out = tmp_path / "draft.yaml"
-    code, printed = _discover([url, "--profile", str(FAST_PROFILE), "--out", str(out)], capsys)
+    code, printed = _discover([url, "--profile", str(profile), "--out", str(out)], capsys)
     assert code == 0, printed
     text = out.read_text(encoding="utf-8")
+    dial = text.split("  - channel.dial  # works", 1)[1].split("\n  - ", 1)[0]
+    assert "\\u00abredacted\\u00bb" in dial and "destination" in dial and "+1555" not in text  # escaped: ASCII
     assert "  # - conversation.request.dtmf  # refused: failure " in text  # left out of the list, with why
     assert "conversation.request.dtmf" not in yaml.safe_load(text)["commands"]
     activate = text.split("  - channel.activate  # works", 1)[1].split("\n  - ", 1)[0]
