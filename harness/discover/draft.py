@@ -124,10 +124,14 @@ def _command(lines: list[str], outcome: CommandOutcome, catalogue: Catalogue) ->
     prefix = "  - " if outcome.status in LISTED else "  # - "
     lines.append(f"{prefix}{outcome.command}  # {outcome.status}: {shown(outcome.detail, 200)}")
     _evidence(lines, outcome.evidence, "  ")
+    spec = catalogue.commands.get(outcome.command)
+    if outcome.status == "works" and spec is not None:
+        printed = spec.events.complete and spec.events.inferred is None
+        cut = "" if printed else " (a convention: the seeds cut this list or do not print it)"
+        lines.append(f"  #   its events{cut}: {'; '.join(outcome.events) or 'none'}")
     for note in outcome.notes:
         lines.append(f"  #   {shown(note, 200)}")
     if outcome.status == "unknown":
-        spec = catalogue.commands.get(outcome.command)
         why = f" (the catalogue infers it: {shown(spec.reason or '', 160)})" if spec and spec.reason else ""
         lines.append(
             f"  #   question: does the adapter have {outcome.command} under another name{why}? Then declare it "

@@ -38,6 +38,7 @@ class CommandOutcome:
     detail: str = ""
     evidence: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what differed in its answer or list (conventions, MUSTs)
+    events: list[str] = field(default_factory=list)  # the events that came with it, in order
 
 
 @dataclass
@@ -227,7 +228,9 @@ async def _survey(found: Discovery, catalogue: Catalogue, command: str) -> Comma
             return CommandOutcome(command, "not reached", "the session did not start")
         await _set_up(session, goal, None, found.settings, FlowResult())
         result = await session.run(Step("command", command, "$goal"))
-        return _outcome(found, command, result, redactor)
+        outcome = _outcome(found, command, result, redactor)
+        outcome.events = list(found.observer.step_events)
+        return outcome
     except Inconclusive as exc:
         return CommandOutcome(command, "not reached", redactor.text(str(exc)))
     except ConnectionLost as exc:

@@ -30,6 +30,7 @@ STARTUP_FRAMES = 200  # start-up frames kept in order
 MOST_NAMES = 50  # distinct event names, state values per level, mappings per level kept
 NAME_CHARS = 120  # an adapter's event or state name longer than this is not kept as a name
 REPORTED = 32  # states kept per object and step
+STEP_EVENTS = 30  # event names kept of one step
 STARTUP_STEP = "session.startup"  # the name of the start-up's step (runner/session.py)
 
 
@@ -103,12 +104,14 @@ class Observer:
         self.areas: dict[str, Seen] = {}  # convention area -> the warnings that show a difference there
         self.created_first: dict[str, str] = {}  # level -> the first frame that created an object of it
         self._pending: _Pending | None = None
+        self.step_events: list[str] = []  # the events of the step under way (or the last one), in order
 
     # -- the listener ------------------------------------------------------------------------------
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, StepStarted):
             self.in_startup = event.step.name == STARTUP_STEP and not self.startup_done
+            self.step_events = []
         elif isinstance(event, FrameSent):
             self._sent(event.text)
         elif isinstance(event, FrameReceived):
@@ -153,6 +156,8 @@ class Observer:
             return
         if self.in_startup and len(self.startup_frames) < STARTUP_FRAMES:
             self.startup_frames.append((f"{message.name} about {message.target}", text))
+        if len(self.step_events) < STEP_EVENTS:
+            self.step_events.append(f"{shown(message.name, NAME_CHARS)} about {shown(message.target, NAME_CHARS)}")
         spec = self.catalogue.events.get(message.name)
         if spec is None:
             if len(message.name) <= NAME_CHARS and (

@@ -71,6 +71,8 @@ def test_the_draft_of_the_reference_adapter_names_the_catalogue_defaults_and_pas
     assert conventions["states"] == {}
     assert DIFFERS not in text  # the reference adapter is the catalogue executed
     assert "channel.activate  # works: success on " in text and "#   evidence: {" in text
+    dial = text.split("  - channel.dial  # works", 1)[1].split("\n  - ", 1)[0]
+    assert "#   its events: " in dial and "interaction.preview about " in dial  # a printed list, in its order
     assert "extra events: none" in printed and f"draft: {out}" in printed
     assert lint_paths([_without_conventions(out)], project_root() / "specs") == 0
 
