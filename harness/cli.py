@@ -240,10 +240,20 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--reports", type=Path, default=None, help="where to write (default: reports/bench/)")
     bench.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
+    discover = commands.add_parser("discover", help="observe an adapter's conventions and write a draft profile")
+    discover.add_argument("url", help="the adapter's WebSocket URL (ws:// or wss://)")
+    discover.add_argument("--profile", type=Path, default=None, help="a base profile (log-in, stimuli, commands)")
+    discover.add_argument("--out", type=Path, default=None, help="the draft (default: ./mbconform-draft.yaml)")
+    discover.add_argument(
+        "--budget", type=float, default=60.0, help="seconds for the whole discovery (default: 60)"
+    )
+    discover.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+    _connection_arguments(discover)
+
     args, rest = parser.parse_known_args(argv)
     if args.command in ("run", "fuzz", "selftest", "replay", "bench"):
         _stop_on_sigterm()
-    if args.command in ("run", "fuzz", "replay"):
+    if args.command in ("run", "fuzz", "replay", "discover"):
         try:
             args.connection = _connection_options(args)
         except ValueError as exc:
@@ -278,6 +288,12 @@ def main(argv: list[str] | None = None) -> int:
         from .fuzz.replay import run_cli as replay_cli
 
         return replay_cli(args.file, args.url, args.profile, _catalogue(args.specs), args.connection)
+    if args.command == "discover":
+        if not args.url.startswith(("ws://", "wss://")) or args.budget <= 0:
+            parser.error(f"discover takes a ws:// or wss:// URL and a positive --budget, got {args.url}")
+        from .discover import run_cli as discover_cli
+
+        return discover_cli(args.url, args.profile, args.out, args.budget, _catalogue(args.specs), args.connection)
     if args.command == "selftest":
         return _selftest(args)
     if args.command == "bench":
