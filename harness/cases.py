@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .core.conditions import Context
+from .core.conventions import self_activation
 from .core.invalid import invalid_data
 from .core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, Plan
 from .core.runevents import CaseInfo
@@ -67,9 +68,11 @@ def case_id(catalogue: Catalogue, command: CommandSpec, number: int) -> str:
 
 
 def simulated_platform(catalogue: Catalogue, profile: Profile) -> Platform:
-    """The profile's adapter as the catalogue predicts it, just after start-up: one channel per media."""
+    """The profile's adapter as the catalogue predicts it, just after start-up: one channel per media (each
+    activated already if the profile says its channels activate themselves)."""
     platform = Platform(catalogue, platform=profile.platform, facts=profile.facts)
     platform.startup(list(channel_seeds(catalogue, profile.media)), "reach", profile.addressing)
+    self_activation(profile.conventions, platform)
     return platform
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .core import conventions as conventions_section
+from .core.conventions import Conventions
 from .core.redact import Redactor, data_secrets, header_secrets, url_secrets
 from .core.steps import Step
 from .runner.session import TEMPLATE, startup_bindings
@@ -56,6 +58,7 @@ class Profile:
     transport: Transport = field(default_factory=Transport)  # connection: TLS, headers, subprotocols
     redact: tuple[str, ...] = ()  # further field names whose values reports must not show
     from_environment: tuple[str, ...] = ()  # values the profile took from ``${env:NAME}``: secrets, whatever field
+    conventions: Conventions = field(default_factory=Conventions)  # the adapter's own, where the seeds are silent
 
     def declares(self, command: str) -> bool:
         return command in self.commands
@@ -94,6 +97,7 @@ class Profile:
             settle=self.settle,
             transport=self.transport.overridden(connection) if connection is not None else self.transport,
             redactor=redactor,
+            conventions=self.conventions,
         )
 
 
@@ -196,6 +200,16 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
     if data["addressing"] == "channelgroup" and catalogue.startup.per_group is None:
         problems.append(loaded.problem(("addressing",), "the catalogue's start-up has no per_group list"))
     transport = _transport(data.get("connection", {}), path, loaded, problems)
+    conventions = _conventions(data, catalogue, loaded, problems)
+    if conventions.activation == "self" and catalogue.startup.activation is not None:
+        activation = catalogue.startup.activation
+        if data["commands"] == "all":
+            commands = commands - {activation}
+        elif activation in commands:
+            at = ("commands", data["commands"].index(activation))
+            problems.append(
+                loaded.problem(at, f"conventions.activation is self: the adapter's channels need no {activation}")
+            )
     if problems:
         raise SpecError(problems)
     timing = data["timing"]
@@ -225,7 +239,36 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         transport=transport,
         redact=tuple(data.get("redact", ())),
         from_environment=tuple(from_environment),
+        conventions=conventions,
     )
+
+
+def load_conventions(path: Path, catalogue: Catalogue) -> Conventions:
+    """The ``conventions:`` section of a YAML file (a profile, or a file holding only that section), for
+    ``mbconform serve --conventions``; :class:`SpecError` with each problem at its line."""
+    loaded = load_yaml_file(path, display_path(path, catalogue.root.parent))
+    problems = list(loaded.problems)
+    if not problems and (not isinstance(loaded.data, dict) or "conventions" not in loaded.data):
+        problems.append(loaded.problem((), "no conventions: section"))
+    if problems:
+        raise SpecError(problems)
+    conventions = _conventions(loaded.data, catalogue, loaded, problems)
+    if problems:
+        raise SpecError(problems)
+    return conventions
+
+
+def _conventions(
+    data: Mapping[str, Any], catalogue: Catalogue, loaded: LoadedYaml, problems: list[SpecProblem]
+) -> Conventions:
+    """The profile's ``conventions:`` section (the catalogue's conventions without one); each problem at its
+    line."""
+    section = data.get("conventions")
+    if section is None:
+        return Conventions()
+    found = conventions_section.problems(catalogue, section)
+    problems.extend(loaded.problem(("conventions", *at), message) for at, message in found)
+    return Conventions() if found else conventions_section.parse(catalogue, section)
 
 
 ENVIRONMENT = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")

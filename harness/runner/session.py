@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from ..core.conventions import incoming, outgoing
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
 from ..core.lists import bound_names
@@ -102,7 +103,36 @@ class MediaBarSession:
         else:
             self.suppressed += 1
 
+    async def _send(self, request: dict[str, Any]) -> None:
+        """Send a request as the adapter names its command (the profile's conventions)."""
+        await self.connection.send(outgoing(self.settings.conventions, request))
+
+    def _translated(self, message: Message) -> Message | None:
+        """A frame from the adapter in the catalogue's names (the profile's conventions); None for an event of
+        the adapter's own, which is shown as a note and never judged."""
+        conventions = self.settings.conventions
+        if conventions.is_default:
+            return message
+        translated = incoming(conventions, self.catalogue, message, self._level_of)
+        if translated is None and isinstance(message, Event):
+            self.recent.append(f"{message.name} about {message.target} (the adapter's own)")
+            self.listener(
+                Note(
+                    f"{message.name} about {message.target}: an event of the adapter's own "
+                    "(conventions.extra_events), not judged"
+                )
+            )
+        return translated
+
+    def _level_of(self, address: str) -> str | None:
+        obj = self.model.get(address)
+        return obj.level if obj is not None else None
+
     def _dispatch(self, message: Message) -> None:
+        translated = self._translated(message)
+        if translated is None:
+            return
+        message = translated
         if isinstance(message, Event):
             self.recent.append(f"{message.name} about {message.target}")
             self._on_event(message)
@@ -291,7 +321,7 @@ class MediaBarSession:
                 sent = {"command": request["command"], "target": request["target"], "data": dict(request["data"])}
                 self.correlator.sent(sent)
                 self.awaiting, self.response = sent, None
-                await self.connection.send(sent)
+                await self._send(sent)
                 while self.response is None:
                     watch(
                         await self.connection.receive(
@@ -468,7 +498,7 @@ class MediaBarSession:
             self.correlator.sent(ping)
             wanted = f"Still expected: the answer to {command} on {target}."
             try:
-                await self.connection.send(ping)
+                await self._send(ping)
                 await self._pump(
                     Deadline(self.settings.step_timeout, phase),
                     lambda: self.ping_response is not None,
@@ -523,7 +553,7 @@ class MediaBarSession:
                 self.refused = f"the refused {request.get('command')} on {request.get('target')!r}"
                 self.refused_target = str(request.get("target"))
             if frame is None:
-                await self.connection.send(request)
+                await self._send(request)
             else:
                 await self.connection.send_frame(frame, f"{request.get('command')} on {request.get('target')}")
         deadline = Deadline(timeout, f"step '{title}'")

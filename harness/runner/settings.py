@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.conventions import Conventions
 from ..core.redact import Redactor
 from .stimuli import StimulusDriver
 from .transport import Transport
@@ -32,3 +33,4 @@ class Settings:
     settle: float = 0.3  # seconds of quiet after a list marked settle ("and nothing more happens")
     transport: Transport = field(default_factory=Transport)  # TLS, handshake headers, subprotocols
     redactor: Redactor = field(default_factory=Redactor)  # what reports must not show (each session copies it)
+    conventions: Conventions = field(default_factory=Conventions)  # the adapter's own names, activation (profile)
