@@ -26,7 +26,7 @@ import yaml
 from harness.core.conventions import Conventions, parse
 from harness.core.violations import Category
 from harness.paths import suites_dir
-from harness.reference.faults import NAMED, Fault
+from harness.reference.faults import NAMED
 from harness.reference.process import RunningAdapter, start_reference
 from harness.selftest import Job, Runner, run_matrix, suite_cases
 from harness.spec.catalogue import Catalogue
