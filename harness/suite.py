@@ -201,7 +201,8 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         problems.append(loaded.problem(("addressing",), "the catalogue's start-up has no per_group list"))
     transport = _transport(data.get("connection", {}), path, loaded, problems)
     conventions = _conventions(data, catalogue, loaded, problems)
-    if conventions.activation == "self" and catalogue.startup.activation is not None:
+    self_activating = data.get("conventions", {}).get("activation") == "self"  # also in a section with problems
+    if self_activating and catalogue.startup.activation is not None:
         activation = catalogue.startup.activation
         if data["commands"] == "all":
             commands = commands - {activation}

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from harness.core.conventions import Conventions, parse
+from harness.core.testcontrol import STIMULATE
 from harness.core.violations import Category
 from harness.paths import suites_dir
 from harness.reference.faults import NAMED
@@ -252,3 +253,56 @@ def test_a_profile_without_the_conventions_section_ends_every_case_with_a_verdic
     for job, result in zip(jobs, results, strict=True):
         assert result is not None, job.test_id
         assert not any(v.category is Category.HARNESS_FAULT for _, v in result.violations), (job.test_id, result)
+
+
+def test_serve_plays_a_conventions_file_and_sends_events_first(tmp_path: Path) -> None:
+    """``mbconform serve --conventions FILE --events-first``: the adapter's own start-up event first, its
+    channels active by themselves, its command name (the catalogue's is unknown to it), events before the
+    response."""
+    path = tmp_path / "conventions.yaml"
+    path.write_text(
+        "conventions:\n"
+        "  commands: {conversation.request.dtmf: conversation.senddtmf}\n"
+        "  states: {channel: {ready: ACTIVE}}\n"
+        "  extra_events: [session.welcome]\n"
+        "  activation: self\n"
+    )
+    with start_reference(["--conventions", str(path), "--events-first", "--test-control"]) as running:
+        frames = asyncio.run(_exchange(running.url))
+    startup, answers = frames
+    assert startup[0]["name"] == "session.welcome" and startup[-1]["name"] == "session.initialized"
+    states = [f["data"]["state"] for f in startup if f["name"] == "state.updated"]
+    assert states == ["ready", "ready"]  # each channel, before the ready event
+    activate, catalogue_name, own_name, inbound = answers
+    assert activate[0]["failure"]["code"] == "UNKNOWN_COMMAND"
+    assert catalogue_name[0]["failure"]["code"] == "UNKNOWN_COMMAND"
+    assert own_name[0]["command"] == "conversation.senddtmf" and own_name[0]["result"] == "failure"
+    assert "messageType" in inbound[0] and inbound[-1]["result"] == "success"  # events first
+
+
+async def _exchange(url: str) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    import json
+
+    from websockets.asyncio.client import connect
+
+    async def until(socket: Any, done: Any) -> list[dict[str, Any]]:
+        frames: list[dict[str, Any]] = []
+        for _ in range(50):
+            frames.append(json.loads(await asyncio.wait_for(socket.recv(), 5)))
+            if done(frames[-1]):
+                return frames
+        raise AssertionError(f"no end in {frames}")
+
+    async with connect(url) as socket:
+        startup = await until(socket, lambda f: f.get("name") == "session.initialized")
+        channel = f"{startup[-1]['target']}.chan1"
+        answers = []
+        for command, target, data in (
+            ("channel.activate", channel, {}),
+            (DTMF, channel, {"digits": "1"}),
+            ("conversation.senddtmf", channel, {"digits": "1"}),
+            (STIMULATE, channel, {"stimulus": "call.inbound"}),
+        ):
+            await socket.send(json.dumps({"command": command, "target": target, "data": data}))
+            answers.append(await until(socket, lambda f: "result" in f))
+    return startup, answers
