@@ -113,6 +113,15 @@ class Scenario:
     media: frozenset[str] = frozenset()  # media the profile's channels must include
     facts: Mapping[str, Schema] = field(default_factory=dict)  # fact -> the schema its value must satisfy
     found: Mapping[str, Any] | None = None  # a fuzzer's finding this file reproduces (``found:``)
+    # the steps that activate a channel the start-up announced (the catalogue's activation command, expecting
+    # success): an adapter whose channels activate themselves has done them during its start-up
+    startup_activations: frozenset[int] = frozenset()
+
+    def steps_for(self, profile: Profile) -> tuple[Step, ...]:
+        """The steps to run on the profile's adapter: without the activations its start-up has done."""
+        if profile.conventions.activation != "self" or not self.startup_activations:
+            return self.steps
+        return tuple(step for index, step in enumerate(self.steps) if index not in self.startup_activations)
 
     @property
     def fence(self) -> bool:
@@ -428,6 +437,16 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
         facts[name] = Schema.of(document)
     if problems:
         raise SpecError(problems)
+    startup = set(startup_bindings(catalogue))
+    activations = frozenset(
+        index
+        for index, step in enumerate(steps)
+        if step.kind == "command"
+        and step.name == catalogue.startup.activation
+        and step.expect == frozenset({"success"})
+        and step.target.startswith("$")
+        and (step.target[1:] in startup or step.target.endswith(MEDIA_CHANNEL))
+    )
     return Scenario(
         id=data["id"],
         title=data["title"],
@@ -439,4 +458,5 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
         media=frozenset(when.get("media", [])),
         facts=facts,
         found=data.get("found"),
+        startup_activations=activations,
     )

@@ -44,9 +44,9 @@ DTMF = "conversation.request.dtmf"  # the command whose name the seeds lost (ERR
 DTMF_NAMES = ("conversation.senddtmf", "conversation.dtmf", "conversation.playDigits", "call.sendtones")
 EXTRA_EVENTS = ("session.welcome", "session.hello", "vendor.agent.notice", "adapter.version")
 WORDS = ("TALKING", "RINGING", "READY", "BUSY", "OFFLINE", "PARKED", "WRAPUP", "LIVE", "GONE", "DONE")
-# An applicable case lost to a convention is one of the catalogue's activation command's own, or needs a
-# channel that is not yet active: with channels that activate themselves at most this share is lost
-MOST_LOST_TO_SELF_ACTIVATION = 0.25
+# With channels that activate themselves, the cases lost are the activation command's own and those that need
+# a channel not yet active (or one added after start-up): at most this share
+MOST_LOST_TO_SELF_ACTIVATION = 0.1
 CONCURRENCY = 16
 UNDECLARED_STEP_TIMEOUT = 1.0  # seconds: cases that wait out a step the adapter does otherwise
 

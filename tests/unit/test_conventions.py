@@ -272,3 +272,20 @@ def test_problems_never_raise_on_any_shape(catalogue: Catalogue) -> None:
         {"activation": 1},
     ):
         assert problems(catalogue, data), data
+
+
+def test_a_call_flow_skips_activating_a_start_up_channel_on_a_self_activating_adapter(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    from harness.cases import scenario_case
+    from harness.suite import load_scenario
+
+    scenario = load_scenario(ROOT / "suites/conformance/inbound-call-hold-retrieve.yaml", catalogue)
+    assert scenario.steps[0].name == "channel.activate" and scenario.startup_activations == {0}
+    text = (ROOT / "suites/profiles/reference-generic.yaml").read_text()
+    (tmp_path / "self.yaml").write_text(text + "conventions: {activation: self}\n")
+    (tmp_path / "command.yaml").write_text(text)
+    self_case = scenario_case(scenario, load_profile(tmp_path / "self.yaml", catalogue))
+    assert self_case.applicable and self_case.flow.steps == scenario.steps[1:]
+    command_case = scenario_case(scenario, load_profile(tmp_path / "command.yaml", catalogue))
+    assert command_case.flow.steps == scenario.steps
