@@ -20,7 +20,7 @@ from ..core.conventions import incoming, outgoing
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
 from ..core.lists import bound_names
-from ..core.messages import Event, Malformed, Message, Request, Response, classify, preview
+from ..core.messages import Event, Malformed, Message, Request, Response, classify, encode, preview
 from ..core.objects import SEPARATOR, ObjectModel
 from ..core.results import StepResult
 from ..core.runevents import Listener, Note, StepFinished, StepStarted
@@ -106,6 +106,15 @@ class MediaBarSession:
     async def _send(self, request: dict[str, Any]) -> None:
         """Send a request as the adapter names its command (the profile's conventions)."""
         await self.connection.send(outgoing(self.settings.conventions, request))
+
+    async def _send_readable(self, frame: str, request: dict[str, Any]) -> None:
+        """Send a frame step's readable request as it is, unless the adapter names its command otherwise
+        (the profile's conventions): then as the adapter names it."""
+        label = f"{request.get('command')} on {request.get('target')}"
+        renamed = outgoing(self.settings.conventions, request)
+        if renamed.get("command") != request.get("command"):
+            frame = encode(renamed)
+        await self.connection.send_frame(frame, label)
 
     def _translated(self, message: Message) -> Message | None:
         """A frame from the adapter in the catalogue's names (the profile's conventions); None for an event of
@@ -555,7 +564,7 @@ class MediaBarSession:
             if frame is None:
                 await self._send(request)
             else:
-                await self.connection.send_frame(frame, f"{request.get('command')} on {request.get('target')}")
+                await self._send_readable(frame, request)
         deadline = Deadline(timeout, f"step '{title}'")
 
         def done() -> bool:
