@@ -61,6 +61,19 @@ def main(argv: list[str] | None = None) -> int:
         "--subprotocol", action="append", default=[], metavar="NAME", help="accept this subprotocol (repeatable)"
     )
     serve.add_argument(
+        "--conventions",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="play these conventions (a YAML file with a conventions: section, or a profile): the adapter's own "
+        "command and state names, extra start-up events, channels that activate themselves",
+    )
+    serve.add_argument(
+        "--events-first",
+        action="store_true",
+        help="send a request's secondary events before its response (the seeds allow both: ERRATA R2)",
+    )
+    serve.add_argument(
         "--lab-http",
         action="store_true",
         help="produce stimuli over HTTP: GET /lab/stimulate?stimulus=NAME&target=ADDRESS on the same port",
@@ -384,8 +397,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.list_faults:
         print("\n".join(fault_listing()))
         return 0
+    from .core.conventions import Conventions
     from .core.simulate import FactError, parse_facts
     from .runner.transport import TransportError, parse_headers
+    from .spec.loader import SpecError
+    from .suite import load_conventions
 
     try:
         required = parse_headers(args.require_header)
@@ -404,6 +420,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         faults = [parse_fault(text, catalogue) for text in args.fault]
         facts = parse_facts(catalogue, args.fact)
+        conventions = load_conventions(args.conventions, catalogue) if args.conventions else Conventions()
         adapter = ReferenceAdapter(
             catalogue,
             test_control=args.test_control,
@@ -415,8 +432,10 @@ def _serve(args: argparse.Namespace) -> int:
             lab_http=args.lab_http,
             required_headers=required,
             subprotocols=tuple(args.subprotocol),
+            conventions=conventions,
+            events_first=args.events_first,
         )
-    except (UnknownFault, FactError) as exc:
+    except (UnknownFault, FactError, SpecError) as exc:
         print(f"mbconform serve: {exc}", file=sys.stderr)
         return 2
     run(adapter, args.host, args.port, tls=tls)

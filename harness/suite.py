@@ -17,6 +17,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .core import conventions as conventions_section
+from .core.conventions import Conventions
 from .core.redact import Redactor, data_secrets, header_secrets, url_secrets
 from .core.steps import Step
 from .core.violations import AREAS
@@ -57,6 +59,7 @@ class Profile:
     transport: Transport = field(default_factory=Transport)  # connection: TLS, headers, subprotocols
     redact: tuple[str, ...] = ()  # further field names whose values reports must not show
     from_environment: tuple[str, ...] = ()  # values the profile took from ``${env:NAME}``: secrets, whatever field
+    conventions: Conventions = field(default_factory=Conventions)  # the adapter's own, where the seeds are silent
     # the areas of the catalogue's conventions the adapter follows as its own, and the facts the profile sets
     adopted: frozenset[str] = frozenset()
     declared_facts: frozenset[str] = frozenset()
@@ -98,6 +101,7 @@ class Profile:
             settle=self.settle,
             transport=self.transport.overridden(connection) if connection is not None else self.transport,
             redactor=redactor,
+            conventions=self.conventions,
             adopted=self.adopted,
             declared_facts=self.declared_facts,
         )
@@ -115,6 +119,15 @@ class Scenario:
     media: frozenset[str] = frozenset()  # media the profile's channels must include
     facts: Mapping[str, Schema] = field(default_factory=dict)  # fact -> the schema its value must satisfy
     found: Mapping[str, Any] | None = None  # a fuzzer's finding this file reproduces (``found:``)
+    # the steps that activate a channel the start-up announced (the catalogue's activation command, expecting
+    # success): an adapter whose channels activate themselves has done them during its start-up
+    startup_activations: frozenset[int] = frozenset()
+
+    def steps_for(self, profile: Profile) -> tuple[Step, ...]:
+        """The steps to run on the profile's adapter: without the activations its start-up has done."""
+        if profile.conventions.activation != "self" or not self.startup_activations:
+            return self.steps
+        return tuple(step for index, step in enumerate(self.steps) if index not in self.startup_activations)
 
     @property
     def fence(self) -> bool:
@@ -202,6 +215,17 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
     if data["addressing"] == "channelgroup" and catalogue.startup.per_group is None:
         problems.append(loaded.problem(("addressing",), "the catalogue's start-up has no per_group list"))
     transport = _transport(data.get("connection", {}), path, loaded, problems)
+    conventions = _conventions(data, catalogue, loaded, problems)
+    self_activating = data.get("conventions", {}).get("activation") == "self"  # also in a section with problems
+    if self_activating and catalogue.startup.activation is not None:
+        activation = catalogue.startup.activation
+        if data["commands"] == "all":
+            commands = commands - {activation}
+        elif activation in commands:
+            at = ("commands", data["commands"].index(activation))
+            problems.append(
+                loaded.problem(at, f"conventions.activation is self: the adapter's channels need no {activation}")
+            )
     if problems:
         raise SpecError(problems)
     timing = data["timing"]
@@ -231,6 +255,7 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         transport=transport,
         redact=tuple(data.get("redact", ())),
         from_environment=tuple(from_environment),
+        conventions=conventions,
         adopted=_adopted(data.get("conventions", {}).get("adopt", ())),
         declared_facts=frozenset(data.get("facts", {})),
     )
@@ -239,6 +264,34 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
 def _adopted(adopt: str | list[str]) -> frozenset[str]:
     """``conventions.adopt``: "all" or a list of areas (the schema allows only the areas of violations.AREAS)."""
     return frozenset(AREAS) if adopt == "all" else frozenset(adopt)
+
+
+def load_conventions(path: Path, catalogue: Catalogue) -> Conventions:
+    """The ``conventions:`` section of a YAML file (a profile, or a file holding only that section), for
+    ``mbconform serve --conventions``; :class:`SpecError` with each problem at its line."""
+    loaded = load_yaml_file(path, display_path(path, catalogue.root.parent))
+    problems = list(loaded.problems)
+    if not problems and (not isinstance(loaded.data, dict) or "conventions" not in loaded.data):
+        problems.append(loaded.problem((), "no conventions: section"))
+    if problems:
+        raise SpecError(problems)
+    conventions = _conventions(loaded.data, catalogue, loaded, problems)
+    if problems:
+        raise SpecError(problems)
+    return conventions
+
+
+def _conventions(
+    data: Mapping[str, Any], catalogue: Catalogue, loaded: LoadedYaml, problems: list[SpecProblem]
+) -> Conventions:
+    """The profile's ``conventions:`` section (the catalogue's conventions without one); each problem at its
+    line."""
+    section = data.get("conventions")
+    if section is None:
+        return Conventions()
+    found = conventions_section.problems(catalogue, section)
+    problems.extend(loaded.problem(("conventions", *at), message) for at, message in found)
+    return Conventions() if found else conventions_section.parse(catalogue, section)
 
 
 ENVIRONMENT = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -397,6 +450,16 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
         facts[name] = Schema.of(document)
     if problems:
         raise SpecError(problems)
+    startup = set(startup_bindings(catalogue))
+    activations = frozenset(
+        index
+        for index, step in enumerate(steps)
+        if step.kind == "command"
+        and step.name == catalogue.startup.activation
+        and step.expect == frozenset({"success"})
+        and step.target.startswith("$")
+        and (step.target[1:] in startup or step.target.endswith(MEDIA_CHANNEL))
+    )
     return Scenario(
         id=data["id"],
         title=data["title"],
@@ -408,4 +471,5 @@ def load_scenario(path: Path, catalogue: Catalogue) -> Scenario:
         media=frozenset(when.get("media", [])),
         facts=facts,
         found=data.get("found"),
+        startup_activations=activations,
     )

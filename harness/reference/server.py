@@ -26,7 +26,18 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 from websockets.typing import Subprotocol
 
-from ..core.messages import Malformed, Request, classify_value, encode
+from ..core.conventions import (
+    ConventionError,
+    Conventions,
+    extra_startup_events,
+    from_query,
+    levels_created,
+    request_from_adapter,
+    self_activation,
+    to_adapter,
+    unknown_to_adapter,
+)
+from ..core.messages import Malformed, Request, classify_value, encode, preview
 from ..core.simulate import FactError, IdFactory, Platform, Refusal, channel_seeds, parse_facts
 from ..core.testcontrol import STIMULATE, stimulus_request
 from ..spec.catalogue import Catalogue
@@ -39,7 +50,7 @@ MEDIA = ("telephony", "chat")  # the reference adapter gives the agent a phone c
 
 MAX_ORIGINAL_TEXT = 1000
 ADDRESSING = ("flat", "channelgroup")
-SESSION_OPTIONS = ("fault", "platform", "fact", "addressing", "login")
+SESSION_OPTIONS = ("fault", "platform", "fact", "addressing", "login", "conventions", "events_first")
 LAB_PATH = "/lab/stimulate"  # how much of an unreadable frame is echoed back in "original"
 
 
@@ -57,6 +68,8 @@ class ReferenceAdapter:
     required_headers: Sequence[tuple[str, str]] = ()  # a handshake without each of these is refused (HTTP 401)
     subprotocols: Sequence[str] = ()  # accepted subprotocols; a handshake offering none of them is refused (400)
     max_frame_bytes: int = 1 << 20
+    conventions: Conventions = field(default_factory=Conventions)  # the adapter's own names, activation
+    events_first: bool = False  # a request's events before its response (ERRATA R2: the seeds allow both)
     sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     live: dict[str, LiveSession] = field(default_factory=dict)  # session id -> its open session
 
@@ -74,7 +87,10 @@ class ReferenceAdapter:
     def session_setup(self, path: str) -> SessionSetup:
         """How one session behaves, from the adapter's options and the connection URL's query: ``fault=NAME``
         (repeatable), ``platform=NAME``, ``fact=NAME=VALUE`` (repeatable), ``addressing=flat|channelgroup``,
-        ``login=COMMAND``.
+        ``login=COMMAND``, ``conventions=BASE64`` (URL-safe base64 of the JSON of a profile's ``conventions:``
+        section, :meth:`~harness.core.conventions.Conventions.to_query`: the adapter's own command and state
+        names, extra start-up events, channels that activate themselves), ``events_first=1|0`` (a request's
+        events before its response).
 
         The query is honoured only with test control on, so self-tests and profiles can run many kinds of
         session on one adapter.
@@ -96,12 +112,61 @@ class ReferenceAdapter:
         except FactError as exc:
             raise UnknownFault(str(exc)) from exc
         faults = [*self.faults, *(parse_fault(name, self.catalogue) for name in query.get("fault", []))]
+        conventions = self.conventions
+        if "conventions" in query:
+            try:
+                conventions = from_query(self.catalogue, query["conventions"][-1])
+            except ConventionError as exc:
+                raise UnknownFault(str(exc)) from exc
+        first = query.get("events_first", ["1" if self.events_first else "0"])[-1]
+        if first not in ("0", "1"):
+            raise UnknownFault(f"events_first={first!r}: 1 or 0")
         return SessionSetup(
             faults,
             Platform(self.catalogue, ids=IdFactory(), platform=platform, facts=facts),
             addressing,
             query.get("login", [self.login or ""])[-1] or None,
+            conventions,
+            first == "1",
         )
+
+    def reply(self, setup: SessionSetup, frame: str | bytes) -> list[dict[str, Any]]:
+        """The answer to one frame, as this session's adapter names things (its conventions): a command it
+        does not know by that name is an unknown command."""
+        conventions = setup.conventions
+        request = request_of(frame) if not conventions.is_default else None
+        if request is not None and isinstance(classify_value(request), Request):
+            command = request.get("command")
+            if unknown_to_adapter(conventions, self.catalogue, command):
+                refusal = Refusal("unknown_command", f"unknown command {preview(repr(command))}")
+                return [setup.platform.failure(request, refusal)]
+            renamed = request_from_adapter(conventions, request)
+            if renamed is not request:
+                frame = encode(renamed)
+        return self.as_adapter(setup, self.answer(setup.platform, frame, setup.faults))
+
+    def as_adapter(self, setup: SessionSetup, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The simulation's frames with the session's conventions' command and state names."""
+        if setup.conventions.is_default:
+            return messages
+        created = levels_created(self.catalogue, messages)
+        model = setup.platform.model
+
+        def level_of(address: str) -> str | None:
+            obj = model.get(address)
+            return obj.level if obj is not None else created.get(address)
+
+        return to_adapter(setup.conventions, self.catalogue, messages, level_of)
+
+    def startup(self, setup: SessionSetup, session_id: str) -> list[dict[str, Any]]:
+        """The session's start-up: the adapter's own announcements, each channel's events, the channels
+        activating themselves (with activation ``self``), the ready event."""
+        platform, conventions = setup.platform, setup.conventions
+        events = platform.startup(list(self.channels), session_id, setup.addressing)
+        ready = events.pop()
+        activated = self_activation(conventions, platform)
+        extra = extra_startup_events(conventions, platform, session_id)
+        return self.as_adapter(setup, [*extra, *events, *activated, ready])
 
     @staticmethod
     def _skip(faults: Sequence[Fault], owner: str) -> Any:
@@ -171,17 +236,19 @@ class ReferenceAdapter:
                 return
             if setup.login is not None and not await self._logged_in(socket, setup):
                 return
-            live = LiveSession(socket, setup.platform, setup.faults)
+            live = LiveSession(socket, setup.platform, setup.faults, setup)
             self.live[session_id] = live
-            delivery = Delivery(socket, [f.transport for f in setup.faults if f.transport is not None])
+            transport = [f.transport for f in setup.faults if f.transport is not None]
+            delivery = Delivery(socket, transport, setup.events_first)
             async with live.lock:
-                announced = setup.platform.startup(list(self.channels), session_id, setup.addressing)
+                announced = self.startup(setup, session_id)
                 per_group = self.catalogue.startup.per_group if setup.addressing == "channelgroup" else None
-                announced = Turn.startup(setup.platform, setup.faults, per_group, session_id, announced)
-                await delivery.startup(announced)
+                await delivery.startup(
+                    Turn.startup(setup.platform, setup.faults, per_group, session_id, announced)
+                )
             async for frame in socket:
                 async with live.lock:
-                    await delivery.answer(request_of(frame), self.answer(setup.platform, frame, setup.faults))
+                    await delivery.answer(request_of(frame), self.reply(setup, frame))
         except ConnectionClosed:
             pass
         finally:
@@ -217,7 +284,9 @@ class ReferenceAdapter:
         if live is None:
             return _http(connection, 404, f"no open session for target {target!r}")
         async with live.lock:
-            reply = self._stimulate(live.platform, stimulus_request(name, target), live.faults)
+            reply = self.as_adapter(
+                live.setup, self._stimulate(live.platform, stimulus_request(name, target), live.faults)
+            )
             response, events = reply[0], reply[1:]
             if response.get("result") != "success":
                 return _http(connection, 409, json.dumps(response.get("failure")))
@@ -292,6 +361,8 @@ class SessionSetup:
     platform: Platform
     addressing: str
     login: str | None
+    conventions: Conventions = field(default_factory=Conventions)
+    events_first: bool = False
 
 
 @dataclass
@@ -299,6 +370,7 @@ class LiveSession:
     socket: ServerConnection
     platform: Platform
     faults: Sequence[Fault]
+    setup: SessionSetup
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # a stimulus never splits a request's events
 
 

@@ -75,8 +75,11 @@ BEFORE_SESSION = ("refuse-connections", "no-handshake")
 class Delivery:
     """How one session's frames reach the media bar, through its transport faults (at most one acts)."""
 
-    def __init__(self, socket: ServerConnection, faults: Sequence[TransportFault]) -> None:
+    def __init__(
+        self, socket: ServerConnection, faults: Sequence[TransportFault], events_first: bool = False
+    ) -> None:
         self.socket = socket
+        self.events_first = events_first  # a request's events before its response (ERRATA R2 allows both)
         self.fault = next((f for f in faults if f.name not in BEFORE_SESSION), None)
         self.last_event: Message | None = None
         self.previous: Mapping[str, Any] | None = None  # the request answered before
@@ -87,7 +90,8 @@ class Delivery:
             await self._send(event)
 
     async def answer(self, request: Mapping[str, Any] | None, messages: Sequence[Message]) -> None:
-        """Send the answer to one frame (the response first, then the events), as the fault has it."""
+        """Send the answer to one frame (the response first, then the events; or the events first), as the
+        fault has it."""
         fault = self.fault
         response, events = (messages[0], list(messages[1:])) if messages else (None, [])
         name = fault.name if fault is not None and response is not None else ""
@@ -111,10 +115,14 @@ class Delivery:
         elif name == "bad-framing":
             self.socket.transport.write(_text_frame(encode(response).encode() if response else b"", rsv1=True))
             return
+        if self.events_first:
+            for event in events:
+                await self._send(event)
         if response is not None:
             await self._respond(name, response, previous, fault)
-        for event in events:
-            await self._send(event)
+        if not self.events_first:
+            for event in events:
+                await self._send(event)
 
     async def _respond(
         self, name: str, response: Message, previous: Mapping[str, Any] | None, fault: TransportFault | None

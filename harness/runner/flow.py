@@ -110,6 +110,7 @@ async def _set_up(
     session.listener(Note("set-up plan: " + _describe(plan)))
     steps = list(plan.steps)
     replans = 0
+    avoid: set[str] = set()  # commands the adapter refused where the catalogue expected success: not again
     while True:
         while steps:
             step = steps.pop(0)
@@ -119,9 +120,12 @@ async def _set_up(
                 first = next(v for v in step_result.violations if v.verdict >= Verdict.FAIL)
                 raise Inconclusive(f"set-up step '{step_result.title}' failed: {first.title}: {first.message}")
             result.add(f"set-up: {step_result.title}", step_result.violations)  # warnings: shown, never stopping
+            answer = step_result.response
+            if answer is not None and answer.result not in step_result.expected and step.kind == "command":
+                avoid.add(step.name)
             if step_result.violations and steps and replans < MAX_REPLANS:
                 replans += 1
-                plan = _plan(session, goal, settings)
+                plan = _plan(session, goal, settings, avoid)
                 steps = list(plan.steps)
                 session.listener(Note("the adapter took another path; set-up plan from here: " + _describe(plan)))
         goal_address = session.resolve(plan.target)
@@ -133,7 +137,7 @@ async def _set_up(
             state = f"it is {reached.state}" if reached is not None else "it is gone"
             raise Inconclusive(f"after the set-up, {goal_address} is not {goal.describe()} ({state})")
         replans += 1
-        plan = _plan(session, goal, settings)
+        plan = _plan(session, goal, settings, avoid)
         steps = list(plan.steps)
         session.listener(Note("the adapter took another path; set-up plan from here: " + _describe(plan)))
     session.variables["goal"] = goal_address
@@ -141,10 +145,13 @@ async def _set_up(
         session.variables["goal_parent"] = goal_address.rsplit(".", 1)[0]
 
 
-def _plan(session: MediaBarSession, goal: Goal, settings: Settings) -> Plan:
-    plan = find_plan(session.oracle, goal, commands=settings.commands, stimuli=settings.stimuli)
+def _plan(session: MediaBarSession, goal: Goal, settings: Settings, avoid: set[str] | None = None) -> Plan:
+    """A plan from where the adapter is, without the commands it refused in this set-up (``avoid``)."""
+    commands = settings.commands - (avoid or set())
+    plan = find_plan(session.oracle, goal, commands=commands, stimuli=settings.stimuli)
     if plan is None:
-        raise Inconclusive(f"no sequence of the declared commands and stimuli leads to {goal.describe()}")
+        refused = f" (the adapter refused {', '.join(sorted(avoid))} here)" if avoid else ""
+        raise Inconclusive(f"no sequence of the declared commands and stimuli leads to {goal.describe()}{refused}")
     return plan
 
 

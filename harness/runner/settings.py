@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.conventions import Conventions
 from ..core.redact import Redactor
 from .stimuli import StimulusDriver
 from .transport import Transport
@@ -32,9 +33,8 @@ class Settings:
     settle: float = 0.3  # seconds of quiet after a list marked settle ("and nothing more happens")
     transport: Transport = field(default_factory=Transport)  # TLS, handshake headers, subprotocols
     redactor: Redactor = field(default_factory=Redactor)  # what reports must not show (each session copies it)
+    conventions: Conventions = field(default_factory=Conventions)  # the adapter's own names, activation (profile)
     # the areas of the catalogue's conventions the profile adopts as the adapter's own (violations.AREAS): a
-    # deviation there is a MUST; elsewhere a convention is a warning
+    # deviation there is a MUST; elsewhere a convention is a warning; and the facts the profile sets itself
     adopted: frozenset[str] = frozenset()
-    declared_facts: frozenset[str] = (
-        frozenset()
-    )  # the facts the profile sets (the rest are the platform's defaults)
+    declared_facts: frozenset[str] = frozenset()

@@ -427,6 +427,7 @@ class StartupSpec:
     ready_event: str
     ref: SpecRef
     per_group: str | None = None  # the command whose list announces a group and its channel (group addressing)
+    activation: str | None = None  # the command that makes an announced channel usable (ERRATA R10)
 
 
 @dataclass(frozen=True)

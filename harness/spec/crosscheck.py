@@ -70,6 +70,23 @@ def cross_check(catalogue: Catalogue) -> list[SpecProblem]:
             problem(catalogue.startup.ref, f"per_group: {group!r} is not a command of the catalogue")
         elif spec.level != "session":
             problem(catalogue.startup.ref, f"per_group: {group} is a {spec.level} command, not a session one")
+    activation = catalogue.startup.activation
+    if activation is not None:
+        spec = catalogue.commands.get(activation)
+        if spec is None:
+            problem(catalogue.startup.ref, f"activation: {activation!r} is not a command of the catalogue")
+        else:
+            announced = {
+                catalogue.events[e.event].creates_level
+                for e in catalogue.startup.per_channel.entries
+                if e.event in catalogue.events and catalogue.events[e.event].creates_level
+            }
+            if spec.level not in announced:
+                problem(
+                    catalogue.startup.ref,
+                    f"activation: {activation} is a {spec.level} command; the start-up announces "
+                    f"{', '.join(sorted(str(level) for level in announced)) or 'nothing'}",
+                )
     return problems
 
 

@@ -488,4 +488,5 @@ def _build_startup(b: _Builder, doc: LoadedYaml) -> StartupSpec:
         ready_event=data["ready"]["event"],
         ref=b.ref(doc, ("ready",)),
         per_group=data.get("per_group"),
+        activation=data.get("activation"),
     )

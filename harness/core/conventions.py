@@ -1,0 +1,388 @@
+"""The adapter's own conventions where the seeds leave a point open, and translation at the frame boundary.
+
+The seeds lose the DTMF command's name (ERRATA R16), name no states (R9), say nothing of how a session starts
+or how a channel becomes usable (R10). The catalogue fills each gap with a default (``provenance:
+inferred``); a profile's ``conventions:`` section declares what the adapter does instead:
+
+- ``commands``: the adapter's name for a catalogue command (catalogue name -> adapter name);
+- ``states``: per level, the adapter's state names (adapter name -> catalogue state of ``specs/states.yaml``);
+- ``extra_events``: events of the adapter's own the catalogue does not know (shown, never judged);
+- ``activation``: ``command`` (the catalogue's activation command, ``activation:`` in
+  ``specs/session/startup.yaml``, which the profile declares) or ``self`` (each channel becomes usable by
+  itself during start-up, with the events that command's list brings, and the adapter has no such command).
+
+Everything inside the harness speaks the catalogue's names; frames are translated where they cross the
+wire: :func:`outgoing` and :func:`incoming` on the harness's side, :func:`request_from_adapter` and
+:func:`to_adapter` on the reference adapter's (which plays any combination of conventions). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..jsonpaths import find, with_value
+from ..spec.catalogue import Catalogue
+from .messages import Event, Message, Response
+from .objects import SEPARATOR
+
+if TYPE_CHECKING:  # the simulation is only driven here, never imported at run time (no cycle)
+    from .simulate import Platform
+
+ACTIVATION = ("command", "self")
+FIELDS = ("commands", "states", "extra_events", "activation", "adopt")  # adopt: read by the profile (suite.py)
+MAX_NAME = 200  # characters of a name a conventions section may give
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """What an adapter does where the seeds are silent; the default is the catalogue's own conventions."""
+
+    commands: Mapping[str, str] = field(default_factory=dict)  # catalogue command -> the adapter's name
+    states: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # level -> adapter name -> catalogue
+    extra_events: frozenset[str] = frozenset()  # events of the adapter's own: shown, never judged
+    activation: str = "command"  # or "self": channels become usable by themselves during start-up
+
+    @property
+    def is_default(self) -> bool:
+        return self == Conventions()
+
+    @property
+    def catalogue_commands(self) -> dict[str, str]:
+        """The adapter's command name -> the catalogue's."""
+        return {adapter: name for name, adapter in self.commands.items()}
+
+    def adapter_states(self, level: str) -> dict[str, str]:
+        """At ``level``: the catalogue's state name -> the adapter's."""
+        return {catalogue: adapter for adapter, catalogue in self.states.get(level, {}).items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "commands": dict(self.commands),
+            "states": {level: dict(names) for level, names in self.states.items()},
+            "extra_events": sorted(self.extra_events),
+            "activation": self.activation,
+        }
+
+    def to_query(self) -> str:
+        """The value of the reference adapter's ``?conventions=`` session option: URL-safe base64 of the JSON."""
+        text = json.dumps(self.to_json(), separators=(",", ":"), sort_keys=True)
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+class ConventionError(ValueError):
+    """A conventions section that cannot be used; ``problems`` are (path inside the section, message)."""
+
+    def __init__(self, problems: Sequence[tuple[Path, str]]) -> None:
+        super().__init__(
+            "; ".join(f"conventions.{'.'.join(map(str, path))}: {m}" if path else m for path, m in problems)
+        )
+        self.problems = list(problems)
+
+
+# -- reading a conventions section -------------------------------------------------------------------
+
+
+def problems(catalogue: Catalogue, data: Any) -> list[tuple[Path, str]]:
+    """Every problem of a ``conventions:`` section, each at its path inside the section (all at once)."""
+    if not isinstance(data, Mapping):
+        return [((), "conventions is a mapping of commands, states, extra_events and activation")]
+    found: list[tuple[Path, str]] = [
+        ((key,), f"unknown field {key!r} (known: {', '.join(FIELDS)})") for key in data if key not in FIELDS
+    ]
+    found += _command_problems(catalogue, data.get("commands", {}))
+    found += _state_problems(catalogue, data.get("states", {}))
+    extra = data.get("extra_events", [])
+    if not isinstance(extra, list):
+        found.append((("extra_events",), "a list of event names"))
+    else:
+        for index, name in enumerate(extra):
+            if not _name(name):
+                found.append((("extra_events", index), f"an event name (a non-empty string), not {name!r}"))
+            elif name in catalogue.events:
+                found.append(
+                    (("extra_events", index), f"{name} is an event of the catalogue, not the adapter's own")
+                )
+            elif extra.index(name) != index:
+                found.append((("extra_events", index), f"{name} is listed twice"))
+    activation = data.get("activation", "command")
+    if activation not in ACTIVATION:
+        found.append((("activation",), f"{activation!r}: one of {', '.join(ACTIVATION)}"))
+    elif activation == "self" and catalogue.startup.activation is None:
+        found.append((("activation",), "the catalogue's start-up names no activation command to do by itself"))
+    return found
+
+
+def _name(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_NAME and value.strip() == value
+
+
+def _command_problems(catalogue: Catalogue, commands: Any) -> list[tuple[Path, str]]:
+    if not isinstance(commands, Mapping):
+        return [(("commands",), "a mapping of catalogue command -> the adapter's name for it")]
+    found: list[tuple[Path, str]] = []
+    taken: dict[str, str] = {}
+    for name, adapter in commands.items():
+        at: Path = ("commands", name)
+        if name not in catalogue.commands:
+            found.append((at, f"{name!r} is not a command of the catalogue"))
+        elif not _name(adapter):
+            found.append((at, f"the adapter's name for {name} is a non-empty string, not {adapter!r}"))
+        elif adapter != name and adapter in catalogue.commands:
+            found.append(
+                (at, f"{adapter} is another command of the catalogue; the adapter's name must not collide")
+            )
+        elif adapter in taken:
+            found.append((at, f"{adapter} is already the adapter's name for {taken[adapter]}"))
+        else:
+            taken[adapter] = name
+    return found
+
+
+def _state_problems(catalogue: Catalogue, states: Any) -> list[tuple[Path, str]]:
+    if not isinstance(states, Mapping):
+        return [(("states",), "a mapping of level -> {the adapter's state name: the catalogue's}")]
+    found: list[tuple[Path, str]] = []
+    for level, names in states.items():
+        spec = catalogue.levels.get(level)
+        if spec is None or not spec.states:
+            known = ", ".join(sorted(name for name, s in catalogue.levels.items() if s.states))
+            found.append((("states", level), f"{level!r} is not a level with states (levels: {known})"))
+            continue
+        if not isinstance(names, Mapping):
+            found.append((("states", level), "a mapping of the adapter's state name -> the catalogue's"))
+            continue
+        renamed = {adapter: state for adapter, state in names.items() if adapter != state}
+        seen: dict[str, str] = {}
+        for adapter, state in names.items():
+            at: Path = ("states", level, adapter)
+            if not _name(adapter):
+                found.append((at, f"the adapter's state name is a non-empty string, not {adapter!r}"))
+            elif state not in spec.states:
+                found.append(
+                    (
+                        at,
+                        f"{state!r} is not a {level} state ({', '.join(sorted(spec.states))})",
+                    )
+                )
+            elif state in seen:
+                found.append((at, f"{state} already has the adapter's name {seen[state]}"))
+            elif adapter in spec.states and adapter != state and adapter not in renamed.values():
+                found.append(
+                    (
+                        at,
+                        f"{adapter} is a catalogue {level} state the adapter does not rename: ambiguous",
+                    )
+                )
+            else:
+                seen[state] = adapter
+    return found
+
+
+def parse(catalogue: Catalogue, data: Any) -> Conventions:
+    """A checked ``conventions:`` section; :class:`ConventionError` with every problem otherwise."""
+    found = problems(catalogue, data)
+    if found:
+        raise ConventionError(found)
+    activation = str(data.get("activation", "command"))
+    commands = {name: adapter for name, adapter in data.get("commands", {}).items() if name != adapter}
+    if activation == "self" and catalogue.startup.activation in commands:
+        del commands[catalogue.startup.activation]  # the adapter has no such command
+    return Conventions(
+        commands=commands,
+        states={
+            level: {adapter: state for adapter, state in names.items() if adapter != state}
+            for level, names in data.get("states", {}).items()
+            if any(adapter != state for adapter, state in names.items())
+        },
+        extra_events=frozenset(data.get("extra_events", [])),
+        activation=activation,
+    )
+
+
+def from_query(catalogue: Catalogue, text: str) -> Conventions:
+    """The reference adapter's ``?conventions=`` session option (see :meth:`Conventions.to_query`)."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ConventionError([((), f"conventions=: not URL-safe base64 of a JSON object ({exc})")]) from None
+    return parse(catalogue, data)
+
+
+# -- the harness's side ----------------------------------------------------------------------------
+
+
+def outgoing(conventions: Conventions, request: Mapping[str, Any]) -> dict[str, Any]:
+    """A request as the adapter names its command (the harness thinks in the catalogue's names)."""
+    command = request.get("command")
+    if isinstance(command, str) and command in conventions.commands:
+        return {**request, "command": conventions.commands[command]}
+    return dict(request)
+
+
+def incoming(
+    conventions: Conventions, catalogue: Catalogue, message: Message, level_of: Callable[[str], str | None]
+) -> Message | None:
+    """A frame from the adapter in the catalogue's names; None for an event of the adapter's own
+    (``extra_events``), which is shown and never judged. ``level_of``: the level of a known address."""
+    if isinstance(message, Response):
+        names = conventions.catalogue_commands
+        raw = _renamed_response(message.raw, names)
+        if raw is message.raw:
+            return message
+        return Response(str(raw["command"]), message.target, message.result, raw)
+    if isinstance(message, Event):
+        if message.name in conventions.extra_events:
+            return None
+        raw = _state_renamed(
+            catalogue, message.raw, level_of, lambda level: dict(conventions.states.get(level, {}))
+        )
+        if raw is message.raw:
+            return message
+        return Event(message.name, message.target, raw.get("data"), raw)
+    return message
+
+
+def _renamed_response(raw: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """``raw`` with its ``command`` and its ``original.command`` renamed by ``names`` (``raw`` itself if
+    nothing is renamed)."""
+    if not names:
+        return raw
+    out = raw
+    command = raw.get("command")
+    if isinstance(command, str) and command in names:
+        out = {**raw, "command": names[command]}
+    original = raw.get("original")
+    if isinstance(original, Mapping) and isinstance(original.get("command"), str) and original["command"] in names:
+        out = {**out, "original": {**original, "command": names[original["command"]]}}
+    return out
+
+
+def _state_renamed(
+    catalogue: Catalogue,
+    raw: dict[str, Any],
+    level_of: Callable[[str], str | None],
+    names_at: Callable[[str], Mapping[str, str]],
+) -> dict[str, Any]:
+    """An event whose spec sets a state (at the path its ``sets`` gives), with the state renamed by the names
+    of the level of its target (``raw`` itself if nothing is renamed)."""
+    spec = catalogue.events.get(str(raw.get("name")))
+    path = spec.sets_state_path if spec is not None else None
+    target = raw.get("target")
+    if path is None or not isinstance(target, str):
+        return raw
+    data = raw.get("data")
+    value = find(data, path)
+    if not isinstance(value, str):
+        return raw
+    level = level_of(target)
+    names = names_at(level) if level is not None else {}
+    if value not in names:
+        return raw
+    return {**raw, "data": with_value(data, path, names[value])}
+
+
+def undeclared_state(
+    conventions: Conventions, catalogue: Catalogue, event: Event, level: str | None
+) -> str | None:
+    """Where the profile declares the adapter's state names of ``level``: why the state this event sets is
+    none of them (a declared convention broken: a MUST); None if it is one, or nothing is declared there."""
+    names = conventions.states.get(level or "")
+    spec = catalogue.events.get(event.name)
+    path = spec.sets_state_path if spec is not None else None
+    level_spec = catalogue.levels.get(level or "")
+    if not names or path is None or level_spec is None:
+        return None
+    states = level_spec.states
+    value = find(event.data, path)
+    allowed = set(names) | (states - set(names.values()))
+    if not isinstance(value, str) or value in allowed:
+        return None
+    return (
+        f"the profile declares the adapter's {level} states ({', '.join(sorted(allowed))}); "
+        f"{value[:MAX_NAME]!r} is none of them"
+    )
+
+
+# -- the reference adapter's side (the reverse) -----------------------------------------------------
+
+
+def unknown_to_adapter(conventions: Conventions, catalogue: Catalogue, command: Any) -> bool:
+    """The adapter has no command of this name: a catalogue command it names otherwise, or the activation
+    command of an adapter whose channels activate themselves."""
+    if not isinstance(command, str) or command in conventions.catalogue_commands:
+        return False
+    if conventions.activation == "self" and command == catalogue.startup.activation:
+        return True
+    return command in conventions.commands
+
+
+def request_from_adapter(conventions: Conventions, request: dict[str, Any]) -> dict[str, Any]:
+    """A request the adapter received, in the catalogue's names."""
+    command = request.get("command")
+    names = conventions.catalogue_commands
+    if isinstance(command, str) and command in names:
+        return {**request, "command": names[command]}
+    return request
+
+
+def to_adapter(
+    conventions: Conventions,
+    catalogue: Catalogue,
+    messages: Iterable[dict[str, Any]],
+    level_of: Callable[[str], str | None],
+) -> list[dict[str, Any]]:
+    """What the simulation answers, as the adapter names it: a response's command (and its original's),
+    an event's state."""
+    if conventions.is_default:
+        return list(messages)
+    out = []
+    for message in messages:
+        if "result" in message:
+            out.append(_renamed_response(message, conventions.commands))
+        elif "messageType" in message:
+            out.append(_state_renamed(catalogue, message, level_of, conventions.adapter_states))
+        else:
+            out.append(message)
+    return out
+
+
+def levels_created(catalogue: Catalogue, events: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The address and level of each object the events create (to name the level of an object that a later
+    event of the same batch disposes)."""
+    created = {}
+    for event in events:
+        spec = catalogue.events.get(str(event.get("name")))
+        if spec is None or spec.creates_level is None or spec.creates_id_path is None:
+            continue
+        new_id = find(event.get("data"), spec.creates_id_path)
+        if isinstance(new_id, str):
+            created[f"{event.get('target')}{SEPARATOR}{new_id}"] = spec.creates_level
+    return created
+
+
+def extra_startup_events(conventions: Conventions, platform: Platform, session_id: str) -> list[dict[str, Any]]:
+    """The adapter's own start-up announcements (``extra_events``), about the session (ERRATA R10: the first
+    event names the session)."""
+    return [platform.event(name, session_id, {}) for name in sorted(conventions.extra_events)]
+
+
+def self_activation(conventions: Conventions, platform: Platform) -> list[dict[str, Any]]:
+    """With activation ``self``: what the catalogue's activation command brings, done on each channel that
+    command is legal on (the events are applied to ``platform``'s model); nothing otherwise."""
+    name = platform.catalogue.startup.activation
+    if conventions.activation != "self" or name is None:
+        return []
+    spec = platform.catalogue.commands[name]
+    data = dict(spec.example_for(platform.platform))
+    events: list[dict[str, Any]] = []
+    for obj in list(platform.model.of_level(spec.level)):
+        request = {"command": name, "target": obj.address, "data": data}
+        if platform.decide(request).result == "success":
+            events.extend(platform.handle(request).events)
+    return events

@@ -1,0 +1,316 @@
+"""The conventions switchboard: the reference adapter plays random combinations of the conventions the seeds
+leave open (its DTMF command's name, its state names, its own start-up events, channels that activate
+themselves) and of what the seeds allow both ways (events before the response, channel groups, the
+platform); for each, a profile that declares them certifies it with no false verdict, and named faults are
+still caught under them.
+
+Each combination is drawn from a seed. A handful of fixed seeds run in the normal tests; 200 more with
+``MBCONFORM_SWITCHBOARD_LONG=1`` (marker ``long``; ``MBCONFORM_SWITCHBOARD_COUNT`` changes how many).
+The suite runs in this process (:func:`harness.selftest.run_matrix`) against one reference adapter in a child
+process with test control on; each combination reaches it through the profile's connection parameters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from harness.core.conventions import Conventions, parse
+from harness.core.testcontrol import STIMULATE
+from harness.core.violations import Category, Verdict
+from harness.paths import suites_dir
+from harness.reference.faults import NAMED
+from harness.reference.process import RunningAdapter, start_reference
+from harness.selftest import Job, Runner, run_matrix, suite_cases
+from harness.spec.catalogue import Catalogue
+from harness.suite import Profile, load_profile
+
+pytestmark = pytest.mark.selftest
+
+QUICK_SEEDS = (3, 12)  # derandomized, and between them each switch both ways (see the test below)
+LONG = os.environ.get("MBCONFORM_SWITCHBOARD_LONG") == "1"
+LONG_COUNT = int(os.environ.get("MBCONFORM_SWITCHBOARD_COUNT", "200"))
+LONG_FIRST_SEED = 1000
+PROFILES = {"generic": "reference-generic.yaml", "incontact": "reference-incontact.yaml"}
+DTMF = "conversation.request.dtmf"  # the command whose name the seeds lost (ERRATA R16)
+DTMF_NAMES = ("conversation.senddtmf", "conversation.dtmf", "conversation.playDigits", "call.sendtones")
+EXTRA_EVENTS = ("session.welcome", "session.hello", "vendor.agent.notice", "adapter.version")
+WORDS = ("TALKING", "RINGING", "READY", "BUSY", "OFFLINE", "PARKED", "WRAPUP", "LIVE", "GONE", "DONE")
+# With channels that activate themselves, the cases lost are the activation command's own and those that need
+# a channel not yet active (or one added after start-up): at most this share
+MOST_LOST_TO_SELF_ACTIVATION = 0.1
+CONCURRENCY = 16
+UNDECLARED_STEP_TIMEOUT = 1.0  # seconds: cases that wait out a step the adapter does otherwise
+
+
+@dataclass(frozen=True)
+class Combination:
+    seed: int
+    platform: str
+    addressing: str
+    events_first: bool
+    conventions: dict[str, Any]  # the profile's conventions: section
+    faults: tuple[str, ...]
+
+    def describe(self) -> str:
+        return (
+            f"seed {self.seed}: {self.platform}, {self.addressing}, "
+            f"{'events first' if self.events_first else 'response first'}, conventions {self.conventions}, "
+            f"faults {', '.join(self.faults)}"
+        )
+
+
+def _state_names(rng: random.Random, catalogue: Catalogue, level: str) -> dict[str, str]:
+    """The adapter's names for one to all states of ``level`` (adapter name -> catalogue state), in random
+    case; never a catalogue state name of that level."""
+    states = sorted(catalogue.levels[level].states)
+    chosen = rng.sample(states, rng.randint(1, len(states)))
+    taken = set(states)
+    names: dict[str, str] = {}
+    for state in chosen:
+        word = rng.choice([state, rng.choice(WORDS), f"{state}_{rng.randint(1, 9)}"])
+        name = rng.choice([word.lower(), word.capitalize(), f"x{word}", word.lower().replace("_", "-")])
+        while name in taken:
+            name += rng.choice("abz")
+        taken.add(name)
+        names[name] = state
+    return names
+
+
+def draw(seed: int, catalogue: Catalogue) -> Combination:
+    rng = random.Random(seed)
+    platform = rng.choice(sorted(PROFILES))
+    conventions: dict[str, Any] = {}
+    if rng.random() < 0.7:
+        conventions["commands"] = {DTMF: rng.choice(DTMF_NAMES)}
+    levels = sorted(name for name, level in catalogue.levels.items() if level.states)
+    if rng.random() < 0.85:
+        chosen = rng.sample(levels, rng.randint(1, min(3, len(levels))))
+        conventions["states"] = {level: _state_names(rng, catalogue, level) for level in chosen}
+    extra = rng.sample(EXTRA_EVENTS, rng.randint(0, 2))
+    if extra:
+        conventions["extra_events"] = extra
+    activation = rng.choice(("command", "self"))
+    if activation != "command" or rng.random() < 0.5:
+        conventions["activation"] = activation
+    activation_command = catalogue.startup.activation
+    pool = sorted(
+        name
+        for name, fault in NAMED.items()
+        if fault.transport is None
+        and fault.applies_on(platform)
+        and not (activation == "self" and activation_command in (fault.touches or ()))
+    )
+    return Combination(
+        seed=seed,
+        platform=platform,
+        addressing=rng.choice(("flat", "channelgroup")),
+        events_first=rng.random() < 0.5,
+        conventions=conventions,
+        faults=tuple(rng.sample(pool, rng.randint(2, 3))),
+    )
+
+
+def write_profile(
+    combination: Combination, catalogue: Catalogue, folder: Path, declare: bool = True, step_timeout: float = 0
+) -> Path:
+    """The profile of the adapter the combination plays, from the platform's reference profile; ``declare``
+    False: without the conventions section (the adapter plays them all the same)."""
+    data = yaml.safe_load((suites_dir() / "profiles" / PROFILES[combination.platform]).read_text())
+    if step_timeout:
+        data["timing"]["step_timeout"] = step_timeout
+    conventions = parse(catalogue, combination.conventions)
+    data["name"] = f"switchboard-{combination.seed}" + ("" if declare else "-undeclared")
+    data["addressing"] = combination.addressing
+    params = dict(data.get("connect_params", {}))
+    params["conventions"] = conventions.to_query()
+    params["events_first"] = "1" if combination.events_first else "0"
+    params["addressing"] = combination.addressing
+    data["connect_params"] = params
+    if not declare:
+        data.pop("conventions", None)  # a vendor who declares nothing: every difference is a warning
+    else:  # the reference adapter follows the catalogue's other conventions, as its profiles adopt
+        data["conventions"] = {**combination.conventions, "adopt": "all"}
+        if conventions.activation == "self":
+            data["commands"] = sorted(
+                name
+                for name, spec in catalogue.commands.items()
+                if combination.platform in spec.platforms and name != catalogue.startup.activation
+            )
+    path = folder / f"{data['name']}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def adapter() -> Iterator[RunningAdapter]:
+    with start_reference(["--test-control"]) as running:
+        yield running
+
+
+_DEFAULT_COUNTS: dict[tuple[str, str], int] = {}
+
+
+def default_count(catalogue: Catalogue, combination: Combination, folder: Path) -> int:
+    """How many cases apply to the same platform and addressing with the catalogue's own conventions."""
+    key = (combination.platform, combination.addressing)
+    if key not in _DEFAULT_COUNTS:
+        plain = Combination(combination.seed, combination.platform, combination.addressing, False, {}, ())
+        profile = load_profile(write_profile(plain, catalogue, folder, declare=False), catalogue)
+        _DEFAULT_COUNTS[key] = len(suite_cases(catalogue, profile, _scenarios()))
+    return _DEFAULT_COUNTS[key]
+
+
+def _scenarios() -> list[Path]:
+    return sorted((suites_dir() / "conformance").glob("*.yaml"))
+
+
+def check_combination(seed: int, catalogue: Catalogue, adapter: RunningAdapter, folder: Path) -> None:
+    combination = draw(seed, catalogue)
+    profile = load_profile(write_profile(combination, catalogue, folder), catalogue)
+    assert profile.conventions == parse(catalogue, combination.conventions)
+    faults = [NAMED[name] for name in combination.faults]
+    matrix = asyncio.run(
+        run_matrix(catalogue, [profile], _scenarios(), faults, adapter.url, quick=True, concurrency=CONCURRENCY)
+    )
+    about = combination.describe() + "\n" + matrix.render()
+    assert matrix.baseline_problems == [], about  # no fail, error, inconclusive (or warn) on the correct adapter
+    expected = default_count(catalogue, combination, folder)
+    if profile.conventions.activation == "command":
+        assert matrix.baseline_runs == expected, about
+    else:
+        assert expected * (1 - MOST_LOST_TO_SELF_ACTIVATION) <= matrix.baseline_runs < expected, about
+    assert matrix.undetected == [], about
+
+
+@pytest.mark.parametrize("seed", QUICK_SEEDS)
+def test_a_profile_declaring_the_adapters_conventions_certifies_it_and_its_faults_are_still_caught(
+    seed: int, catalogue: Catalogue, adapter: RunningAdapter, tmp_path: Path
+) -> None:
+    check_combination(seed, catalogue, adapter, tmp_path)
+
+
+def test_the_quick_seeds_cover_each_switch_both_ways(catalogue: Catalogue) -> None:
+    drawn = [draw(seed, catalogue) for seed in QUICK_SEEDS]
+    assert {c.platform for c in drawn} == set(PROFILES)
+    assert {c.addressing for c in drawn} == {"flat", "channelgroup"}
+    assert {c.events_first for c in drawn} == {True, False}
+    assert {c.conventions.get("activation", "command") for c in drawn} == {"command", "self"}
+    assert any("commands" in c.conventions for c in drawn) and any(
+        c.conventions.get("extra_events") for c in drawn
+    )
+    assert any(len(c.conventions.get("states", {})) >= 2 for c in drawn)
+
+
+def test_every_draw_is_a_valid_conventions_section_and_the_same_for_the_same_seed(catalogue: Catalogue) -> None:
+    for seed in range(300):
+        combination = draw(seed, catalogue)
+        assert combination == draw(seed, catalogue)
+        conventions = parse(catalogue, combination.conventions)  # raises with the problems if not
+        assert isinstance(conventions, Conventions)
+        assert 2 <= len(combination.faults) <= 3
+
+
+@pytest.mark.long
+@pytest.mark.skipif(not LONG, reason="set MBCONFORM_SWITCHBOARD_LONG=1 for 200 more combinations")
+@pytest.mark.parametrize("seed", range(LONG_FIRST_SEED, LONG_FIRST_SEED + (LONG_COUNT if LONG else 0)))
+def test_many_more_combinations(seed: int, catalogue: Catalogue, adapter: RunningAdapter, tmp_path: Path) -> None:
+    check_combination(seed, catalogue, adapter, tmp_path)
+
+
+def test_a_profile_without_the_conventions_section_ends_every_case_with_a_verdict(
+    catalogue: Catalogue, adapter: RunningAdapter, tmp_path: Path
+) -> None:
+    """The adapter plays conventions its profile does not declare: no case crashes or hangs, and none fails
+    or errs: an undeclared difference in a convention is a warning (ERRATA "Provenance decides the verdict"),
+    and the harness follows what the adapter did."""
+    combination = Combination(
+        seed=0,
+        platform="generic",
+        addressing="flat",
+        events_first=True,
+        conventions={
+            "commands": {DTMF: "conversation.senddtmf"},
+            "states": {"conversation": {"talking": "CONNECTED"}, "channel": {"Ready": "ACTIVE"}},
+            "extra_events": ["session.welcome"],
+            "activation": "self",
+        },
+        faults=(),
+    )
+    path = write_profile(combination, catalogue, tmp_path, declare=False, step_timeout=UNDECLARED_STEP_TIMEOUT)
+    profile: Profile = load_profile(path, catalogue)
+    assert profile.conventions.is_default
+    cases = suite_cases(catalogue, profile, _scenarios())
+    runner = Runner(adapter.url, catalogue, step_timeout=2.0, concurrency=CONCURRENCY)
+    jobs = [Job(profile, case, None) for case in cases]
+    results = asyncio.run(runner.run(jobs))
+    assert len(results) == len(cases) > 0
+    false = []
+    for job, result in zip(jobs, results, strict=True):
+        assert result is not None, job.test_id
+        assert not any(v.category is Category.HARNESS_FAULT for _, v in result.violations), (job.test_id, result)
+        if result.verdict >= Verdict.FAIL:
+            first = next(v for _, v in result.violations if v.verdict >= Verdict.FAIL)
+            false.append(f"{job.test_id}: {result.verdict.name}: {first.title}: {first.message[:300]}")
+    assert false == [], "\n".join(false)
+
+
+def test_serve_plays_a_conventions_file_and_sends_events_first(tmp_path: Path) -> None:
+    """``mbconform serve --conventions FILE --events-first``: the adapter's own start-up event first, its
+    channels active by themselves, its command name (the catalogue's is unknown to it), events before the
+    response."""
+    path = tmp_path / "conventions.yaml"
+    path.write_text(
+        "conventions:\n"
+        "  commands: {conversation.request.dtmf: conversation.senddtmf}\n"
+        "  states: {channel: {ready: ACTIVE}}\n"
+        "  extra_events: [session.welcome]\n"
+        "  activation: self\n"
+    )
+    with start_reference(["--conventions", str(path), "--events-first", "--test-control"]) as running:
+        frames = asyncio.run(_exchange(running.url))
+    startup, answers = frames
+    assert startup[0]["name"] == "session.welcome" and startup[-1]["name"] == "session.initialized"
+    states = [f["data"]["state"] for f in startup if f["name"] == "state.updated"]
+    assert states == ["ready", "ready"]  # each channel, before the ready event
+    activate, catalogue_name, own_name, inbound = answers
+    assert activate[0]["failure"]["code"] == "UNKNOWN_COMMAND"
+    assert catalogue_name[0]["failure"]["code"] == "UNKNOWN_COMMAND"
+    assert own_name[0]["command"] == "conversation.senddtmf" and own_name[0]["result"] == "failure"
+    assert "messageType" in inbound[0] and inbound[-1]["result"] == "success"  # events first
+
+
+async def _exchange(url: str) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    import json
+
+    from websockets.asyncio.client import connect
+
+    async def until(socket: Any, done: Any) -> list[dict[str, Any]]:
+        frames: list[dict[str, Any]] = []
+        for _ in range(50):
+            frames.append(json.loads(await asyncio.wait_for(socket.recv(), 5)))
+            if done(frames[-1]):
+                return frames
+        raise AssertionError(f"no end in {frames}")
+
+    async with connect(url) as socket:
+        startup = await until(socket, lambda f: f.get("name") == "session.initialized")
+        channel = f"{startup[-1]['target']}.chan1"
+        answers = []
+        for command, target, data in (
+            ("channel.activate", channel, {}),
+            (DTMF, channel, {"digits": "1"}),
+            ("conversation.senddtmf", channel, {"digits": "1"}),
+            (STIMULATE, channel, {"stimulus": "call.inbound"}),
+        ):
+            await socket.send(json.dumps({"command": command, "target": target, "data": data}))
+            answers.append(await until(socket, lambda f: "result" in f))
+    return startup, answers
