@@ -83,6 +83,8 @@ class Violation:
     area: str | None = None  # which of the catalogue's conventions (AREAS) an inferred expectation belongs to
 
     def __post_init__(self) -> None:
+        if type(self.message) is not str:  # a str subclass (a model Problem) is plain text to every writer
+            object.__setattr__(self, "message", str(self.message))
         if self.inferred and not self.declared and self.category is not Category.CONVENTION:
             if self.category in (Category.CONNECTION_LOST, Category.HARNESS_FAULT):
                 return  # never a matter of convention

@@ -70,7 +70,9 @@ class Discovery:
 async def discover(
     url: str, catalogue: Catalogue, settings: Settings, commands: list[str], budget: float
 ) -> Discovery:
-    """Start one session (the start-up, the unknown-command probe), then survey ``commands``."""
+    """Start one session (the start-up, the unknown-command probe), then survey ``commands``. No convention is
+    held as the adapter's own while discovering them (whatever the base profile adopts)."""
+    settings = replace(settings, adopted=frozenset())
     observer = Observer(catalogue)
     found = Discovery(url, settings, observer)
     whole = Deadline(budget, "discovery")

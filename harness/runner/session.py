@@ -104,6 +104,7 @@ class MediaBarSession:
         self.refused: str | None = None  # during a step the catalogue refuses: what was refused
         self.refused_target = ""  # and its target ("" for a frame that is no readable request)
         self.refused_basis: str | None = None  # why refusing it is the catalogue's reading, if it is
+        self.carried: list[str] = []  # events about a refused request's objects that its list would bring
         self.unreadable = 0  # frames sent that are no readable request: each may get one failure response
         self.probe: tuple[str, str] | None = None  # (command, target) of the last responsiveness probe
         # End each step with a fence (:meth:`_fence`) instead of reading what already came: the fuzzer's, and
@@ -231,7 +232,7 @@ class MediaBarSession:
                     Violation(
                         Category.UNEXPECTED_EVENT,
                         "event the object model cannot explain",
-                        problem,
+                        str(problem),
                         ref=spec.ref if spec else self.catalogue.protocol.ref,
                         actual=evidence(event.raw),
                         inferred=problem.inferred,
@@ -245,12 +246,13 @@ class MediaBarSession:
         after: str | None = None  # the refused request this event came after, if it must not bring it
         if self.flushing is not None and (self._owned(event.target) or self._touched(event.target)):
             after = f"came with the answer to {self.flushing}"
-        elif (
-            self.refused is not None
-            and self._about_refused(event.target)
-            and not (self.current is not None and self.current.wants(event))  # a list it may bring if carried out
-        ):
-            after = f"came after {self.refused}"
+        elif self.refused is not None and self._about_refused(event.target):
+            if self.current is not None and self.current.wants(event):
+                # the list the request brings if the adapter carries it out: judged once its answer says so
+                if len(self.carried) < DRAINED:
+                    self.carried.append(f"{event.name} about {event.target}")
+            else:
+                after = f"came after {self.refused}"
         if after is not None and self.ready:
             self._violate(
                 Violation(
@@ -469,7 +471,7 @@ class MediaBarSession:
                 Violation(
                     Category.MISSING_EVENT,
                     "never initialized",
-                    problem,
+                    str(problem),
                     ref=startup.ref,
                     inferred=problem.inferred,
                     area=problem.area,
@@ -632,6 +634,7 @@ class MediaBarSession:
         # Where the catalogue refuses the request only by its own reading (a convention), the adapter may carry it
         # out: then its events are judged by the list the command brings where it is legal (and bind its objects)
         alternative = self._if_carried_out(step, request, decision, target)
+        self.carried = []
         predicted = decision.result
         self.current = expectation or alternative
         self.response = None
@@ -716,13 +719,13 @@ class MediaBarSession:
         answered = request is None or (response is not None and response.result == predicted)
         if alternative is not None and response is not None and response.result == "success":
             expectation, answered = alternative, True  # the adapter carried it out: its list is judged
-        elif alternative is not None and alternative.in_scope_total:
+        elif alternative is not None and self.carried:
             self._violate(
                 Violation(
                     Category.UNEXPECTED_EVENT,
                     "event after a refused request",
-                    f"{step.name} on {target!r} was refused, yet {alternative.in_scope_total} event(s) about its "
-                    f"objects came with it: {'; '.join(list(alternative.seen)[:3])}",
+                    f"{step.name} on {target!r} was refused, yet {len(self.carried)} event(s) about its objects "
+                    f"came with it: {'; '.join(self.carried[:3])}",
                     ref=self.catalogue.protocol.ref,
                     inferred=decision.inferred,
                     area="results",
@@ -919,7 +922,7 @@ class MediaBarSession:
             Violation(
                 Category.MISSING_EVENT,
                 "never initialized",
-                problem,
+                str(problem),
                 ref=self.catalogue.startup.ref,
                 inferred=problem.inferred,
                 area=problem.area,
