@@ -143,18 +143,27 @@ class ReferenceAdapter:
             renamed = request_from_adapter(conventions, request)
             if renamed is not request:
                 frame = encode(renamed)
-        return self.as_adapter(setup, self.answer(setup.platform, frame, setup.faults))
+        # the levels of the objects before the answer: an object it disposes is still named by its level
+        before = {} if conventions.is_default else dict(self._levels(setup))
+        return self.as_adapter(setup, self.answer(setup.platform, frame, setup.faults), before)
 
-    def as_adapter(self, setup: SessionSetup, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The simulation's frames with the session's conventions' command and state names."""
+    @staticmethod
+    def _levels(setup: SessionSetup) -> dict[str, str]:
+        return {address: obj.level for address, obj in setup.platform.model.objects.items()}
+
+    def as_adapter(
+        self, setup: SessionSetup, messages: list[dict[str, Any]], before: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The simulation's frames with the session's conventions' command and state names (``before``: the
+        levels of the objects before the frames, for those the frames dispose)."""
         if setup.conventions.is_default:
             return messages
-        created = levels_created(self.catalogue, messages)
+        known = {**(before or {}), **levels_created(self.catalogue, messages)}
         model = setup.platform.model
 
         def level_of(address: str) -> str | None:
             obj = model.get(address)
-            return obj.level if obj is not None else created.get(address)
+            return obj.level if obj is not None else known.get(address)
 
         return to_adapter(setup.conventions, self.catalogue, messages, level_of)
 
@@ -284,8 +293,9 @@ class ReferenceAdapter:
         if live is None:
             return _http(connection, 404, f"no open session for target {target!r}")
         async with live.lock:
+            before = self._levels(live.setup)
             reply = self.as_adapter(
-                live.setup, self._stimulate(live.platform, stimulus_request(name, target), live.faults)
+                live.setup, self._stimulate(live.platform, stimulus_request(name, target), live.faults), before
             )
             response, events = reply[0], reply[1:]
             if response.get("result") != "success":
