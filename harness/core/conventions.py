@@ -158,7 +158,6 @@ def _state_problems(catalogue: Catalogue, states: Any) -> list[tuple[Path, str]]
             found.append((("states", level), "a mapping of the adapter's state name -> the catalogue's"))
             continue
         renamed = {adapter: state for adapter, state in names.items() if adapter != state}
-        seen: dict[str, str] = {}
         for adapter, state in names.items():
             at: Path = ("states", level, adapter)
             if not _name(adapter):
@@ -170,8 +169,6 @@ def _state_problems(catalogue: Catalogue, states: Any) -> list[tuple[Path, str]]
                         f"{state!r} is not a {level} state ({', '.join(sorted(spec.states))})",
                     )
                 )
-            elif state in seen:
-                found.append((at, f"{state} already has the adapter's name {seen[state]}"))
             elif adapter in spec.states and adapter != state and adapter not in renamed.values():
                 found.append(
                     (
@@ -179,8 +176,6 @@ def _state_problems(catalogue: Catalogue, states: Any) -> list[tuple[Path, str]]
                         f"{adapter} is a catalogue {level} state the adapter does not rename: ambiguous",
                     )
                 )
-            else:
-                seen[state] = adapter
     return found
 
 

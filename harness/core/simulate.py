@@ -270,6 +270,11 @@ class Platform:
         reasons = [] if any_state else legal(when, self.model, obj, self.context(data))
         if reasons:
             inferred = _guessed(self.model, obj)
+            if inferred is None and kind is None and any(condition.media for condition in when):
+                inferred = (
+                    f"the adapter does not say (where the catalogue reads it, ERRATA R23) which media the channel "
+                    f"of {target} has, so whether {name} is legal there is a guess"
+                )
             if inferred is None and not all(condition.refusal_seed for condition in when):
                 inferred = (
                     f"where {name} fails is the catalogue's reading: the seeds do not say it fails "

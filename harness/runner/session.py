@@ -158,6 +158,8 @@ class MediaBarSession:
                 )
         translated = incoming(conventions, self.catalogue, message, self._level_of)
         if translated is None and isinstance(message, Event):
+            if self.current is not None and self.current.in_scope(message):
+                self.current.in_scope_total += 1  # the adapter's own event is still a secondary event
             self.recent.append(f"{message.name} about {message.target} (the adapter's own)")
             self.listener(
                 Note(
@@ -647,7 +649,8 @@ class MediaBarSession:
             self.awaiting = request
             self.correlator.sent(request)
             if decision.refusal is not None:
-                self.refused = f"the refused {request.get('command')} on {request.get('target')!r}"
+                command, refused_on = request.get("command"), request.get("target")
+                self.refused = f"{command} on {refused_on!r}, which the catalogue refuses there"
                 self.refused_target = str(request.get("target"))
                 self.refused_basis = decision.refusal.inferred
             if frame is None:

@@ -161,3 +161,28 @@ def test_a_start_up_request_may_name_the_session_the_adapter_announced(
     flow = Flow((Step("command", "channel.activate", "$channel"),))
     result = run(altered_reference, login, flow, settings(catalogue, startup_send=send), catalogue)
     assert result.verdict == Verdict.PASS, result.violations
+
+
+def mute_with_own_event(
+    frame: str | bytes, platform: Platform, answer: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """An adapter that announces a mute with an event of its own instead of state.updated."""
+    if _command(frame) != "conversation.request.mute":
+        return answer
+    own = {"messageType": "objectEvent", "name": "conversation.infochanged", "data": {"muted": True}}
+    return [answer[0], *({**own, "target": m["target"]} for m in answer[1:])]
+
+
+def test_an_event_of_the_adapters_own_is_still_a_secondary_event(
+    altered_reference: Serve, catalogue: Catalogue
+) -> None:
+    """Muting "will generate the following secondary events": the adapter's own event (declared as such) is one."""
+    from harness.core.conventions import parse as conventions
+
+    own = conventions(catalogue, {"extra_events": ["conversation.infochanged"]})
+    used = settings(catalogue, conventions=own)
+    mute = Goal("conversation", "conversation.request.mute", description="a conversation where mute succeeds")
+    flow = Flow((Step("command", "conversation.request.mute", "$goal", expect=frozenset({"success"})),), mute)
+    result = run(altered_reference, mute_with_own_event, flow, used, catalogue)
+    assert result.verdict == Verdict.WARN, result.violations  # the muted facet's state.updated: a convention
+    assert not any(v.title == "no secondary event" for _, v in result.violations)

@@ -210,7 +210,6 @@ def test_every_problem_of_a_conventions_section_is_reported_at_its_line(
         11: "conversation.retrieve is another command of the catalogue",
         13: "conversation.hangup is already the adapter's name for conversation.release",
         16: "'SPEAKING' is not a conversation state",
-        18: "HELD already has the adapter's name ON_HOLD",
         19: "ALERTING is a catalogue conversation state the adapter does not rename",
         20: "'planet' is not a level with states",
         21: "state.updated is an event of the catalogue",
@@ -309,3 +308,10 @@ def _self_activating(profile_text: str) -> str:
     """A reference profile's text whose conventions add ``activation: self`` to what it adopts."""
     assert profile_text.count("conventions:\n  adopt: all\n") == 1
     return profile_text.replace("conventions:\n  adopt: all\n", "conventions: {activation: self, adopt: all}\n")
+
+
+def test_several_adapter_names_may_stand_for_one_catalogue_state(catalogue: Catalogue) -> None:
+    """An adapter may call an interaction that consults 'consulting' and otherwise 'active': both are ACTIVE."""
+    section = {"states": {"interaction": {"active": "ACTIVE", "consulting": "ACTIVE"}}}
+    assert problems(catalogue, section) == []
+    assert parse(catalogue, section).states["interaction"] == {"active": "ACTIVE", "consulting": "ACTIVE"}

@@ -284,3 +284,18 @@ def test_a_state_name_of_the_adapters_own_takes_the_entry_that_waits_for_a_state
     request = {"command": hold.name, "target": conversation, "data": {}}
     decision = Platform(platform.catalogue, model).decide(request)
     assert decision.result == "success" and decision.inferred and "its own way" in decision.inferred
+
+
+def test_a_refusal_that_rests_on_a_media_the_adapter_never_named_is_a_convention(catalogue: Catalogue) -> None:
+    platform = Platform(catalogue)
+    model = platform.model
+    for event in (
+        Event("channel.created", "S9", {"channel": {"id": "c1", "type": "voice"}}, {}),  # media named otherwise
+        Event("channel.initialized", "S9.c1", {}, {}),
+        Event("interaction.created", "S9.c1", {"interaction": {"id": "i1"}}, {}),
+        Event("state.updated", "S9.c1.i1", {"state": "ACTIVE"}, {}),
+        Event("interaction.initialized", "S9.c1.i1", {}, {}),
+    ):
+        model.apply(event)
+    decision = platform.decide({"command": "interaction.complete", "target": "S9.c1.i1", "data": {}})
+    assert decision.refusal is not None and decision.inferred and "which media" in decision.inferred
