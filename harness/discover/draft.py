@@ -1,8 +1,8 @@
 """Write what discovery learned as a draft profile: YAML a vendor reviews, each observed convention commented
 with its evidence (frames, escaped and cut) and marked where it differs from the catalogue's default.
 
-The sections the profile schema has today come first (``mbconform lint`` accepts them); the conventions of
-issue 14 that the schema may not have yet come last, in a block of their own after :data:`CONVENTIONS_MARK`.
+The profile's sections come first; the adapter's own conventions (the profile's ``conventions:`` section)
+come last, in a block of their own after :data:`CONVENTIONS_MARK`, where the vendor reviews them.
 Whatever the adapter named (events, states, codes) is written as a JSON string: valid YAML, whatever it holds.
 """
 
@@ -22,7 +22,7 @@ from .drive import CommandOutcome, Discovery
 from .observe import Seen, frames_of, shown
 
 DIFFERS = "# differs from the catalogue's default"
-CONVENTIONS_MARK = "# --- conventions the adapter has (issue 14's profile fields) ---"
+CONVENTIONS_MARK = "# --- the adapter's own conventions (review each; mbconform lint checks every field) ---"
 PROFILE_FORMAT = "mbconform/profile/1"
 LISTED = ("works", "not reached", "not tried", "other result")  # commands kept in the draft's list
 COPIED = ("facts", "connect_params", "connection", "redact", "limits")  # taken from the base profile as is
