@@ -282,6 +282,11 @@ class ObjectModel:
             obj.state, obj.guessed = state, True
         return Problem(f"the adapter's {obj.level} state {name!r} is taken for {state}", STATE_NAMES, "states")
 
+    @property
+    def guesses(self) -> bool:
+        """Some object's state is a guess (the adapter's own name, or one learned for it)."""
+        return bool(self.learned) or any(obj.guessed for obj in self.objects.values())
+
     def guessed_near(self, obj: MbObject) -> MbObject | None:
         """An object whose state a condition about ``obj`` may read (itself, its ancestors, its descendants)
         and that is a guess; None if there is none."""

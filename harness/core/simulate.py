@@ -212,6 +212,8 @@ class Platform:
         precondition that holds is (None: the seeds describe the command succeeding here)."""
         if spec.provenance == "inferred":
             return command_basis(spec)
+        if all(condition.inferred is None for condition in spec.when):
+            return None  # every alternative is the seeds' (the planner decides thousands of times: be quick)
         holding = [condition for condition in spec.when if holds(condition, self.model, obj, context)]
         if not holding or any(condition.inferred is None for condition in holding):
             return None
@@ -343,6 +345,8 @@ class Platform:
 
 def _guessed(model: ObjectModel, obj: MbObject) -> str | None:
     """Why a decision about ``obj`` is a convention because a state it reads is the adapter's own name."""
+    if not model.guesses:
+        return None
     other = model.guessed_near(obj)
     if other is None:
         return None
