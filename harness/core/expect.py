@@ -20,7 +20,7 @@ from ..spec.catalogue import Catalogue, EventEntry, EventList, EventSpec, Respon
 from .conditions import Context
 from .lists import base_env, bound_names, resolve
 from .messages import Event, Response
-from .objects import SEPARATOR, ObjectModel
+from .objects import SEPARATOR, ObjectModel, catalogue_spelling
 from .violations import Category, Severity, Violation, evidence
 
 # ERRATA R35: "and nothing more happens" is the catalogue's reading of a request that changes nothing
@@ -147,7 +147,7 @@ def contains(expected: Any, actual: Any) -> bool:
             key in actual and contains(value, actual[key]) for key, value in expected.items()
         )
     if isinstance(expected, str) and isinstance(actual, str) and expected != actual:
-        return expected == actual.strip().upper().replace("-", "_").replace(" ", "_")
+        return expected == catalogue_spelling(actual)
     return bool(expected == actual)
 
 
@@ -499,8 +499,7 @@ class EventExpectation:
         _, value, states = found
         obj = self.model.get(event.target)
         learned = self.model.learned.get(obj.level, {}) if obj is not None else {}
-        spelled = value.strip().upper().replace("-", "_").replace(" ", "_")
-        return value not in states and spelled not in states and value not in learned
+        return value not in states and catalogue_spelling(value) not in states and value not in learned
 
     def _learn(self, slot: Slot, event: Event, spec: EventSpec | None, expected: Mapping[str, Any]) -> None:
         """Where the entry expects a state and the adapter sent a state name of its own, the model takes that

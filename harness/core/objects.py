@@ -441,7 +441,13 @@ class ObjectModel:
             parent.children.remove(obj.address)
 
 
+def catalogue_spelling(value: str) -> str:
+    """How the catalogue would spell a name the adapter wrote in another case or with other separators
+    (``connected``, ``on-hold``): the one place that says which spellings are the same name (ERRATA R9)."""
+    return value.strip().upper().replace("-", "_").replace(" ", "_")
+
+
 def _spelled_like(value: str, states: frozenset[str]) -> str | None:
     """The catalogue's state that ``value`` names in another case or with other separators, if one does."""
-    key = value.strip().upper().replace("-", "_").replace(" ", "_")
+    key = catalogue_spelling(value)
     return key if key in states else None

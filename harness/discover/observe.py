@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..core.messages import Event, Request, classify
-from ..core.objects import SEPARATOR, ObjectModel
+from ..core.objects import SEPARATOR, ObjectModel, catalogue_spelling
 from ..core.runevents import FrameReceived, FrameSent, RunEvent, StepFinished, StepStarted
 from ..core.simulate import Refusal
 from ..core.testcontrol import STIMULATE
@@ -45,7 +45,7 @@ def normalized(value: str, states: frozenset[str]) -> str | None:
     (the object model follows the same spellings: core/objects.py)."""
     if value in states:
         return value
-    key = value.strip().upper().replace("-", "_").replace(" ", "_")
+    key = catalogue_spelling(value)
     return key if key in states else None
 
 
