@@ -17,7 +17,20 @@ if TYPE_CHECKING:
     from .runner.transport import Transport
 
 
+STOPPABLE = ("run", "fuzz", "selftest", "replay", "bench")
+
+
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv)[:1] in ([name] for name in STOPPABLE):
+        _stop_on_sigterm()  # first: a run stopped while it starts still writes its reports
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # before a command wrote its reports (run and fuzz write theirs first)
+        print("mbconform: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="mbconform", description="Media bar protocol conformance harness")
     parser.add_argument("--version", action="version", version=f"mbconform {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -264,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     _connection_arguments(discover)
 
     args, rest = parser.parse_known_args(argv)
-    if args.command in ("run", "fuzz", "selftest", "replay", "bench"):
+    if args.command in STOPPABLE:
         _stop_on_sigterm()
     if args.command in ("run", "fuzz", "replay", "discover"):
         try:
@@ -477,13 +490,46 @@ def _server_tls(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
 
 
 def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
-    import pytest
-
-    gate = _gate_options(args)  # before anything starts: a bad baseline is exit 2 with no test run
-    if gate is None:
-        return 2
     reports = (args.reports or reports_dir()).resolve()
     reports.mkdir(parents=True, exist_ok=True)
+    written = _unfinished(reports, args.url)
+    try:
+        gate = _gate_options(args)  # before anything starts: a bad baseline is exit 2 with no test run
+        if gate is None:
+            return 2
+        code = _run_tests(args, pytest_args, gate, reports)
+    except KeyboardInterrupt:
+        return _stopped("run", written)
+    if not args.no_html:
+        from .reporting.html import build_report
+
+        build_report(reports, project_root(), quiet_if_missing=True)
+    return code
+
+
+def _unfinished(reports: Path, url: str | None) -> list[Path]:
+    """The reports of a run that has not ended, written before anything else (see reporting/unfinished.py)."""
+    from .reporting.unfinished import write_unfinished
+
+    return write_unfinished(reports, url)
+
+
+def _stopped(command: str, written: list[Path]) -> int:
+    """Stopped before pytest's session began (or after it ended): the reports of a run that has not ended stay."""
+    import pytest
+
+    from .reference.process import stop_started
+
+    stop_started()
+    print(f"mbconform {command}: interrupted before its first test ended; not certified", file=sys.stderr)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return int(pytest.ExitCode.INTERRUPTED)
+
+
+def _run_tests(args: argparse.Namespace, pytest_args: list[str], gate: list[str], reports: Path) -> int:
+    import pytest
+
     adapter: RunningAdapter | None = None
     url = args.url
     if url is None:
@@ -491,7 +537,6 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         if adapter is None:
             return 2
         url = adapter.url
-    root = project_root()
     specs = (args.specs or specs_dir()).resolve()
     # Against the embedded reference adapter: every set-up it is certified on; against a URL: one profile.
     profiles = args.profile or (reference_profiles() if args.url is None else [default_profile()])
@@ -502,19 +547,13 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         *pytest_args,
     ]
     try:
-        code = int(pytest.main(argv))
+        return int(pytest.main(argv))
     finally:
         if adapter is not None:
             adapter.stop()
-    if not args.no_html:
-        from .reporting.html import build_report
-
-        build_report(reports, root, quiet_if_missing=True)
-    return code
 
 
 def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentParser) -> int:
-    import pytest
 
     urls = [arg for arg in rest if "://" in arg and not arg.startswith("-")]
     if len(urls) > 1 or (urls and not urls[0].startswith(("ws://", "wss://"))):
@@ -541,6 +580,19 @@ def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentPa
         return 2
     reports = (args.reports or reports_dir() / "fuzz").resolve()
     reports.mkdir(parents=True, exist_ok=True)
+    written = _unfinished(reports, url)
+    try:
+        return _fuzz_tests(args, rest, url, fuzz_file, workers, reports)
+    except KeyboardInterrupt:
+        return _stopped("fuzz", written)
+
+
+def _fuzz_tests(
+    args: argparse.Namespace, rest: list[str], url: str | None, fuzz_file: Path, workers: int, reports: Path
+) -> int:
+    import pytest
+
+    urls = [arg for arg in rest if "://" in arg and not arg.startswith("-")]
     adapter: RunningAdapter | None = None
     if url is None:
         adapter = _embedded_adapter(args, "fuzz")

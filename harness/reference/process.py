@@ -16,6 +16,16 @@ class AdapterStartError(RuntimeError):
     pass
 
 
+_STARTED: list[RunningAdapter] = []  # started by this process and not stopped yet
+
+
+def stop_started() -> None:
+    """Stop every reference adapter this process started and has not stopped: after Ctrl-C or SIGTERM, wherever
+    it landed (even between ``start_reference`` returning and its caller keeping the adapter)."""
+    while _STARTED:
+        _STARTED[-1].stop()
+
+
 @dataclass
 class RunningAdapter:
     url: str
@@ -26,6 +36,8 @@ class RunningAdapter:
         return self.process.pid
 
     def stop(self) -> None:
+        if self in _STARTED:
+            _STARTED.remove(self)
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -61,7 +73,11 @@ def start_reference(extra_args: list[str], host: str | None = "127.0.0.1") -> Ru
             if not line:
                 break
             if ANNOUNCEMENT in line:
-                return RunningAdapter(line.split(ANNOUNCEMENT, 1)[1].strip(), process)
+                _STARTED.append(RunningAdapter(line.split(ANNOUNCEMENT, 1)[1].strip(), process))
+                return _STARTED[-1]
+    except BaseException:  # Ctrl-C or SIGTERM while it starts: it does not outlive us
+        RunningAdapter("", process).stop()
+        raise
     finally:
         selector.close()
     process.kill()

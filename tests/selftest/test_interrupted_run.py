@@ -120,3 +120,40 @@ def test_a_stopped_run_still_writes_allure_results_junit_and_certificate(tmp_pat
     assert certificate["interrupted"] is True and certificate["certified"] is False
     assert results, "no Allure result was written"
     assert "the run was interrupted" in (reports / "certificate.md").read_text()
+
+
+def test_a_run_stopped_while_it_starts_says_interrupted_and_leaves_no_earlier_certificate(tmp_path: Path) -> None:
+    """SIGTERM as soon as the reference adapter is up (pytest is still starting or collecting): the certificate
+    says interrupted and not certified, never what an earlier run in the same folder said."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "certificate.json").write_text(json.dumps({"certified": True, "interrupted": False}))
+    (reports / "junit.xml").write_text(
+        '<testsuite tests="1" errors="0" failures="0"><testcase name="old"/></testsuite>'
+    )
+    process = subprocess.Popen(
+        run_command(reports, "never-answers"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,
+        preexec_fn=_as_from_a_terminal,
+    )
+    assert process.stdout is not None
+    try:
+        first = process.stdout.readline()  # the reference adapter's address: every report is already replaced
+        assert "started the reference adapter" in first, first
+        process.terminate()
+        rest, _ = process.communicate(timeout=SECONDS)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    text = first + rest
+    assert process.returncode == 2, text[-3000:]
+    assert "Traceback" not in text, text[-3000:]
+    junit, certificate, _ = written(reports)
+    assert certificate["interrupted"] is True and certificate["certified"] is False
+    assert not any(case.get("name") == "old" for case in junit.iter("testcase")), text[-3000:]
+    assert "the run was interrupted" in (reports / "certificate.md").read_text()

@@ -1,0 +1,40 @@
+"""The reports of a run that has not ended yet: written before anything starts, replaced when the run ends.
+
+A run may be stopped at any moment: Ctrl-C while the reference adapter starts, SIGTERM from a cancelled CI job
+during collection, or SIGKILL, which nothing can catch. So ``run`` and ``fuzz`` first write a certificate that
+says *interrupted, not certified* and a JUnit file with one error, and remove the Allure results of an earlier
+run. The plugin replaces all three when the test session ends, even an interrupted one; whatever stops the run
+before that leaves these, never the certified reports of an earlier run in the same folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from .. import __version__
+from ..core.redact import Redactor
+from .certificate import Certificate, write_certificate
+
+NOT_ENDED = "the run was stopped before its first test ended: nothing was tested"
+
+
+def write_unfinished(reports: Path, url: str | None) -> list[Path]:
+    """Write the reports of a run that has not ended (``url``: the adapter's, None for the embedded one)."""
+    shown = Redactor().url(url) if url else "the embedded reference adapter"
+    date = datetime.now(UTC).isoformat(timespec="seconds")
+    written = list(write_certificate(reports, Certificate(shown, __version__, "not loaded", date, (), True)))
+    junit = reports / "junit.xml"
+    junit.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<testsuites><testsuite name="mbconform" tests="1" errors="1" failures="0" skipped="0">'
+        f'<testcase classname="mbconform" name="run"><error message={quoteattr(NOT_ENDED)}/></testcase>'
+        "</testsuite></testsuites>\n",
+        encoding="utf-8",
+    )
+    results = reports / "allure-results"
+    shutil.rmtree(results, ignore_errors=True)
+    results.mkdir(parents=True, exist_ok=True)
+    return [*written, junit]
