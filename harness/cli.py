@@ -500,6 +500,7 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         code = _run_tests(args, pytest_args, gate, reports)
     except KeyboardInterrupt:
         return _stopped("run", written)
+    _settle(written)
     if not args.no_html:
         from .reporting.html import build_report
 
@@ -507,11 +508,17 @@ def _run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     return code
 
 
-def _unfinished(reports: Path, url: str | None) -> list[Path]:
+def _unfinished(reports: Path, url: str | None, certificate: bool = True) -> list[Path]:
     """The reports of a run that has not ended, written before anything else (see reporting/unfinished.py)."""
     from .reporting.unfinished import write_unfinished
 
-    return write_unfinished(reports, url)
+    return write_unfinished(reports, url, certificate)
+
+
+def _settle(written: list[Path]) -> None:
+    from .reporting.unfinished import settle
+
+    settle(written)
 
 
 def _stopped(command: str, written: list[Path]) -> int:
@@ -580,11 +587,13 @@ def _fuzz(args: argparse.Namespace, rest: list[str], parser: argparse.ArgumentPa
         return 2
     reports = (args.reports or reports_dir() / "fuzz").resolve()
     reports.mkdir(parents=True, exist_ok=True)
-    written = _unfinished(reports, url)
+    written = _unfinished(reports, url, certificate=False)
     try:
-        return _fuzz_tests(args, rest, url, fuzz_file, workers, reports)
+        code = _fuzz_tests(args, rest, url, fuzz_file, workers, reports)
     except KeyboardInterrupt:
         return _stopped("fuzz", written)
+    _settle(written)
+    return code
 
 
 def _fuzz_tests(

@@ -19,22 +19,38 @@ from ..core.redact import Redactor
 from .certificate import Certificate, write_certificate
 
 NOT_ENDED = "the run was stopped before its first test ended: nothing was tested"
+NOT_LOADED = "not loaded (the run was stopped before it read the catalogue)"
+JUNIT = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<testsuites><testsuite name="mbconform" tests="1" errors="1" failures="0" skipped="0">'
+    f'<testcase classname="mbconform" name="run"><error message={quoteattr(NOT_ENDED)}/></testcase>'
+    "</testsuite></testsuites>\n"
+)
 
 
-def write_unfinished(reports: Path, url: str | None) -> list[Path]:
-    """Write the reports of a run that has not ended (``url``: the adapter's, None for the embedded one)."""
-    shown = Redactor().url(url) if url else "the embedded reference adapter"
-    date = datetime.now(UTC).isoformat(timespec="seconds")
-    written = list(write_certificate(reports, Certificate(shown, __version__, "not loaded", date, (), True)))
+def write_unfinished(reports: Path, url: str | None, certificate: bool = True) -> list[Path]:
+    """Write the reports of a run that has not ended (``url``: the adapter's, None for the embedded one;
+    ``certificate``: whether the run writes one when it ends, as ``run`` does and ``fuzz`` does not)."""
+    written: list[Path] = []
+    if certificate:
+        shown = Redactor().url(url) if url else "the embedded reference adapter"
+        date = datetime.now(UTC).isoformat(timespec="seconds")
+        written += write_certificate(reports, Certificate(shown, __version__, NOT_LOADED, date, (), True))
     junit = reports / "junit.xml"
-    junit.write_text(
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<testsuites><testsuite name="mbconform" tests="1" errors="1" failures="0" skipped="0">'
-        f'<testcase classname="mbconform" name="run"><error message={quoteattr(NOT_ENDED)}/></testcase>'
-        "</testsuite></testsuites>\n",
-        encoding="utf-8",
-    )
+    junit.write_text(JUNIT, encoding="utf-8")
     results = reports / "allure-results"
     shutil.rmtree(results, ignore_errors=True)
     results.mkdir(parents=True, exist_ok=True)
     return [*written, junit]
+
+
+def settle(written: list[Path]) -> None:
+    """After a run that ended: remove what it did not replace (a run that collected no conformance case writes
+    no certificate, and must not leave one that says it was interrupted)."""
+    for path in written:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text == JUNIT or NOT_LOADED in text:
+            path.unlink(missing_ok=True)
