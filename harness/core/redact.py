@@ -11,7 +11,13 @@ transcript and in run events, step titles, notes, violations, the adapter URL in
   hostile adapter cannot fill the memory or push the harness's own values out. What a session learns is
   bounded (``LEARNED_VALUES`` values of at most ``MAX_LEARNED_CHARS``); :meth:`Redactor.session` gives each
   session its own.
-- Free text has every known value replaced (also in its JSON-escaped spelling).
+- Free text has every known value replaced however it is spelled: as written, and in the text read with its
+  escapes decoded (JSON's ``\\/``, ``\\u00e4``, surrogate pairs, ``\\"``...; and, mixed with those, Python's
+  ``\\xHH``, percent-encoding and HTML character references). A secret is found in the decoded text and the
+  span of the written text it came from is replaced, so a secret escaped one character in three is hidden.
+- A JSON frame in which a secret or a named field appears (in any spelling) is parsed, every string (keys
+  too) has the secrets replaced in its decoded value, and the frame is encoded again: what a reader decodes
+  later (the step's attachment pretty-prints it) cannot bring a secret back.
 
 Pure: no I/O. Only what is recorded is redacted; the harness still sends the real values.
 """
@@ -19,6 +25,8 @@ Pure: no I/O. Only what is recorded is redacted; the harness still sends the rea
 from __future__ import annotations
 
 import json
+import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -36,6 +44,94 @@ MIN_VALUE_CHARS = 3  # shorter values are redacted in their fields but not searc
 MAX_LEARNED_CHARS = 256  # longer values are redacted in their fields but not learned (memory stays bounded)
 LEARNED_VALUES = 1000  # per session: the oldest learned value is forgotten first
 MAX_DEPTH = 64  # deeper JSON is not walked (the harness' own frames are shallow; a hostile one is cut)
+
+# The escapes a secret may be spelled with, as three readings of a text: JSON's (and Python's and JavaScript's)
+# backslash escapes; percent-encoding and HTML character references; both mixed.
+_BACKSLASH = (
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a surrogate pair: one character
+    r"|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\\u\{[0-9a-fA-F]{1,6}\}"
+    r"|(?:\\x[0-9a-fA-F]{2})+"  # a run: UTF-8 bytes (a bytes repr) or Latin-1 characters
+    r"|\\[\\/\"'bfnrt]"
+)
+_OTHER = r"(?:%[0-9a-fA-F]{2})+|&#[xX][0-9a-fA-F]{1,6};|&#[0-9]{1,7};|&(?:amp|lt|gt|quot|apos);"
+READINGS = (re.compile(_BACKSLASH), re.compile(_OTHER), re.compile(f"{_BACKSLASH}|{_OTHER}"))
+_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
+
+
+def _bytes_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _char(code: int, written: str) -> str:
+    return chr(code) if code <= 0x10FFFF else written
+
+
+def decode_escape(written: str) -> str:
+    """The text one escape (a match of :data:`READINGS`) stands for; never empty, never raises."""
+    if written.startswith("\\u{"):
+        return _char(int(written[3:-1], 16), written)
+    if written.startswith(("\\u", "\\U")):
+        if len(written) == 12:  # a surrogate pair
+            high, low = int(written[2:6], 16), int(written[8:12], 16)
+            return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+        return _char(int(written[2:], 16), written)
+    if written.startswith("\\x"):
+        return _bytes_text(bytes.fromhex(written.replace("\\x", "")))
+    if written.startswith("\\"):
+        return _SIMPLE.get(written[1], written[1])
+    if written.startswith("%"):
+        return _bytes_text(bytes.fromhex(written.replace("%", "")))
+    if written.startswith("&#"):
+        number = written[2:-1]
+        return _char(int(number[1:], 16) if number[:1] in "xX" else int(number), written)
+    return _ENTITIES[written]
+
+
+def decoded_spans(text: str, reading: re.Pattern[str], values: Iterable[str]) -> list[tuple[int, int]]:
+    """Where in ``text`` each value occurs once the text is read with ``reading``'s escapes decoded: spans
+    of the written text (an escape is hidden whole where the value covers any of it)."""
+    pieces: list[str] = []
+    starts: list[int] = []  # per piece: where it starts in the decoded text
+    written: list[tuple[int, int, bool]] = []  # per piece: its span in the written text, and whether literal
+    at = done = 0
+    for match in reading.finditer(text):
+        if match.start() > at:
+            starts.append(done)
+            written.append((at, match.start(), True))
+            pieces.append(text[at : match.start()])
+            done += match.start() - at
+        piece = decode_escape(match.group())
+        starts.append(done)
+        written.append((match.start(), match.end(), False))
+        pieces.append(piece)
+        done += len(piece)
+        at = match.end()
+    if not written:
+        return []
+    if at < len(text):
+        starts.append(done)
+        written.append((at, len(text), True))
+        pieces.append(text[at:])
+    decoded = "".join(pieces)
+
+    def source(position: int, end: bool) -> int:
+        index = bisect_right(starts, position) - 1
+        begin, finish, literal = written[index]
+        if literal:
+            return begin + position - starts[index] + (1 if end else 0)
+        return finish if end else begin
+
+    spans = []
+    for value in values:
+        found = decoded.find(value)
+        while found != -1:
+            spans.append((source(found, False), source(found + len(value) - 1, True)))
+            found = decoded.find(value, found + len(value))
+    return spans
 
 
 def normal_name(name: str) -> str:
@@ -96,13 +192,37 @@ class Redactor:
                 del self.learned[next(iter(self.learned))]
 
     def text(self, text: str) -> str:
-        """Free text with every known secret value replaced (the longest first)."""
+        """Free text with every known secret value replaced, as written and in each escaped spelling."""
+        spans = self._spans(text)
+        if not spans:
+            return text
+        pieces = []
+        at = 0
+        for start, end in sorted(spans):
+            if end <= at:
+                continue  # inside a span already hidden
+            if start >= at:
+                pieces.append(text[at:start])
+                pieces.append(REDACTED)
+            at = end  # an overlapping span widens the hidden one
+        pieces.append(text[at:])
+        return "".join(pieces)
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        """The spans of ``text`` that spell a known secret value."""
         if self._pattern is None:
             self._pattern = sorted({*self.secrets, *self.learned}, key=len, reverse=True)
+        if not self._pattern:
+            return []
+        spans = []
         for value in self._pattern:
-            if value in text:
-                text = text.replace(value, REDACTED)
-        return text
+            found = text.find(value)
+            while found != -1:
+                spans.append((found, found + len(value)))
+                found = text.find(value, found + len(value))
+        for reading in READINGS:
+            spans += decoded_spans(text, reading, self._pattern)
+        return spans
 
     def value(self, value: Any, depth: int = 0, learn: bool = False) -> Any:
         """JSON data with named fields redacted and every string's secrets replaced; ``learn``: the data is the
@@ -112,12 +232,15 @@ class Redactor:
         if isinstance(value, Mapping):
             found: dict[str, Any] = {}
             for key, item in value.items():
+                shown = self.text(key) if isinstance(key, str) else key  # a key may spell a secret too
+                while shown != key and shown in found:
+                    shown = f"{shown}'"  # two keys that differ only in what is hidden stay apart
                 if isinstance(key, str) and self.secret_field(key) and item is not None:
                     if learn:
                         self.learn(item)
-                    found[key] = REDACTED
+                    found[shown] = REDACTED
                 else:
-                    found[key] = self.value(item, depth + 1, learn)
+                    found[shown] = self.value(item, depth + 1, learn)
             return found
         if isinstance(value, list):
             return [self.value(item, depth + 1, learn) for item in value]
@@ -133,7 +256,7 @@ class Redactor:
     def frame(self, text: str, learn: bool = False) -> str:
         """A frame as recorded: a JSON frame with its named fields redacted, then any known value replaced;
         ``learn``: a frame the harness sends (its named fields' values are learned)."""
-        if text.lstrip()[:1] in ("{", "[") and self._may_name_field(text):
+        if text.lstrip()[:1] in ("{", "[") and (self._may_name_field(text) or self._spans(text)):
             try:
                 data = json.loads(text)
             except (ValueError, RecursionError):
@@ -141,16 +264,16 @@ class Redactor:
             if isinstance(data, dict | list):
                 redacted = self.value(data, learn=learn)
                 if redacted != data:
-                    try:
-                        text = json.dumps(redacted, ensure_ascii=False)
-                    except (ValueError, RecursionError):
-                        text = REDACTED
+                    text = _encoded(redacted)
         return self.text(text)
 
     def _may_name_field(self, text: str) -> bool:
-        """A quick look before parsing: could the text hold a field this redactor names?"""
-        squeezed = text.lower().replace("-", "").replace("_", "")
-        return any(part in squeezed for part in SECRET_NAME_PARTS) or any(name in squeezed for name in self.fields)
+        """A quick look before parsing: could the text hold a field this redactor names (in any spelling)?"""
+        for reading in (text, _unescaped(text)):
+            squeezed = reading.lower().replace("-", "").replace("_", "")
+            if any(part in squeezed for part in (*SECRET_NAME_PARTS, *self.fields)):
+                return True
+        return False
 
     def url(self, url: str) -> str:
         """The URL with its userinfo's password and the values of secret-looking query parameters redacted."""
@@ -219,6 +342,23 @@ class Redactor:
         result.reason = self.text(result.reason)
         result.not_run = [self.text(text) for text in result.not_run]
         result.transcript = self.text(result.transcript)
+
+
+def _unescaped(text: str) -> str:
+    """The text with its backslash escapes decoded (JSON's spelling of a field name)."""
+    if "\\" not in text:
+        return text
+    return READINGS[0].sub(lambda match: decode_escape(match.group()), text)
+
+
+def _encoded(data: Any) -> str:
+    """A redacted frame encoded again: readable, unless that would write a character that is not printable
+    (a lone surrogate, a control character JSON leaves raw); then in ASCII."""
+    try:
+        text = json.dumps(data, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return REDACTED
+    return text if text.isprintable() else json.dumps(data)
 
 
 def url_secrets(url: str) -> list[str]:
