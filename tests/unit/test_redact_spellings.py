@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,9 @@ from harness.core.results import FlowResult, StepResult
 from harness.core.runevents import FrameReceived, RunEvent
 from harness.core.steps import Step
 from harness.core.violations import Category, Violation
+from harness.discover import redacted_comments
+from harness.fuzz.machine import FlowRecord, finding_class
+from harness.fuzz.reproducer import scenario_text, write_reproducer
 from harness.reporting.allure_report import _pretty
 from harness.runner.connection import Connection, Transcript
 from harness.runner.deadline import Deadline
@@ -213,3 +217,35 @@ def test_a_hostile_adapter_echoing_the_header_secret_in_every_spelling_shows_it_
             assert secret not in _pretty(event.text)
         assert REDACTED in event.text
     assert not _holds(connection.transcript.render(), HEADER.split(" ", 1)[1])
+
+
+def test_a_reproducer_hides_the_secret_its_violation_quotes_and_keeps_its_steps(tmp_path: Path) -> None:
+    escaped = "".join(f"\\u{ord(char):04x}" for char in PLAIN)
+    violation = Violation(Category.SHAPE_MISMATCH, "malformed response", f'the adapter sent {{"x": "{escaped}"}}')
+    steps = [Step("command", "channel.dial", "$channel", data={"destination": "+15550100"})]
+    record = FlowRecord(steps=steps, finding=finding_class(violation)(1, f"send {PLAIN}", violation))
+    options: dict[str, Any] = {"level": "channel", "profile": "p", "platform": "generic", "adapter": {}, "by": "t"}
+    path = write_reproducer(tmp_path, record, redact=Redactor([PLAIN]).text, **options)
+    text = path.read_text(encoding="utf-8")
+    assert PLAIN not in text and escaped not in text and REDACTED in text
+    assert "+15550100" in text  # the harness's own request, kept as sent: the file must replay
+    _, unredacted = scenario_text(record, **options)
+    assert escaped in unredacted  # the test's own check: without the redactor the message quotes it
+
+
+def test_a_discover_draft_hides_the_secret_in_its_comments_and_keeps_its_settings() -> None:
+    escaped = PLAIN.replace("-", "\\u002d")
+    draft = "\n".join(
+        [
+            f"#   evidence: {escaped}",
+            f"  channel.dial  # works: success on S1.{escaped}",
+            f"name: {json.dumps(PLAIN)}",  # a setting (copied from the base profile): kept as written
+            "",
+        ]
+    )
+    shown = redacted_comments(draft, Redactor([PLAIN]))
+    assert shown.splitlines() == [
+        f"#   evidence: {REDACTED}",
+        f"  channel.dial  # works: success on S1.{REDACTED}",
+        f"name: {json.dumps(PLAIN)}",
+    ]
