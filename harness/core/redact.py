@@ -44,6 +44,8 @@ SECRET_NAME_PARTS = ("password", "passwd", "token", "secret", "apikey", "authori
 MIN_VALUE_CHARS = 3  # shorter values are redacted in their fields but not searched for in free text
 MAX_LEARNED_CHARS = 256  # longer values are redacted in their fields but not learned (memory stays bounded)
 LEARNED_VALUES = 1000  # per session: the oldest learned value is forgotten first
+CUT_MARKS = ("…", "...")  # how the harness marks a text it cut short
+MIN_CUT_PREFIX = 4  # a secret's prefix this long before a cut mark is hidden (a shorter one says too little)
 MAX_DEPTH = 64  # deeper JSON is not walked (the harness' own frames are shallow; a hostile one is cut)
 
 # The escapes a secret may be spelled with, as three readings of a text: JSON's (and Python's and JavaScript's)
@@ -156,6 +158,7 @@ class Redactor:
         self.secrets: dict[str, None] = {}  # the configured values, kept in order
         self.learned: dict[str, None] = {}  # values met in named fields, oldest first (bounded)
         self._pattern: list[str] | None = None
+        self._prefixes: re.Pattern[str] | None = None
         for value in secrets:
             self._add(self.secrets, value)
 
@@ -179,7 +182,7 @@ class Redactor:
         for spelling in {value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]}:
             if len(spelling) >= MIN_VALUE_CHARS and spelling not in into:
                 into[spelling] = None
-                self._pattern = None
+                self._pattern = self._prefixes = None
 
     def learn(self, value: Any) -> None:
         """Remember a secret value met in a named field (strings and numbers; containers by their leaves)."""
@@ -285,13 +288,28 @@ class Redactor:
             pairs.append(f"{key}{equals}{REDACTED}" if equals and self.secret_field(unquote(key)) else pair)
         return self.text(urlunsplit((parts.scheme, netloc, parts.path, "&".join(pairs), parts.fragment)))
 
+    def cut(self, text: str) -> str:
+        """A text the harness may have cut short (a violation quoting the adapter, evidence): as :meth:`text`,
+        and a secret cut short right before the mark of the cut (``…``, ``...``) is hidden too, down to its first
+        ``MIN_CUT_PREFIX`` characters."""
+        text = self.text(text)
+        if not any(mark in text for mark in CUT_MARKS):
+            return text
+        if self._prefixes is None:
+            self._prefixes = _prefix_pattern(self._pattern or [])
+        return _hidden(text, [match.span() for match in self._prefixes.finditer(text)])
+
     def violation(self, violation: Violation) -> Violation:
         return replace(
             violation,
-            title=self.text(violation.title),
-            message=self.text(violation.message),
-            expected=self.value(violation.expected),
-            actual=self.value(violation.actual),
+            title=self.cut(violation.title),
+            message=self.cut(violation.message),
+            expected=self.cut(violation.expected)
+            if isinstance(violation.expected, str)
+            else self.value(violation.expected),
+            actual=self.cut(violation.actual)
+            if isinstance(violation.actual, str)
+            else self.value(violation.actual),
         )
 
     def step(self, step: Step) -> Step:
@@ -335,9 +353,24 @@ class Redactor:
             if step.response is not None:
                 step.response = replace(step.response, raw=self.value(step.response.raw))
         result.violations = [(self.text(title), self.violation(v)) for title, v in result.violations]
-        result.reason = self.text(result.reason)
+        result.reason = self.cut(result.reason)
         result.not_run = [self.text(text) for text in result.not_run]
         result.transcript = self.text(result.transcript)
+
+
+def _prefix_pattern(values: Iterable[str]) -> re.Pattern[str]:
+    """What matches a proper prefix (at least ``MIN_CUT_PREFIX`` characters, the longest first) of any value,
+    right before the mark of a cut."""
+    alternatives = []
+    for value in values:
+        if len(value) > MIN_CUT_PREFIX:
+            tail = value[MIN_CUT_PREFIX:-1]
+            nested = "".join(f"(?:{re.escape(char)}" for char in tail) + ")?" * len(tail)
+            alternatives.append(re.escape(value[:MIN_CUT_PREFIX]) + nested)
+    if not alternatives:
+        return re.compile(r"(?!)")  # matches nothing
+    marks = "|".join(re.escape(mark) for mark in CUT_MARKS)
+    return re.compile(f"(?:{'|'.join(alternatives)})(?={marks})")
 
 
 def _hidden(text: str, spans: list[tuple[int, int]]) -> str:

@@ -249,3 +249,17 @@ def test_a_discover_draft_hides_the_secret_in_its_comments_and_keeps_its_setting
         f"  channel.dial  # works: success on S1.{REDACTED}",
         f"name: {json.dumps(PLAIN)}",
     ]
+
+
+def test_a_secret_cut_short_where_a_violation_text_was_cut_is_hidden_too() -> None:
+    redactor = Redactor([PLAIN])
+    violation = Violation(
+        Category.UNEXPECTED_EVENT,
+        "title",
+        f"the adapter echoed {PLAIN[:9]}… (4000 chars) and {json.dumps(PLAIN)[:8]}... and {PLAIN[:3]}…",
+        actual=json.dumps({"echo": "x" * 10 + PLAIN})[:30] + "… (60 chars)",  # evidence, cut as a JSON text
+    )
+    shown = redactor.violation(violation)
+    assert shown.message == f'the adapter echoed {REDACTED}… (4000 chars) and "{REDACTED}... and s3c…'
+    assert shown.actual == '{"echo": "xxxxxxxxxx' + REDACTED + "… (60 chars)"
+    assert redactor.text(f"{PLAIN[:9]}…") == f"{PLAIN[:9]}…"  # only where a text may have been cut: violations
