@@ -18,10 +18,15 @@ from typing import Any
 
 from ..jsonpaths import MISSING, find
 from ..spec.catalogue import Catalogue, EventSpec
+from .kept import kept, kept_value
 from .messages import Event
 
 SEPARATOR = "."
-DISPOSED_REMEMBERED = 4096
+# What the model keeps is bounded whatever the adapter sends (issue 15; README "Hostile adapters"):
+DISPOSED_REMEMBERED = 4096  # addresses of disposed objects remembered (to name a late event precisely)...
+DISPOSED_CHARS = 1 << 20  # ...and their characters together; the oldest is forgotten first
+MAX_OBJECTS = 4096  # live objects followed; a creation beyond them is not followed (a problem says so)
+MAX_ID_CHARS = 1024  # of a created object's id; a longer one is not followed (a problem says so)
 MAX_STATE_CHARS = 64  # of a state name of the adapter's own, kept
 MAX_LEARNED = 32  # state names of the adapter's own learned per level
 
@@ -32,7 +37,8 @@ class MbObject:
     address: str
     state: str | None = None
     initialized: bool = False
-    info: dict[str, Any] = field(default_factory=dict)  # the data of the event that created it (never mutated)
+    # the data of the event that created it, a bounded copy (core/kept.py); never mutated
+    info: dict[str, Any] = field(default_factory=dict)
     children: list[str] = field(default_factory=list)
     facets: dict[str, Any] = field(default_factory=dict)  # mute, recording, focus... (states.yaml facets)
     media: str | None = None  # for a level whose creating event names its media (a channel)
@@ -83,6 +89,10 @@ UNKNOWN_EVENT = (
 )
 STATE_NAMES = "state names are the catalogue's reading (ERRATA R9); a profile declares the adapter's own"
 TRANSITIONS = "which state may follow which is the catalogue's reading (ERRATA R34)"
+HARNESS_BOUND = (
+    "the seeds set no limit here; mbconform follows at most this much so that a hostile adapter cannot fill its "
+    "memory (README 'Hostile adapters')"
+)
 FACET_VALUES = "facet values are the catalogue's reading (ERRATA R26)"
 MOST_CHILDREN = "how many live children an object may have is the catalogue's reading (ERRATA R24)"
 CREATION_TARGET = (
@@ -106,6 +116,7 @@ class ObjectModel:
         self.session: MbObject | None = None
         # Addresses of disposed objects, remembered (boundedly) so a late event can be named precisely.
         self.disposed: dict[str, None] = {}
+        self.disposed_chars = 0
         # told of every state an object enters: (level, state before or None when created, state) (coverage)
         self.on_state: Callable[[str, str | None, str], None] | None = None
         # level -> the adapter's own state name -> the catalogue state it was seen standing for (learned
@@ -117,6 +128,7 @@ class ObjectModel:
         clone.objects = {address: obj.copy() for address, obj in self.objects.items()}
         clone.session = clone.objects.get(self.session.address) if self.session else None
         clone.disposed = dict(self.disposed)
+        clone.disposed_chars = self.disposed_chars
         clone.learned = {level: dict(names) for level, names in self.learned.items()}
         return clone
 
@@ -255,6 +267,16 @@ class ObjectModel:
                         spec.inferred,
                     )
                 )
+            elif len(new_id) > MAX_ID_CHARS or len(self.objects) >= MAX_OBJECTS:
+                what = f"an id of {len(new_id)} characters" if len(new_id) > MAX_ID_CHARS else "a new object"
+                problems.append(
+                    Problem(
+                        f"{event.name} carries {what}: not followed (mbconform follows ids of at most "
+                        f"{MAX_ID_CHARS} characters and at most {MAX_OBJECTS} live objects)",
+                        HARNESS_BOUND,
+                        "transitions",
+                    )
+                )
             else:
                 created, problem = self._create(obj, spec.creates_level, new_id, data)
                 if problem:
@@ -275,7 +297,7 @@ class ObjectModel:
         if obj is None or level is None or name in level.states or state not in level.states:
             return None
         names = self.learned.setdefault(obj.level, {})
-        if name in names or len(names) >= MAX_LEARNED:
+        if name in names or len(names) >= MAX_LEARNED or len(name) > MAX_STATE_CHARS:
             return None
         names[name] = state
         if obj.state == name[:MAX_STATE_CHARS]:
@@ -387,7 +409,7 @@ class ObjectModel:
                     Problem(f"{name}: {key} {value!r} names no {facet.child} of {obj.address}", inferred)
                 )
             else:
-                obj.facets[key] = value
+                obj.facets[key] = kept_value(value)
         if not carried:
             problems.append(
                 Problem(f"{name} for {obj.address} carries none of {', '.join(sets.values())}", inferred)
@@ -419,9 +441,9 @@ class ObjectModel:
             level,
             address,
             state=level_spec.initial if level_spec else None,
-            info=data,
+            info=kept(data),
             facets=facets,
-            media=media if isinstance(media, str) else None,
+            media=media if isinstance(media, str) and len(media) <= MAX_ID_CHARS else None,
         )
         self.objects[address] = obj
         if self.on_state is not None and obj.state is not None:
@@ -433,9 +455,13 @@ class ObjectModel:
     def _dispose(self, obj: MbObject) -> None:
         for gone in [*self.descendants(obj.address), obj]:
             self.objects.pop(gone.address, None)
-            self.disposed[gone.address] = None
-            if len(self.disposed) > DISPOSED_REMEMBERED:
-                del self.disposed[next(iter(self.disposed))]
+            if gone.address not in self.disposed:
+                self.disposed[gone.address] = None
+                self.disposed_chars += len(gone.address)
+            while len(self.disposed) > DISPOSED_REMEMBERED or self.disposed_chars > DISPOSED_CHARS:
+                forgotten = next(iter(self.disposed))
+                del self.disposed[forgotten]
+                self.disposed_chars -= len(forgotten)
         parent = self.objects.get(obj.parent_address or "")
         if parent is not None and obj.address in parent.children:
             parent.children.remove(obj.address)

@@ -83,16 +83,27 @@ def run_cli(
     )
     found = asyncio.run(discover(url, catalogue, settings, commands, budget))
     target = out or DEFAULT_OUT
-    text = write_draft(found, catalogue, base)
+    text = redacted_comments(write_draft(found, catalogue, base), settings.redactor)
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         print(f"mbconform discover: cannot write {target}: {exc}", file=sys.stderr)
         return 2
     for line in summary(found):
-        print(line, flush=True)
+        print(settings.redactor.text(line), flush=True)
     print(f"  draft: {target} (review it, then: mbconform lint {target}; mbconform run URL --profile {target})")
     return 0 if found.ready else 1
+
+
+def redacted_comments(draft: str, redactor: Redactor) -> str:
+    """The draft with a secret hidden, in any spelling, wherever it quotes the adapter: its comments (evidence,
+    notes, details). Its settings stay as written: those copied from the base profile must still work."""
+    lines = []
+    for line in draft.split("\n"):
+        setting, mark, comment = line.partition("#")
+        comment_only = not setting.strip() or setting.endswith("  ")  # a comment line, or a setting's comment
+        lines.append(setting + mark + redactor.text(comment) if mark and comment_only else line)
+    return "\n".join(lines)
 
 
 def summary(found: Discovery) -> list[str]:

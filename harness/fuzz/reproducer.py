@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +61,11 @@ def scenario_text(
     shrunk_from: int = 0,
     fence: bool = False,
     settle: float | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> tuple[str, str]:
-    """The reproducer's scenario id and YAML text."""
+    """The reproducer's scenario id and YAML text. ``redact``: what the violation's texts (quoted from the
+    adapter) must not show (the session's redactor; a replay's violations are redacted the same way, so they
+    still match); the steps are the harness's own requests, kept as sent so the file replays."""
     finding = record.finding
     assert finding is not None
     steps = [step_node(step) for step in record.steps]
@@ -71,6 +74,9 @@ def scenario_text(
     ).hexdigest()
     scenario_id = f"MB-FUZZ-{digest[:8].upper()}-001"
     violation = finding.violation
+    if redact is not None:
+        violation = replace(violation, title=redact(violation.title), message=redact(violation.message))
+    title = redact(finding.title) if redact is not None else finding.title
     found: dict[str, Any] = {
         "by": by,
         "profile": profile,
@@ -90,7 +96,7 @@ def scenario_text(
     document = {
         "format": FORMAT,
         "id": scenario_id,
-        "title": f"fuzz finding: {violation.title} in step {finding.step} ({finding.title})"[:300],
+        "title": f"fuzz finding: {violation.title} in step {finding.step} ({title})"[:300],
         "level": level,
         "description": (
             f"Found by {by} and shrunk to {len(steps)} steps. Step {finding.step} fails: "

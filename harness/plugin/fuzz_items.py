@@ -164,6 +164,7 @@ class FuzzItem(pytest.Item):
             shrunk_from=outcome.shrunk_from,
             fence=self.fuzz_profile.fence,
             settle=self.fuzz_profile.settle,
+            redact=context.settings_for(self.profile).redactor.text,
         )
         try:
             scenario = load_scenario(path, context.catalogue)
