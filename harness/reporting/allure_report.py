@@ -26,7 +26,8 @@ from ..core.violations import Severity, Verdict
 from .verdicts import ConformanceFailure, categories
 
 MAX_FRAME_STEPS = 400  # per test; the transcript attachment keeps every frame
-MAX_ATTACHMENT_CHARS = 65536
+MAX_ATTACHMENT_CHARS = 16384  # of one message in a step's attachment (the transcript's cut of a frame)
+MAX_STEP_ATTACHMENT_CHARS = 262144  # of all the messages of one step: the rest are named, not shown
 STEP_NAME_CHARS = 300  # an Allure step's name: a frame's summary, a note (they quote the adapter's ids)
 
 
@@ -38,6 +39,7 @@ class AllureListener:
     def __init__(self) -> None:
         self.open: list[Any] = []
         self.messages: list[list[str]] = []  # per open step: its messages, as the attachment shows them
+        self.sizes: list[int] = []  # per open step: the characters of its messages kept
         self.frames = 0
 
     def __call__(self, event: RunEvent) -> None:
@@ -46,6 +48,7 @@ class AllureListener:
             step.__enter__()
             self.open.append(step)
             self.messages.append([])
+            self.sizes.append(0)
         elif isinstance(event, FrameSent | FrameReceived):
             self.frames += 1
             if self.frames > MAX_FRAME_STEPS:
@@ -57,11 +60,12 @@ class AllureListener:
             with allure.step(f"{arrow} {name}"):
                 pass
             if self.messages:
-                self.messages[-1].append(f"{arrow} {name}\n{_pretty(event.text)}")
+                self._keep(f"{arrow} {name}", event.text)
         elif isinstance(event, StepFinished):
             if not self.open:
                 return
             step = self.open.pop()
+            self.sizes.pop()
             _attach_messages(self.messages.pop())
             for violation in event.violations:
                 failure = ConformanceFailure(str(violation))
@@ -82,8 +86,20 @@ class AllureListener:
             with allure.step(shown(event.text, STEP_NAME_CHARS)):
                 pass
 
+    def _keep(self, heading: str, text: str) -> None:
+        """A message for the open step's attachment, while the step's messages stay within their bound."""
+        if self.sizes[-1] >= MAX_STEP_ATTACHMENT_CHARS:
+            self.messages[-1].append(
+                f"{heading} (not shown: the step's messages are over {MAX_STEP_ATTACHMENT_CHARS} chars)"
+            )
+            return
+        shown_text = f"{heading}\n{_pretty(text)}"
+        self.sizes[-1] += len(shown_text)
+        self.messages[-1].append(shown_text)
+
     def close(self) -> None:
         while self.open:
+            self.sizes.pop()
             _attach_messages(self.messages.pop())
             self.open.pop().__exit__(None, None, None)
 
