@@ -72,6 +72,20 @@ def printable(text: str, limit: int | None = None) -> str:
     return UNSAFE_BUT_LINES.sub(_escape, text)
 
 
+CUT_SLACK = 40  # room for the "… (N chars)" a cut adds: a text that bounded() gave is kept as it is
+
+
+def bounded(text: str, limit: int) -> str:
+    """Like :func:`printable`, cut to ``limit`` characters *after* escaping, so that bounding its own result
+    again changes nothing (a violation copied with ``dataclasses.replace`` is not cut twice)."""
+    if len(text) <= limit + CUT_SLACK and not UNSAFE_BUT_LINES.search(text):
+        return text
+    escaped = printable(text[: limit + CUT_SLACK + 1])
+    if len(text) <= limit + CUT_SLACK and len(escaped) <= limit + CUT_SLACK:
+        return escaped
+    return escaped[:limit] + f"… ({len(text)} chars)"
+
+
 # Markdown's punctuation that can start or end inline markup inside a table cell (emphasis, code span, link,
 # image, strikethrough, the cell's end), backslash-escaped; ``<``, ``>``, ``&`` and ``"`` become HTML entities
 # so that no renderer sees a tag or an entity of the adapter's. (``#``, ``-``, ``+``, ``.`` start a block only

@@ -13,7 +13,7 @@ from enum import Enum, IntEnum
 from typing import Any
 
 from ..spec.catalogue import SpecRef
-from .shown import TEXT_CHARS, cut, printable
+from .shown import TEXT_CHARS, bounded, cut
 
 EVIDENCE_CHARS = 2000
 TITLE_CHARS = 200  # a violation's title
@@ -33,11 +33,6 @@ def evidence(value: Any) -> Any:
     except (ValueError, TypeError, RecursionError):
         return repr(value)[:EVIDENCE_CHARS]
     return value if len(text) <= EVIDENCE_CHARS else cut(text, EVIDENCE_CHARS)
-
-
-def _bounded(text: str, limit: int) -> str:
-    """``text`` escaped for every writer and cut to ``limit`` (once: a copied violation is not cut again)."""
-    return printable(text, limit if len(text) > limit + EVIDENCE_SLACK else None)
 
 
 class Severity(Enum):
@@ -99,8 +94,8 @@ class Violation:
     def __post_init__(self) -> None:
         # Bounded and escaped once, here, for every writer (console, JUnit, Allure, certificate): a message may
         # quote the adapter's values (issue 15: a 1 MB target, an ESC sequence, a lone surrogate).
-        object.__setattr__(self, "message", _bounded(str(self.message), MESSAGE_CHARS))
-        object.__setattr__(self, "title", _bounded(str(self.title), TITLE_CHARS))
+        object.__setattr__(self, "message", bounded(str(self.message), MESSAGE_CHARS))
+        object.__setattr__(self, "title", bounded(str(self.title), TITLE_CHARS))
         for name in ("expected", "actual"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, evidence(getattr(self, name)))
