@@ -114,3 +114,18 @@ def test_the_allure_writer_writes_a_lone_surrogate_as_an_escape_and_never_stops_
     logger.report_result(AllureResult(uuid="c", name=f"test {ESC}"))
     [note] = problems
     assert "could not be written" in note and ESC not in note
+
+
+def test_the_replay_command_prints_the_adapter_s_ids_and_reasons_escaped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from harness.core.runevents import Note, StepFinished
+    from harness.core.steps import Step
+    from harness.fuzz.replay import _printer
+
+    step = Step("command", "channel.activate", f"S{ESC}[2J.chan1")
+    violation = Violation(Category.MALFORMED_FRAME, "malformed frame", f"not JSON: {ESC}[2J CERTIFIED")
+    _printer(StepFinished(step, Verdict.FAIL, (violation,)))
+    _printer(Note(f"inconclusive: the adapter said {ESC}]0;title\x07"))
+    out = capsys.readouterr().out
+    assert ESC not in out and "\x07" not in out and "S\\x1b[2J.chan1" in out and "\\x1b]0;title\\x07" in out
