@@ -52,7 +52,7 @@ stimuli:
   driver: none
 timing:
   connect_timeout: 10
-  step_timeout: 5
+  step_timeout: 15
 limits:
   max_frame_bytes: 4194304
   max_queue: 64
