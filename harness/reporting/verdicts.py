@@ -7,6 +7,7 @@ from ..core.shown import SHOWN_CHARS, TEXT_CHARS, printable, shown
 from ..core.violations import Category, Verdict, convention_note
 
 MAX_SHOWN = 600
+FAILURE_CHARS = 131072  # a test's failure text (pytest, JUnit, Allure): the violations after it are counted
 
 
 def explain(case_id: str, title: str, result: FlowResult) -> str:
@@ -15,18 +16,27 @@ def explain(case_id: str, title: str, result: FlowResult) -> str:
     lines = [f"{case_id} {title}: {result.verdict.name.lower()}"]
     if result.reason:
         lines.append(f"  {printable(result.reason, TEXT_CHARS)}")
-    for step, violation in result.violations:
-        lines.append(f"- in step '{shown(step, SHOWN_CHARS)}':")
-        lines.append(f"  [{violation.category.value}] {violation.title} ({violation.severity.value})")
-        lines.append(f"  {violation.message}")
+    size = sum(len(line) for line in lines)
+    for index, (step, violation) in enumerate(result.violations):
+        if size > FAILURE_CHARS:
+            rest = len(result.violations) - index
+            lines.append(f"- {rest} further violation(s) not shown: the failure text keeps {FAILURE_CHARS} chars")
+            break
+        told = [
+            f"- in step '{shown(step, SHOWN_CHARS)}':",
+            f"  [{violation.category.value}] {violation.title} ({violation.severity.value})",
+            f"  {violation.message}",
+        ]
         if violation.expected is not None:
-            lines.append(f"  expected: {shown(violation.expected, MAX_SHOWN)}")
+            told.append(f"  expected: {shown(violation.expected, MAX_SHOWN)}")
         if violation.actual is not None:
-            lines.append(f"  arrived:  {shown(violation.actual, MAX_SHOWN)}")
+            told.append(f"  arrived:  {shown(violation.actual, MAX_SHOWN)}")
         if violation.ref is not None:
-            lines.append(f"  spec:     {violation.spec}")
+            told.append(f"  spec:     {violation.spec}")
         if violation.inferred:
-            lines.append(f"  {convention_note(violation)}")
+            told.append(f"  {convention_note(violation)}")
+        lines.extend(told)
+        size += sum(len(line) + 1 for line in told)
     if result.not_run:
         lines.append(f"- not run after the failure: {shown('; '.join(result.not_run), TEXT_CHARS)}")
     return printable("\n".join(lines))

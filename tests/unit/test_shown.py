@@ -129,3 +129,15 @@ def test_the_replay_command_prints_the_adapter_s_ids_and_reasons_escaped(
     _printer(Note(f"inconclusive: the adapter said {ESC}]0;title\x07"))
     out = capsys.readouterr().out
     assert ESC not in out and "\x07" not in out and "S\\x1b[2J.chan1" in out and "\\x1b]0;title\\x07" in out
+
+
+def test_a_failure_text_is_bounded_however_many_steps_failed() -> None:
+    from harness.core.results import FlowResult
+    from harness.reporting.verdicts import FAILURE_CHARS, explain
+
+    result = FlowResult()
+    for step in range(200):  # a long fuzz flow: every step at its own cap
+        result.add(f"step {step} on S{ESC}", [Violation(Category.UNEXPECTED_EVENT, "unexpected", "m" * 5000)] * 8)
+    text = explain("MB-FUZZ-FLOWS", "random call flows", result)
+    assert len(text) < FAILURE_CHARS + MESSAGE_CHARS + 1000 and ESC not in text
+    assert text.endswith(f"further violation(s) not shown: the failure text keeps {FAILURE_CHARS} chars")
