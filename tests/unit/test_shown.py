@@ -141,3 +141,33 @@ def test_a_failure_text_is_bounded_however_many_steps_failed() -> None:
     text = explain("MB-FUZZ-FLOWS", "random call flows", result)
     assert len(text) < FAILURE_CHARS + MESSAGE_CHARS + 1000 and ESC not in text
     assert text.endswith(f"further violation(s) not shown: the failure text keeps {FAILURE_CHARS} chars")
+
+
+def test_every_allure_file_logger_of_the_process_is_guarded_once(tmp_path: Path) -> None:
+    import allure_commons
+
+    from harness.reporting.allure_report import _GuardedWrite, guard_writer
+
+    logger = AllureFileLogger(str(tmp_path / "results"))
+    allure_commons.plugin_manager.register(logger)
+    try:
+        problems: list[str] = []
+        assert guard_writer(problems) >= 1 and guard_writer(problems) == 0  # not wrapped twice
+        assert isinstance(logger.__dict__["_report_item"], _GuardedWrite)
+        allure_commons.plugin_manager.hook.report_result(result=AllureResult(uuid="d", name="S1.\ud800"))
+        assert [p.name for p in (tmp_path / "results").glob("*-result.json")] and not problems
+    finally:
+        allure_commons.plugin_manager.unregister(logger)
+
+
+def test_a_test_id_shows_a_profile_name_s_control_characters_escaped() -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from harness.plugin.pytest_plugin import Context
+
+    several: Any = SimpleNamespace(profiles=[1, 2])
+    case: Any = SimpleNamespace(id="MB-CHAN-ACTIVATE-001")
+    profile: Any = SimpleNamespace(name=f"vendor{ESC}[2J{ESC}[32mCERTIFIED")
+    name = Context.item_name(several, case, profile)
+    assert name == "MB-CHAN-ACTIVATE-001[vendor\\x1b[2J\\x1b[32mCERTIFIED]"
