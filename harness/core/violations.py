@@ -13,17 +13,26 @@ from enum import Enum, IntEnum
 from typing import Any
 
 from ..spec.catalogue import SpecRef
+from .shown import TEXT_CHARS, bounded, cut
 
 EVIDENCE_CHARS = 2000
+TITLE_CHARS = 200  # a violation's title
+MESSAGE_CHARS = TEXT_CHARS  # a violation's message, with whatever of the adapter's it quotes
+STEP_VIOLATION_CHARS = 32768  # all the violation texts one step keeps, of every kind (issue 15)
+
+
+EVIDENCE_SLACK = 40  # a text already cut (with its "… (N chars)") is not cut again when a violation is copied
 
 
 def evidence(value: Any) -> Any:
     """What a violation keeps of the IUT's data: the value itself if small, else a cut JSON text."""
+    if isinstance(value, str):
+        return value if len(value) <= EVIDENCE_CHARS + EVIDENCE_SLACK else cut(value, EVIDENCE_CHARS)
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (ValueError, TypeError, RecursionError):
         return repr(value)[:EVIDENCE_CHARS]
-    return value if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS] + f"… ({len(text)} chars)"
+    return value if len(text) <= EVIDENCE_CHARS else cut(text, EVIDENCE_CHARS)
 
 
 class Severity(Enum):
@@ -83,8 +92,13 @@ class Violation:
     area: str | None = None  # which of the catalogue's conventions (AREAS) an inferred expectation belongs to
 
     def __post_init__(self) -> None:
-        if type(self.message) is not str:  # a str subclass (a model Problem) is plain text to every writer
-            object.__setattr__(self, "message", str(self.message))
+        # Bounded and escaped once, here, for every writer (console, JUnit, Allure, certificate): a message may
+        # quote the adapter's values (issue 15: a 1 MB target, an ESC sequence, a lone surrogate).
+        object.__setattr__(self, "message", bounded(str(self.message), MESSAGE_CHARS))
+        object.__setattr__(self, "title", bounded(str(self.title), TITLE_CHARS))
+        for name in ("expected", "actual"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, evidence(getattr(self, name)))
         if self.inferred and not self.declared and self.category is not Category.CONVENTION:
             if self.category in (Category.CONNECTION_LOST, Category.HARNESS_FAULT):
                 return  # never a matter of convention
@@ -125,6 +139,39 @@ class Violation:
         if self.inferred:
             text += f"\n    {convention_note(self)}"
         return text
+
+
+def size(violation: Violation) -> int:
+    """What a violation's texts weigh, for the per-step cap."""
+    quoted = sum(len(evidence_text(v)) for v in (violation.expected, violation.actual) if v is not None)
+    return len(violation.title) + len(violation.message) + quoted
+
+
+def evidence_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def capped(violations: list[Violation], limit: int = STEP_VIOLATION_CHARS) -> list[Violation]:
+    """One step's violations, their texts at most ``limit`` characters in all (whatever kinds they are): the
+    first ones whole, then one violation that counts the rest, with the worst verdict among them, so the
+    step's verdict does not change."""
+    kept: list[Violation] = []
+    used = 0
+    for index, violation in enumerate(violations):
+        weight = size(violation)
+        if used + weight > limit:
+            rest = violations[index:]
+            worst = max(rest, key=lambda v: v.verdict)
+            dropped = sum(size(v) for v in rest)
+            text = (
+                f"{len(rest)} further violation(s) of this step ({dropped} characters) not shown: the step keeps "
+                f"{limit} characters of violation texts; the first of them: {worst.title}"
+            )
+            kept.append(replace(worst, message=text, expected=None, actual=None))
+            return kept
+        kept.append(violation)
+        used += weight
+    return kept
 
 
 # The areas of the catalogue's conventions, as a profile adopts them (``conventions.adopt``): an adopted area

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..core.redact import Redactor, header_secrets, url_secrets
+from ..core.shown import printable
 from ..runner.settings import Settings
 from ..runner.transport import INSECURE_WARNING, Transport
 from ..spec.catalogue import Catalogue
@@ -90,7 +91,7 @@ def run_cli(
         print(f"mbconform discover: cannot write {target}: {exc}", file=sys.stderr)
         return 2
     for line in summary(found):
-        print(settings.redactor.text(line), flush=True)
+        print(printable(settings.redactor.text(line)), flush=True)  # adapter names: redacted, then escaped
     print(f"  draft: {target} (review it, then: mbconform lint {target}; mbconform run URL --profile {target})")
     return 0 if found.ready else 1
 

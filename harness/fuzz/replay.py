@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 from ..core.results import FlowResult
 from ..core.runevents import Note, RunEvent, StepFinished
+from ..core.shown import TEXT_CHARS, printable
+from ..core.shown import shown as escaped
 from ..paths import default_profile, suites_dir
 from ..runner.flow import Flow, run_flow
 from ..runner.transport import INSECURE_WARNING, Transport
@@ -47,12 +49,12 @@ def with_query(url: str, *parts: Mapping[str, str | Sequence[str]]) -> str:
 
 def _printer(event: RunEvent) -> None:
     if isinstance(event, StepFinished):
-        print(f"  {event.verdict.name.lower():12} {event.step.describe()}", flush=True)
+        print(f"  {event.verdict.name.lower():12} {escaped(event.step.describe())}", flush=True)
         for violation in event.violations:
             first = violation.message.splitlines()[0] if violation.message else ""
             print(f"               [{violation.category.value}] {violation.title}: {first[:300]}", flush=True)
     elif isinstance(event, Note) and event.text.startswith("inconclusive"):
-        print(f"  {event.text}", flush=True)
+        print(f"  {printable(event.text, TEXT_CHARS)}", flush=True)
 
 
 def replay(
@@ -117,6 +119,6 @@ def run_cli(
         if adapter is not None:
             adapter.stop()
     if result.reason:
-        print(f"  ({result.reason})")
-    print(replayed.summary)
+        print(f"  ({printable(result.reason, TEXT_CHARS)})")  # it may quote the adapter: escaped (issue 15)
+    print(printable(replayed.summary, TEXT_CHARS))
     return 1 if replayed.failed else 0

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ..core.runevents import CaseInfo, Listener, no_listener
+from ..core.shown import SHOWN_CHARS, printable, shown
 from ..core.steps import Step
 from ..fuzz.run import KINDS, FuzzOutcome, FuzzProfile, fuzz, load_fuzz_profile
 from ..paths import suites_dir
@@ -50,6 +51,7 @@ class FuzzFile(pytest.File):
                 for worker in range(1, copies + 1):
                     case_id = f"MB-FUZZ-{kind.upper()}" + (f"-W{worker}" if copies > 1 else "")
                     name = case_id if len(context.profiles) == 1 else f"{case_id}[{adapter_profile.name}]"
+                    name = shown(name, SHOWN_CHARS)  # a profile's name is the file's: escaped for the terminal
                     yield FuzzItem.from_parent(
                         self, name=name, kind=kind, case_id=case_id, fuzz_profile=profile, profile=adapter_profile
                     )
@@ -203,8 +205,8 @@ class FuzzItem(pytest.Item):
         from ..reporting.verdicts import AdapterError, ConformanceFailure
 
         if isinstance(excinfo.value, ConformanceFailure | AdapterError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
+            return printable(str(excinfo.value))
+        return printable(str(super().repr_failure(excinfo)))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"{self.case_id} {TITLES[self.kind]}"

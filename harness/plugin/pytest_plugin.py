@@ -30,6 +30,7 @@ from ..cases import TestCase, command_cases, scenario_case
 from ..core.redact import Redactor, header_secrets, url_secrets
 from ..core.results import FlowResult
 from ..core.runevents import Listener, no_listener
+from ..core.shown import SHOWN_CHARS, TEXT_CHARS, printable, shown
 from ..core.violations import Verdict
 from ..paths import default_profile, reports_dir, specs_dir
 from ..reporting.baseline import Baseline, BaselineDiff, BaselineError, ProfileInfo, load_baseline
@@ -98,7 +99,9 @@ class Context:
         return self.redactor.url(url or self.url)
 
     def item_name(self, case: TestCase, profile: Profile) -> str:
-        return case.id if len(self.profiles) == 1 else f"{case.id}[{profile.name}]"
+        """The test id pytest prints: a profile's name (or a scenario's id) is the file's, shown escaped."""
+        name = case.id if len(self.profiles) == 1 else f"{case.id}[{profile.name}]"
+        return shown(name, SHOWN_CHARS)
 
     def collected_scenario(self, case: TestCase, profile: Profile) -> None:
         self._scenario_cases.setdefault(profile.name, {})[case.id] = case
@@ -291,8 +294,8 @@ class CaseItem(pytest.Item):
         if context.allure_dir is not None:
             from ..reporting import allure_report as reporter
 
-            shown = context.shown_url(url)
-            listener = reporter.start_test(case.info, shown, profile.name, several=len(context.profiles) > 1)
+            address = context.shown_url(url)
+            listener = reporter.start_test(case.info, address, profile.name, several=len(context.profiles) > 1)
         test_id = self.name
         if not case.applicable:
             if reporter is not None:
@@ -311,7 +314,8 @@ class CaseItem(pytest.Item):
                 )
             )
         except Exception as exc:  # our bug: the baseline and the certificate still see this test, as an error
-            context.summary.record(case, profile.name, Verdict.ERROR, test_id=test_id, reason=f"harness: {exc!r}")
+            reason = f"harness: {shown(exc, TEXT_CHARS)}"
+            context.summary.record(case, profile.name, Verdict.ERROR, test_id=test_id, reason=reason)
             raise
         finally:
             if reporter is not None:
@@ -321,7 +325,7 @@ class CaseItem(pytest.Item):
         from ..reporting.verdicts import raise_for
 
         if result.verdict == Verdict.INCONCLUSIVE:
-            pytest.skip(f"INCONCLUSIVE: {result.reason}")
+            pytest.skip(f"INCONCLUSIVE: {printable(result.reason, TEXT_CHARS)}")
         if result.verdict == Verdict.WARN:
             for _, violation in result.violations:
                 warnings.warn(f"{case.id}: {violation}", stacklevel=1)
@@ -331,11 +335,22 @@ class CaseItem(pytest.Item):
         from ..reporting.verdicts import AdapterError, ConformanceFailure
 
         if isinstance(excinfo.value, ConformanceFailure | AdapterError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
+            return printable(str(excinfo.value))
+        # our own bug, whose message may quote the adapter: its text escaped for the terminal (issue 15)
+        return printable(str(super().repr_failure(excinfo)))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, max(self.case.ref.line - 1, 0), f"{self.case.id} {self.case.title}"
+        return self.path, max(self.case.ref.line - 1, 0), shown(f"{self.case.id} {self.case.title}", TEXT_CHARS)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Once every plugin is configured: Allure's writer guarded, so a result it cannot encode (a lone surrogate
+    the adapter sent) is a note in the summary, never an INTERNALERROR that stops the run (issue 15)."""
+    context = session.config.stash.get(CONTEXT, None)
+    if context is not None and context.allure_dir is not None:
+        from ..reporting.allure_report import guard_writer
+
+        guard_writer(context.end_lines)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -421,11 +436,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     terminalreporter.write_sep("=", "mbconform")
     for line in context.summary.lines(context.shown_url()):
-        terminalreporter.write_line(line)
+        terminalreporter.write_line(printable(line))
     for line in context.end_lines:
-        terminalreporter.write_line(line)
+        terminalreporter.write_line(printable(line))
     if context.diff is not None:
         for line in context.diff.lines():
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(printable(line))
     for path in context.written:
         terminalreporter.write_line(f"wrote {path}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..cases import TestCase
 from ..core.results import FlowResult
+from ..core.shown import printable
 from ..core.violations import Verdict
 from ..reporting.baseline import TestVerdict
 from ..reporting.certificate import CaseOutcome
@@ -37,8 +38,9 @@ class TestRecord:
 
 
 def _one_line(text: str) -> str:
+    """The first line, cut and escaped (it may quote the adapter: issue 15)."""
     line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 1] + "…"
+    return printable(line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 1] + "…")
 
 
 def _reason(verdict: Verdict, result: FlowResult) -> str:

@@ -9,18 +9,26 @@ messages attached to it), the whole transcript attached, and the failure text th
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
 import allure
+import allure_commons
+from allure_commons.logger import AllureFileLogger
+from attr import asdict
 
 from ..core.results import FlowResult
 from ..core.runevents import CaseInfo, FrameReceived, FrameSent, Note, RunEvent, StepFinished, StepStarted
+from ..core.shown import SHOWN_CHARS, printable, shown
 from ..core.violations import Severity, Verdict
 from .verdicts import ConformanceFailure, categories
 
 MAX_FRAME_STEPS = 400  # per test; the transcript attachment keeps every frame
-MAX_ATTACHMENT_CHARS = 65536
+MAX_ATTACHMENT_CHARS = 16384  # of one message in a step's attachment (the transcript's cut of a frame)
+MAX_STEP_ATTACHMENT_CHARS = 262144  # of all the messages of one step: the rest are named, not shown
+STEP_NAME_CHARS = 300  # an Allure step's name: a frame's summary, a note (they quote the adapter's ids)
 
 
 class AllureListener:
@@ -31,14 +39,16 @@ class AllureListener:
     def __init__(self) -> None:
         self.open: list[Any] = []
         self.messages: list[list[str]] = []  # per open step: its messages, as the attachment shows them
+        self.sizes: list[int] = []  # per open step: the characters of its messages kept
         self.frames = 0
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, StepStarted):
-            step = allure.step(("set-up: " if event.step.setup else "") + event.title)
+            step = allure.step(shown(("set-up: " if event.step.setup else "") + event.title, STEP_NAME_CHARS))
             step.__enter__()
             self.open.append(step)
             self.messages.append([])
+            self.sizes.append(0)
         elif isinstance(event, FrameSent | FrameReceived):
             self.frames += 1
             if self.frames > MAX_FRAME_STEPS:
@@ -46,14 +56,16 @@ class AllureListener:
             arrow = "→" if isinstance(event, FrameSent) else "←"
             kind = "request" if isinstance(event, FrameSent) else event.kind
             name = event.summary if event.summary.startswith(kind) else f"{kind} {event.summary}"
+            name = shown(name, STEP_NAME_CHARS)
             with allure.step(f"{arrow} {name}"):
                 pass
             if self.messages:
-                self.messages[-1].append(f"{arrow} {name}\n{_pretty(event.text)}")
+                self._keep(f"{arrow} {name}", event.text)
         elif isinstance(event, StepFinished):
             if not self.open:
                 return
             step = self.open.pop()
+            self.sizes.pop()
             _attach_messages(self.messages.pop())
             for violation in event.violations:
                 failure = ConformanceFailure(str(violation))
@@ -71,11 +83,23 @@ class AllureListener:
             else:
                 step.__exit__(None, None, None)
         elif isinstance(event, Note):
-            with allure.step(event.text):
+            with allure.step(shown(event.text, STEP_NAME_CHARS)):
                 pass
+
+    def _keep(self, heading: str, text: str) -> None:
+        """A message for the open step's attachment, while the step's messages stay within their bound."""
+        if self.sizes[-1] >= MAX_STEP_ATTACHMENT_CHARS:
+            self.messages[-1].append(
+                f"{heading} (not shown: the step's messages are over {MAX_STEP_ATTACHMENT_CHARS} chars)"
+            )
+            return
+        shown_text = f"{heading}\n{_pretty(text)}"
+        self.sizes[-1] += len(shown_text)
+        self.messages[-1].append(shown_text)
 
     def close(self) -> None:
         while self.open:
+            self.sizes.pop()
             _attach_messages(self.messages.pop())
             self.open.pop().__exit__(None, None, None)
 
@@ -83,17 +107,21 @@ class AllureListener:
 def _attach_messages(messages: list[str]) -> None:
     if messages:
         allure.attach(
-            "\n\n".join(messages), name="messages of this step", attachment_type=allure.attachment_type.TEXT
+            printable("\n\n".join(messages)),
+            name="messages of this step",
+            attachment_type=allure.attachment_type.TEXT,
         )
 
 
 def _pretty(text: str) -> str:
+    """A frame as an attachment shows it: indented JSON, escaped like every adapter text (a ``\\ud800`` in
+    the frame stays an escape, never a lone surrogate that no writer can encode)."""
     if len(text) > MAX_ATTACHMENT_CHARS:
-        return text[:MAX_ATTACHMENT_CHARS] + f"\n… [{len(text)} chars, cut; see the transcript]"
+        return printable(text[:MAX_ATTACHMENT_CHARS]) + f"\n… [{len(text)} chars, cut; see the transcript]"
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        return printable(json.dumps(json.loads(text), indent=2, ensure_ascii=False))
     except (ValueError, RecursionError):
-        return text
+        return printable(text)
 
 
 def not_applicable(why: str) -> None:
@@ -108,7 +136,7 @@ def start_test(case: CaseInfo, adapter_url: str, profile: str, several: bool = F
     allure.dynamic.feature(case.feature)
     allure.dynamic.story(case.story)
     allure.dynamic.label("testId", case.id)
-    allure.dynamic.parameter("adapter", adapter_url)
+    allure.dynamic.parameter("adapter", shown(adapter_url, SHOWN_CHARS))
     allure.dynamic.parameter("profile", profile)
     description = case.description + f"\n\nSpec: {case.spec}" if case.description else f"Spec: {case.spec}"
     allure.dynamic.description(description)
@@ -123,7 +151,7 @@ def finish_test(listener: AllureListener, case: CaseInfo, result: FlowResult | N
     allure.dynamic.label("verdict", result.verdict.name.lower())
     if result.verdict == Verdict.WARN:
         allure.dynamic.tag("warn (a SHOULD was not met)")
-    allure.attach(result.transcript, name="transcript", attachment_type=allure.attachment_type.TEXT)
+    allure.attach(printable(result.transcript), name="transcript", attachment_type=allure.attachment_type.TEXT)
 
 
 def finish_fuzz(
@@ -139,12 +167,50 @@ def finish_fuzz(
     replay's steps are already in the report, through the listener)."""
     listener.close()
     allure.dynamic.label("verdict", "fail" if failed else "pass")
-    allure.attach(coverage_text, name="coverage", attachment_type=allure.attachment_type.TEXT)
+    allure.attach(printable(coverage_text), name="coverage", attachment_type=allure.attachment_type.TEXT)
     allure.attach(coverage_json, name="coverage.json", attachment_type=allure.attachment_type.JSON)
     if reproducer is not None:
-        allure.attach(reproducer, name="reproducer (scenario file)", attachment_type=allure.attachment_type.YAML)
+        allure.attach(
+            printable(reproducer), name="reproducer (scenario file)", attachment_type=allure.attachment_type.YAML
+        )
     if transcript is not None:
-        allure.attach(transcript, name="shrunk transcript", attachment_type=allure.attachment_type.TEXT)
+        allure.attach(printable(transcript), name="shrunk transcript", attachment_type=allure.attachment_type.TEXT)
+
+
+class _GuardedWrite:
+    """Allure's file logger writing one result: UTF-8 where it can be encoded, else JSON with ASCII escapes (a
+    lone surrogate the adapter sent is data: ``\\ud800``); a result that still cannot be written becomes a
+    note for the run's summary, never an error that stops pytest (issue 15)."""
+
+    def __init__(self, logger: AllureFileLogger, problems: list[str]) -> None:
+        self.folder = Path(logger._report_dir)
+        self.problems = problems
+
+    def __call__(self, item: Any) -> None:
+        try:
+            data = asdict(item, filter=lambda _, v: v or v is False)
+            try:
+                body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                body = json.dumps(data, ensure_ascii=True).encode("ascii")
+            name = item.file_pattern.format(prefix=uuid.uuid4())
+            temporary = self.folder / f"{name}.tmp"
+            temporary.write_bytes(body)
+            os.replace(temporary, self.folder / name)
+        except Exception as exc:  # any failure of the writer is a note, the run goes on
+            test = shown(getattr(item, "name", None) or type(item).__name__, SHOWN_CHARS)
+            self.problems.append(f"mbconform: the Allure result of {test} could not be written: {shown(exc)}")
+
+
+def guard_writer(problems: list[str]) -> int:
+    """Make every Allure file logger of this process write through :class:`_GuardedWrite`; how many."""
+    guarded = 0
+    for plugin in allure_commons.plugin_manager.get_plugins():
+        own = plugin.__dict__.get("_report_item") if isinstance(plugin, AllureFileLogger) else None
+        if isinstance(plugin, AllureFileLogger) and not isinstance(own, _GuardedWrite):
+            plugin._report_item = _GuardedWrite(plugin, problems)  # type: ignore[method-assign]
+            guarded += 1
+    return guarded
 
 
 def write_run_files(results_dir: Path, environment: dict[str, str]) -> None:

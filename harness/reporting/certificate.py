@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cases import TestCase
+from ..core.shown import code, markdown
 from ..core.violations import Verdict
 from ..spec.catalogue import Catalogue
 from ..suite import Profile
@@ -303,11 +304,11 @@ class Certificate:
             "",
             "| | |",
             "|---|---|",
-            f"| adapter | `{self.adapter_url}` |",
+            f"| adapter | {code(self.adapter_url)} |",
             f"| harness | mbconform {self.harness_version} |",
-            f"| spec catalogue | `{self.catalogue_version}` |",
-            f"| date | {self.date} |",
-            f"| profiles | {', '.join(f'`{p.name}`' for p in self.profiles) or 'none ran'} |",
+            f"| spec catalogue | {code(self.catalogue_version)} |",
+            f"| date | {markdown(self.date)} |",
+            f"| profiles | {', '.join(code(p.name) for p in self.profiles) or 'none ran'} |",
             "",
             f"**{'Certified' if self.certified else 'Not certified'}**",
         ]
@@ -319,7 +320,9 @@ class Certificate:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Any text in the certificate that is not the harness's own words: an adapter's failure reason, a file's
+    title or name, escaped for Markdown and HTML (issue 15: no tag, image, link or table of the adapter's)."""
+    return markdown(text.replace("\n", " "))
 
 
 def _shown(verdict: str) -> str:
@@ -327,14 +330,14 @@ def _shown(verdict: str) -> str:
 
 
 def _behind(capability: Capability) -> str:
-    return ", ".join(f"`{case}` ({verdict})" for case, verdict in capability.behind)
+    return ", ".join(f"{code(case)} ({verdict})" for case, verdict in capability.behind)
 
 
 def _profile_markdown(profile: ProfileCertificate) -> list[str]:
     lines = [
-        f"## Profile `{profile.name}`: {'certified' if profile.certified else 'not certified'}",
+        f"## Profile {code(profile.name)}: {'certified' if profile.certified else 'not certified'}",
         "",
-        f"Profile file `{profile.file}`, platform {profile.platform}, adapter `{profile.url}`.",
+        f"Profile file {code(profile.file)}, platform {markdown(profile.platform)}, adapter {code(profile.url)}.",
         "",
         f"**{_cell(profile.overall())}**",
     ]
@@ -353,11 +356,11 @@ def _profile_markdown(profile: ProfileCertificate) -> list[str]:
         for c in rows:
             middle = c.title if kind == "call flow" else f"{c.run}/{c.applicable}" if kind == "command" else c.run
             last = (
-                c.reason
+                _cell(c.reason)
                 if (kind == "call flow" and c.verdict != NOT_RUN) or c.verdict == NOT_TESTED
                 else _behind(c)
             )
-            lines.append(f"| `{c.name}` | {_shown(c.verdict)} | {_cell(str(middle))} | {_cell(last)} |")
+            lines.append(f"| {code(c.name)} | {_shown(c.verdict)} | {_cell(str(middle))} | {last} |")
     if profile.conventions:
         lines += [
             "",
@@ -371,13 +374,13 @@ def _profile_markdown(profile: ProfileCertificate) -> list[str]:
             "|---|---|",
         ]
         for text, cases in profile.conventions.items():
-            shown = ", ".join(f"`{case}`" for case in cases[:MAX_CASES_SHOWN])
+            shown = ", ".join(code(case) for case in cases[:MAX_CASES_SHOWN])
             more = f" and {len(cases) - MAX_CASES_SHOWN} more" if len(cases) > MAX_CASES_SHOWN else ""
             lines.append(f"| {_cell(text)} | {shown}{more} |")
     excluded = [c for c in profile.capabilities if not c.declared]
     if excluded:
         lines += ["", "### Not applicable", "", "| capability | why |", "|---|---|"]
-        lines.extend(f"| {c.kind} `{c.name}` | {_cell(c.reason)} |" for c in excluded)
+        lines.extend(f"| {c.kind} {code(c.name)} | {_cell(c.reason)} |" for c in excluded)
     return lines
 
 

@@ -2,39 +2,44 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from ..core.results import FlowResult
+from ..core.shown import SHOWN_CHARS, TEXT_CHARS, printable, shown
 from ..core.violations import Category, Verdict, convention_note
 
 MAX_SHOWN = 600
-
-
-def _shown(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
+FAILURE_CHARS = 131072  # a test's failure text (pytest, JUnit, Allure): the violations after it are counted
 
 
 def explain(case_id: str, title: str, result: FlowResult) -> str:
+    """The failure text: every part the adapter may have chosen (a step's target, a reason quoting its frame,
+    a violation's values) bounded and escaped (issue 15), so it is safe on a terminal and in every file."""
     lines = [f"{case_id} {title}: {result.verdict.name.lower()}"]
     if result.reason:
-        lines.append(f"  {result.reason}")
-    for step, violation in result.violations:
-        lines.append(f"- in step '{step}':")
-        lines.append(f"  [{violation.category.value}] {violation.title} ({violation.severity.value})")
-        lines.append(f"  {violation.message}")
+        lines.append(f"  {printable(result.reason, TEXT_CHARS)}")
+    size = sum(len(line) for line in lines)
+    for index, (step, violation) in enumerate(result.violations):
+        if size > FAILURE_CHARS:
+            rest = len(result.violations) - index
+            lines.append(f"- {rest} further violation(s) not shown: the failure text keeps {FAILURE_CHARS} chars")
+            break
+        told = [
+            f"- in step '{shown(step, SHOWN_CHARS)}':",
+            f"  [{violation.category.value}] {violation.title} ({violation.severity.value})",
+            f"  {violation.message}",
+        ]
         if violation.expected is not None:
-            lines.append(f"  expected: {_shown(violation.expected)}")
+            told.append(f"  expected: {shown(violation.expected, MAX_SHOWN)}")
         if violation.actual is not None:
-            lines.append(f"  arrived:  {_shown(violation.actual)}")
+            told.append(f"  arrived:  {shown(violation.actual, MAX_SHOWN)}")
         if violation.ref is not None:
-            lines.append(f"  spec:     {violation.spec}")
+            told.append(f"  spec:     {violation.spec}")
         if violation.inferred:
-            lines.append(f"  {convention_note(violation)}")
+            told.append(f"  {convention_note(violation)}")
+        lines.extend(told)
+        size += sum(len(line) + 1 for line in told)
     if result.not_run:
-        lines.append(f"- not run after the failure: {'; '.join(result.not_run)}")
-    return "\n".join(lines)
+        lines.append(f"- not run after the failure: {shown('; '.join(result.not_run), TEXT_CHARS)}")
+    return printable("\n".join(lines))
 
 
 class ConformanceFailure(AssertionError):

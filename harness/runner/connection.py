@@ -21,6 +21,7 @@ from websockets.typing import Subprotocol
 from ..core.messages import Event, Malformed, Message, Request, Response, classify, encode
 from ..core.redact import Redactor
 from ..core.runevents import FrameReceived, FrameSent, Listener
+from ..core.shown import shown as escaped
 from ..core.violations import Category
 from .deadline import Deadline, StepTimeout, within
 from .settings import Settings
@@ -105,13 +106,14 @@ class Transcript:
 
 
 def summarize(message: Message) -> str:
+    """One line about a frame: the adapter's names and ids in it bounded and escaped (``core.shown``)."""
     if isinstance(message, Event):
-        return f"event {message.name} about {message.target}"
+        return f"event {escaped(message.name)} about {escaped(message.target)}"
     if isinstance(message, Response):
-        return f"response {message.result} to {message.command} on {message.target}"
+        return f"response {escaped(message.result)} to {escaped(message.command)} on {escaped(message.target)}"
     if isinstance(message, Request):
-        return f"request {message.command} on {message.target}"
-    return f"malformed frame: {message.reason}"
+        return f"request {escaped(message.command)} on {escaped(message.target)}"
+    return f"malformed frame: {escaped(message.reason)}"
 
 
 def kind_of(message: Message) -> str:

@@ -28,7 +28,7 @@ from ..core.runevents import Listener, Note, StepFinished, StepStarted
 from ..core.simulate import Decision, Platform, command_basis
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
-from ..core.violations import Category, Severity, Verdict, Violation, adopted, evidence
+from ..core.violations import Category, Severity, Verdict, Violation, adopted, capped, evidence
 from ..spec.catalogue import Catalogue, SpecRef, facts_in, with_facts, with_response
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
@@ -826,9 +826,9 @@ class MediaBarSession:
 
     def _weighed(self, violations: list[Violation]) -> list[Violation]:
         """The violations as the profile weighs them: a convention of an area it adopts is a MUST
-        (ERRATA "Provenance decides the verdict")."""
+        (ERRATA "Provenance decides the verdict"); their texts bounded per step (``capped``)."""
         areas = self.settings.adopted
-        return [adopted(violation, areas) for violation in violations] if areas else list(violations)
+        return capped([adopted(violation, areas) for violation in violations] if areas else list(violations))
 
     def _answers_unreadable(self, response: Response) -> bool:
         """Frames are answered in order, so after a frame that was no readable request the next response is its
