@@ -7,6 +7,11 @@ the line of every value, so that any later check can report ``file:line: message
 
 Problems are collected, never raised one at a time: a duplicate key, a non-string key, a date or binary
 scalar, or a YAML syntax error each become a :class:`SpecProblem`.
+
+A file is read within the limits of :mod:`harness.spec.inputfile` (size, UTF-8, no NUL), and its events
+are counted before any node is composed: nesting deeper than ``MAX_DEPTH`` or more than ``MAX_VALUES``
+values once aliases are expanded (a "billion laughs") refuse the file at the line where the limit is
+crossed, as does a number longer than ``MAX_NUMBER_CHARS``. A refusal is a problem with ``refused`` set.
 """
 
 from __future__ import annotations
@@ -18,6 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .inputfile import (
+    MAX_DEPTH,
+    MAX_NUMBER_CHARS,
+    MAX_VALUES,
+    InputRefused,
+    number_too_long,
+    read_input_text,
+    too_deep,
+)
 
 try:  # the C composer is much faster; both are safe loaders
     from yaml import CSafeLoader as _Loader
@@ -42,6 +57,7 @@ class SpecProblem:
     file: str
     line: int
     message: str
+    refused: bool = False  # the file was not read as data: over a limit of harness/spec/inputfile.py
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -84,9 +100,9 @@ def display_path(path: Path, root: Path | None = None) -> str:
 def load_yaml_file(path: Path, shown_as: str | None = None) -> LoadedYaml:
     name = shown_as or display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return LoadedYaml(name, None, {}, [SpecProblem(name, 1, f"not UTF-8 text: {exc.reason}")])
+        text = read_input_text(path)
+    except InputRefused as exc:
+        return LoadedYaml(name, None, {}, [SpecProblem(name, exc.line, exc.message, refused=True)])
     except OSError as exc:
         return LoadedYaml(name, None, {}, [SpecProblem(name, 1, f"cannot read: {exc.strerror}")])
     return load_yaml_text(text, name)
@@ -96,11 +112,18 @@ def load_yaml_text(text: str, name: str = "<text>") -> LoadedYaml:
     """Load exactly one YAML document as JSON data, collecting every problem."""
     result = LoadedYaml(name, None)
     try:
+        check_limits(text)
         nodes = list(_compose_all(text))
+    except InputRefused as exc:
+        result.problems.append(SpecProblem(name, exc.line, exc.message, refused=True))
+        return result
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        result.problems.append(SpecProblem(name, line, f"YAML syntax: {exc.problem or exc.context}"))
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit (1000), met while scanning ahead
+            result.problems.append(SpecProblem(name, line, f"nested over the limit of {MAX_DEPTH}", refused=True))
+        else:
+            result.problems.append(SpecProblem(name, line, f"YAML syntax: {exc.problem or exc.context}"))
         return result
     except yaml.YAMLError as exc:
         result.problems.append(SpecProblem(name, 1, f"YAML: {exc}"))
@@ -111,8 +134,54 @@ def load_yaml_text(text: str, name: str = "<text>") -> LoadedYaml:
     if len(nodes) > 1:
         second = nodes[1].start_mark.line + 1
         result.problems.append(SpecProblem(name, second, "expected one YAML document, found more ('---')"))
-    result.data = _to_json(nodes[0], (), result)
+    try:
+        result.data = _to_json(nodes[0], (), result)
+    except InputRefused as exc:
+        result.problems.append(SpecProblem(name, exc.line, exc.message, refused=True))
     return result
+
+
+def check_limits(text: str) -> None:
+    """Walk the YAML events of ``text`` (iteratively, composing nothing) and raise :class:`InputRefused`
+    where the nesting, counted with aliases expanded, goes deeper than ``MAX_DEPTH`` or the values the
+    composed document would hold, aliases expanded, exceed ``MAX_VALUES``. A syntax error is raised as
+    the parser's own ``YAMLError``."""
+    loader = _Loader(text)
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, height) of what an alias to it expands to
+    open_: list[tuple[str | None, int, int]] = []  # per open collection: anchor, values before it, height
+    values = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                values += 1
+                open_.append((event.anchor, values - 1, 0))
+                if len(open_) > MAX_DEPTH:
+                    raise InputRefused(line, too_deep(len(open_)))
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                anchor, before, height = open_.pop()
+                size = (values - before, height + 1)
+            elif isinstance(event, yaml.ScalarEvent):
+                values += 1
+                anchor, size = event.anchor, (1, 0)
+            elif isinstance(event, yaml.AliasEvent):
+                anchor, size = None, sizes.get(event.anchor, (1, 0))
+                values += size[0]
+            else:
+                continue
+            if anchor is not None:
+                sizes[anchor] = size
+            if len(open_) + size[1] > MAX_DEPTH:
+                raise InputRefused(line, too_deep(len(open_) + size[1]) + ", counted with its aliases expanded")
+            if values > MAX_VALUES:
+                raise InputRefused(line, f"more than {MAX_VALUES:,} values with its aliases expanded (the limit)")
+            if open_:
+                parent_anchor, parent_before, parent_height = open_[-1]
+                open_[-1] = (parent_anchor, parent_before, max(parent_height, size[1]))
+    finally:
+        loader.dispose()
 
 
 def _compose_all(text: str) -> Iterator[yaml.Node]:
@@ -181,6 +250,8 @@ def _construct_scalar(node: yaml.ScalarNode) -> Any:
         "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
         "tag:yaml.org,2002:null": _SAFE.construct_yaml_null,
     }
+    if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and len(node.value) > MAX_NUMBER_CHARS:
+        raise InputRefused(node.start_mark.line + 1, number_too_long(str(node.value)))
     value = constructors[node.tag](node)
     if isinstance(value, float) and not math.isfinite(value):
         return str(node.value)  # JSON has no NaN or infinity: keep the text
