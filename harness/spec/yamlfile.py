@@ -153,7 +153,8 @@ def check_limits(text: str) -> None:
     try:
         while loader.check_event():
             event = loader.get_event()
-            line = event.start_mark.line + 1
+            mark = event.start_mark if event is not None else None
+            line = mark.line + 1 if mark is not None else 1
             if isinstance(event, yaml.CollectionStartEvent):
                 values += 1
                 open_.append((event.anchor, values - 1, 0))
@@ -167,7 +168,7 @@ def check_limits(text: str) -> None:
                 values += 1
                 anchor, size = event.anchor, (1, 0)
             elif isinstance(event, yaml.AliasEvent):
-                anchor, size = None, sizes.get(event.anchor, (1, 0))
+                anchor, size = None, sizes.get(event.anchor or "", (1, 0))
                 values += size[0]
             else:
                 continue
