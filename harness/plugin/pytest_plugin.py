@@ -235,7 +235,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         return None
     if file_path.parent.resolve() == (context.catalogue.root / "commands").resolve():
         return CommandFile.from_parent(parent, path=file_path)
-    head = file_path.read_text(encoding="utf-8", errors="replace")[:2000]
+    with file_path.open("rb") as stream:  # only the head: the file is read within limits when it is loaded
+        head = stream.read(2000).decode("utf-8", errors="replace")
     if SCENARIO_FORMAT in head:
         return ScenarioFile.from_parent(parent, path=file_path)
     if fuzz_options.is_fuzz_file(head):

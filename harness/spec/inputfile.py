@@ -36,10 +36,16 @@ MAX_NUMBER_CHARS = 100
 class InputRefused(Exception):
     """The file cannot be read as data within the limits; ``line`` is where the limit was crossed."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, column: int | None = None) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.column = column
+
+    @property
+    def where(self) -> str:
+        """``line`` or ``line:column``: what follows the file's name and a colon."""
+        return f"{self.line}:{self.column}" if self.column is not None else str(self.line)
 
 
 def _line_at(data: bytes | str, index: int) -> int:
@@ -115,7 +121,7 @@ def load_json_text(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputRefused(exc.lineno, f"not JSON: {exc.msg} (column {exc.colno})") from None
+        raise InputRefused(exc.lineno, f"not JSON: {exc.msg}", exc.colno) from None
     except (RecursionError, ValueError) as exc:  # not reached within the limits; a problem all the same
         raise InputRefused(1, f"not JSON within the limits: {exc}") from None
 
