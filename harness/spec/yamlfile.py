@@ -221,7 +221,9 @@ def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
                 )
                 continue
             if key in mapping:
-                out.problems.append(SpecProblem(out.file, key_node.start_mark.line + 1, f"duplicate key {key!r}"))
+                out.problems.append(
+                    SpecProblem(out.file, key_node.start_mark.line + 1, f"duplicate key {_quoted(key)}")
+                )
                 continue
             mapping[key] = _to_json(value_node, (*path, key), out)
         return mapping
@@ -233,11 +235,16 @@ def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
             SpecProblem(
                 out.file,
                 node.start_mark.line + 1,
-                f"value {node.value!r} is not plain JSON data (YAML tag {node.tag}); quote it",
+                f"value {_quoted(str(node.value))} is not plain JSON data (YAML tag {node.tag[:100]}); quote it",
             )
         )
         return node.value
     return _construct_scalar(node)
+
+
+def _quoted(text: str, limit: int = 80) -> str:
+    """A value from the file as a problem shows it: escaped (repr) and cut, whatever its size."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 _SAFE = yaml.constructor.SafeConstructor()

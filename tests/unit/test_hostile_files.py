@@ -4,6 +4,7 @@ traceback; a file with legal YAML aliases, and one just within every limit, stil
 
 from __future__ import annotations
 
+import base64
 import json
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from harness.core.conventions import ConventionError, from_query
 from harness.paths import project_root
 from harness.reporting.baseline import BaselineError, load_baseline
 from harness.spec.inputfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NUMBER_CHARS, MAX_VALUES, check_json_text
@@ -241,3 +243,29 @@ def test_a_hostile_spec_file_in_a_catalogue_folder_is_a_problem(specs_copy: Path
     with pytest.raises(SpecError) as caught:
         load_catalogue(specs_copy)
     assert any(p.refused and "commands/zz-hostile.yaml:" in str(p) for p in caught.value.problems)
+
+
+def test_a_value_quoted_in_a_problem_is_escaped_and_cut() -> None:
+    key = "\\e[2J" + "k" * 1000  # ESC in YAML's escape; an implicit key holds at most 1024 characters
+    loaded = load_yaml_text(HEAD + f'"{key}": 1\n"{key}": 2\nwhen: 2001-01-01\n', "dup.yaml")
+    [duplicate, date] = map(str, loaded.problems)
+    assert duplicate.startswith("dup.yaml:4: duplicate key '\\x1b[2Jkkk") and duplicate.endswith(
+        "(1,004 characters)"
+    )
+    assert len(duplicate) < 200 and "\x1b" not in duplicate
+    assert date.startswith("dup.yaml:5: value '2001-01-01' is not plain JSON data")
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"[" * 3000 + b"]" * 3000, f"nested {MAX_DEPTH + 1} deep"),
+        (b'{"a": ' + b"1" * 5000 + b"}", "5,000 characters"),
+    ],
+)
+def test_the_reference_adapters_conventions_option_is_parsed_with_limits(
+    catalogue: Any, raw: bytes, words: str
+) -> None:
+    with pytest.raises(ConventionError) as caught:
+        from_query(catalogue, base64.urlsafe_b64encode(raw).decode())
+    assert words in str(caught.value)
