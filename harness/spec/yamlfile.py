@@ -8,10 +8,11 @@ the line of every value, so that any later check can report ``file:line: message
 Problems are collected, never raised one at a time: a duplicate key, a non-string key, a date or binary
 scalar, or a YAML syntax error each become a :class:`SpecProblem`.
 
-A file is read within the limits of :mod:`harness.spec.inputfile` (size, UTF-8, no NUL), and its events
-are counted before any node is composed: nesting deeper than ``MAX_DEPTH`` or more than ``MAX_VALUES``
-values once aliases are expanded (a "billion laughs") refuse the file at the line where the limit is
-crossed, as does a number longer than ``MAX_NUMBER_CHARS``. A refusal is a problem with ``refused`` set.
+A file is read within the limits of :mod:`harness.spec.inputfile` (size, UTF-8, no NUL), and its node
+graph is measured before it is converted (an alias is one shared node there, so a "billion laughs" costs
+what its text costs): nesting deeper than ``MAX_DEPTH``, more than ``MAX_VALUES`` values once aliases are
+expanded, or an alias inside its own anchor refuse the file at the line where the limit is crossed, as
+does a number longer than ``MAX_NUMBER_CHARS``. A refusal is a problem with ``refused`` set.
 """
 
 from __future__ import annotations
@@ -112,16 +113,23 @@ def load_yaml_text(text: str, name: str = "<text>") -> LoadedYaml:
     """Load exactly one YAML document as JSON data, collecting every problem."""
     result = LoadedYaml(name, None)
     try:
-        check_limits(text)
         nodes = list(_compose_all(text))
+        if "&" in text:  # an anchor, so maybe aliases: measure the graph before expanding anything
+            for node in nodes:
+                check_limits(node)
     except InputRefused as exc:
         result.problems.append(SpecProblem(name, exc.line, exc.message, refused=True))
+        return result
+    except RecursionError:  # PyYAML's pure-Python composer recurses (libyaml stops at 1000 levels itself)
+        message = f"nested too deep for the parser, over the limit of {MAX_DEPTH} for an input file"
+        result.problems.append(SpecProblem(name, 1, message, refused=True))
         return result
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit (1000), met while scanning ahead
-            result.problems.append(SpecProblem(name, line, f"nested over the limit of {MAX_DEPTH}", refused=True))
+            message = f"nested more than 1,000 deep, over the limit of {MAX_DEPTH} for an input file"
+            result.problems.append(SpecProblem(name, line, message, refused=True))
         else:
             result.problems.append(SpecProblem(name, line, f"YAML syntax: {exc.problem or exc.context}"))
         return result
@@ -141,48 +149,50 @@ def load_yaml_text(text: str, name: str = "<text>") -> LoadedYaml:
     return result
 
 
-def check_limits(text: str) -> None:
-    """Walk the YAML events of ``text`` (iteratively, composing nothing) and raise :class:`InputRefused`
-    where the nesting, counted with aliases expanded, goes deeper than ``MAX_DEPTH`` or the values the
-    composed document would hold, aliases expanded, exceed ``MAX_VALUES``. A syntax error is raised as
-    the parser's own ``YAMLError``."""
-    loader = _Loader(text)
-    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, height) of what an alias to it expands to
-    open_: list[tuple[str | None, int, int]] = []  # per open collection: anchor, values before it, height
-    values = 0
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            mark = event.start_mark if event is not None else None
-            line = mark.line + 1 if mark is not None else 1
-            if isinstance(event, yaml.CollectionStartEvent):
-                values += 1
-                open_.append((event.anchor, values - 1, 0))
-                if len(open_) > MAX_DEPTH:
-                    raise InputRefused(line, too_deep(len(open_)))
-                continue
-            if isinstance(event, yaml.CollectionEndEvent):
-                anchor, before, height = open_.pop()
-                size = (values - before, height + 1)
-            elif isinstance(event, yaml.ScalarEvent):
-                values += 1
-                anchor, size = event.anchor, (1, 0)
-            elif isinstance(event, yaml.AliasEvent):
-                anchor, size = None, sizes.get(event.anchor or "", (1, 0))
-                values += size[0]
-            else:
-                continue
-            if anchor is not None:
-                sizes[anchor] = size
-            if len(open_) + size[1] > MAX_DEPTH:
-                raise InputRefused(line, too_deep(len(open_) + size[1]) + ", counted with its aliases expanded")
+def check_limits(root: yaml.Node) -> None:
+    """Walk the composed node graph of one document (iteratively, each node once: an alias is the node it
+    names, so nothing is expanded) and raise :class:`InputRefused` at the first node that nests deeper than
+    ``MAX_DEPTH`` collections, counted with aliases expanded, at a collection that would hold more than
+    ``MAX_VALUES`` values once expanded, and at an alias to the collection it is in (a recursive anchor,
+    which would expand forever)."""
+    expanded: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height) of the node once expanded
+    path: set[int] = set()  # the collections being walked: the ancestors of what is on top of the stack
+    # a node, its parent's depth and line (where an alias to the node is), and whether it is finished
+    stack: list[tuple[yaml.Node, int, int, bool]] = [(root, 0, 1, False)]
+    while stack:
+        node, above, at, finished = stack.pop()
+        key = id(node)
+        line = node.start_mark.line + 1
+        children = _children(node)
+        if finished:
+            path.discard(key)
+            values = 1 + sum(expanded[id(child)][0] for child in children)
+            expanded[key] = (values, 1 + max((expanded[id(child)][1] for child in children), default=0))
             if values > MAX_VALUES:
                 raise InputRefused(line, f"more than {MAX_VALUES:,} values with its aliases expanded (the limit)")
-            if open_:
-                parent_anchor, parent_before, parent_height = open_[-1]
-                open_[-1] = (parent_anchor, parent_before, max(parent_height, size[1]))
-    finally:
-        loader.dispose()
+            continue
+        if key in expanded:  # an alias to a node already walked (or a scalar seen twice)
+            if above + expanded[key][1] > MAX_DEPTH:
+                raise InputRefused(at, too_deep(above + expanded[key][1]) + ", counted with its aliases expanded")
+            continue
+        if key in path:
+            raise InputRefused(at, "an alias inside the value of its own anchor: it would expand forever")
+        if isinstance(node, yaml.ScalarNode):
+            expanded[key] = (1, 0)
+            continue
+        if above + 1 > MAX_DEPTH:
+            raise InputRefused(line, too_deep(above + 1))
+        path.add(key)
+        stack.append((node, above, at, True))
+        stack.extend((child, above + 1, line, False) for child in reversed(children))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _compose_all(text: str) -> Iterator[yaml.Node]:
@@ -200,7 +210,12 @@ _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
-    out.lines[path] = node.start_mark.line + 1
+    line = out.lines[path] = node.start_mark.line + 1
+    # the limits of a document without anchors (with them, check_limits has measured it already)
+    if len(out.lines) > MAX_VALUES:
+        raise InputRefused(line, f"more than {MAX_VALUES:,} values (the limit)")
+    if len(path) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+        raise InputRefused(line, too_deep(len(path) + 1))
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
         out.problems.append(
             SpecProblem(out.file, node.start_mark.line + 1, f"YAML tag {node.tag} is not allowed: plain data only")
