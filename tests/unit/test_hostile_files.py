@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from harness.core.conventions import ConventionError, from_query
 from harness.paths import project_root
 from harness.reporting.baseline import BaselineError, load_baseline
+from harness.spec import yamlfile
 from harness.spec.inputfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NUMBER_CHARS, MAX_VALUES, check_json_text
 from harness.spec.loader import SpecError, load_catalogue
 from harness.spec.yamlfile import LoadedYaml, load_yaml_file, load_yaml_text
@@ -284,3 +286,13 @@ def test_the_reference_adapters_conventions_option_is_parsed_with_limits(
     with pytest.raises(ConventionError) as caught:
         from_query(catalogue, base64.urlsafe_b64encode(raw).decode())
     assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("text", [flow_deep(200), block_deep(100), laughs(9, 9), HEAD + "a: &a [*a]\n"])
+def test_the_pure_python_loader_is_held_to_the_same_limits(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    # without libyaml, PyYAML composes in Python, recursively, and has no nesting limit of its own (its
+    # scanner is slow on deep flow nesting: seconds for 990 levels, a limit of the fallback, not tested here)
+    monkeypatch.setattr(yamlfile, "_Loader", yaml.SafeLoader)
+    loaded, peak = measured(lambda: load_yaml_text(text, "pure.yaml"))
+    assert refused(loaded).startswith("pure.yaml:")
+    assert peak < PEAK_BYTES
