@@ -133,12 +133,15 @@ def test_run_and_specs_refuse_a_hostile_schema_in_a_catalogue_folder(specs_copy:
         assert "scenario-v1.schema.json:1: a number written with 100,000 characters" in done.stderr, everything
 
 
-def test_fuzz_refuses_a_hostile_fuzz_profile_and_a_hostile_adapter_profile(folder: Path) -> None:
+def test_fuzz_refuses_a_hostile_fuzz_profile(folder: Path) -> None:
     fuzz_file = hostile(folder, "deep", FUZZ)
     done = mbconform("fuzz", CLOSED, "--fuzz-profile", str(fuzz_file), "--reports", str(folder / "r"))
     refused(done, fuzz_file, "deep")
+
+
+def test_fuzz_refuses_a_hostile_adapter_profile(folder: Path) -> None:
     profile = hostile(folder, "nul", PROFILE)
-    done = mbconform("fuzz", "ci", CLOSED, "--profile", str(profile), "--reports", str(folder / "r"))
+    done = mbconform("fuzz", CLOSED, "--profile", str(profile), "--reports", str(folder / "r"))
     refused(done, profile, "nul")
 
 
@@ -152,13 +155,20 @@ def test_requirements_refuses_a_hostile_profile_and_matrix(folder: Path) -> None
     assert "matrix.json:2: a number written with 100,000 characters" in done.stderr, done.stderr
 
 
-def test_discover_cases_and_bench_refuse_a_hostile_profile(folder: Path) -> None:
+def test_discover_refuses_a_hostile_profile_and_writes_no_draft(folder: Path) -> None:
     profile = hostile(folder, "huge", PROFILE)
     refused(
         mbconform("discover", CLOSED, "--profile", str(profile), "--out", str(folder / "d.yaml")), profile, "huge"
     )
     assert not (folder / "d.yaml").exists()
+
+
+def test_cases_refuses_a_hostile_profile(folder: Path) -> None:
+    profile = hostile(folder, "huge", PROFILE)
     refused(mbconform("cases", "--profile", str(profile)), profile, "huge")
+
+
+def test_bench_refuses_a_hostile_cycle(folder: Path) -> None:
     cycle = hostile(folder, "laughs", "format: mbconform/bench/1\n")
     refused(mbconform("bench", CLOSED, "--cycle", str(cycle), "--reports", str(folder / "b")), cycle, "laughs")
 
