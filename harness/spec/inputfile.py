@@ -5,7 +5,7 @@ around between labs, so it is untrusted input like the adapter itself (issue 15)
 parsed, a file is refused as a ``file:line`` problem when it is
 
 - bigger than :data:`MAX_FILE_BYTES` (checked before it is read, and again while reading, for a file that
-  grows or a device with no size),
+  grows or a device with no size), or a pipe (which could keep the reader waiting forever),
 - not UTF-8 text, or holds a NUL character;
 
 and while it is parsed, when
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,10 @@ def _line_at(data: bytes | str, index: int) -> int:
 def read_input_text(path: Path) -> str:
     """The text of ``path``; :class:`InputRefused` when it is too big, not UTF-8 or holds a NUL, and
     :class:`OSError` when it cannot be read at all."""
-    size = path.stat().st_size
+    status = path.stat()
+    if stat.S_ISFIFO(status.st_mode) or stat.S_ISSOCK(status.st_mode):  # opening or reading it could wait forever
+        raise InputRefused(1, "a pipe or a socket, not a file: reading it could wait forever")
+    size = status.st_size
     if size > MAX_FILE_BYTES:
         raise InputRefused(1, f"the file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for input files")
     with path.open("rb") as stream:

@@ -207,3 +207,9 @@ def test_a_scenario_with_legal_aliases_is_clean(folder: Path) -> None:
     path.write_text(text.replace("target: $session", "target: *session"), encoding="utf-8")
     done = mbconform("lint", str(path))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_run_refuses_a_hostile_scenario_given_as_a_path(folder: Path) -> None:
+    scenario = hostile(folder, "bigint", SCENARIO)
+    done = mbconform("run", CLOSED, str(scenario), "--no-html", "--reports", str(folder / "r"))
+    refused(done, scenario, "bigint", stream="stdout")  # pytest reports a collection error on stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -199,6 +200,14 @@ def test_a_file_without_a_size_is_read_no_further_than_the_bound() -> None:
         == f"zero:1: the file holds more than {MAX_FILE_BYTES:,} bytes, the limit for an input file"
     )
     assert peak < 2 * MAX_FILE_BYTES + PEAK_BYTES
+
+
+def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "profile.yaml"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    assert refused(load_yaml_file(fifo, "profile.yaml")).startswith(
+        "profile.yaml:1: a pipe or a socket, not a file"
+    )
 
 
 def test_a_hostile_profile_is_a_spec_error_naming_file_and_line(tmp_path: Path, catalogue: Any) -> None:
