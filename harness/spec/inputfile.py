@@ -89,13 +89,13 @@ def number_too_long(text: str) -> str:
     )
 
 
-# The JSON tokens that matter for the limits: a string (skipped whole), a bracket, a number, a newline.
-_JSON_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[{]|[\]}]|-?[0-9][0-9.eE+-]*|\n')
+# The JSON tokens that matter for the limits: a string (whole), a bracket, a number, a literal, a newline.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[{]|[\]}]|-?[0-9][0-9.eE+-]*|true|false|null|\n')
 
 
 def check_json_text(text: str) -> None:
     """Refuse JSON text that nests deeper than :data:`MAX_DEPTH`, holds more than :data:`MAX_VALUES`
-    containers and numbers, or a number longer than :data:`MAX_NUMBER_CHARS`; iterative, never raises
+    values (keys included), or a number longer than :data:`MAX_NUMBER_CHARS`; iterative, never raises
     anything but :class:`InputRefused` (a syntax error is left to the JSON parser)."""
     depth = values = 0
     line = 1
@@ -111,9 +111,9 @@ def check_json_text(text: str) -> None:
                 raise InputRefused(line, too_deep(depth))
         elif first in "]}":
             depth -= 1
-        elif first != '"':
+        else:
             values += 1
-            if len(token) > MAX_NUMBER_CHARS:
+            if first not in '"tfn' and len(token) > MAX_NUMBER_CHARS:
                 raise InputRefused(line, number_too_long(token))
         if values > MAX_VALUES:
             raise InputRefused(line, f"more than {MAX_VALUES:,} values, the limit for an input file")
