@@ -25,6 +25,12 @@ def _suite_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+def _exit_code(problems: list[SpecProblem]) -> int:
+    """1 for problems in files read as data; 2, as every other command, when a file was refused (over a
+    limit of harness/spec/inputfile.py: too big, too deep, an alias bomb, not UTF-8)."""
+    return 2 if any(problem.refused for problem in problems) else 1
+
+
 def lint_paths(paths: list[Path], specs: Path) -> int:
     problems: list[SpecProblem] = []
     try:
@@ -33,7 +39,7 @@ def lint_paths(paths: list[Path], specs: Path) -> int:
         for problem in exc.problems:
             print(problem)
         print(f"mbconform lint: {len(exc.problems)} problem(s) in the spec catalogue", file=sys.stderr)
-        return 1
+        return _exit_code(exc.problems)
     spec_root = catalogue.root
     targets = [p for p in (paths or [suites_dir()]) if spec_root not in [p.resolve(), *p.resolve().parents]]
     checked = 0
@@ -70,6 +76,6 @@ def lint_paths(paths: list[Path], specs: Path) -> int:
     )
     if problems:
         print(f"mbconform lint: {len(problems)} problem(s); {summary}", file=sys.stderr)
-        return 1
+        return _exit_code(problems)
     print(f"mbconform lint: clean ({summary}; catalogue {catalogue.version})")
     return 0

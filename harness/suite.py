@@ -6,7 +6,6 @@ problem is reported as ``file:line: message`` through :class:`~harness.spec.load
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from .runner.settings import Settings
 from .runner.stimuli import StimulusDriver
 from .runner.transport import Transport, TransportError, check_ca_bundle
 from .spec.catalogue import Catalogue, Schema, SpecRef, describe_error, with_facts
-from .spec.loader import SpecError
+from .spec.loader import SpecError, read_schema
 from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
 
 PROFILE_SCHEMA = Path("meta") / "profile-v1.schema.json"
@@ -167,7 +166,7 @@ def _validated(path: Path, schema_file: Path, catalogue: Catalogue) -> tuple[Loa
     problems = list(loaded.problems)
     if problems:
         return loaded, problems
-    schema = json.loads((catalogue.root / schema_file).read_text(encoding="utf-8"))
+    schema = read_schema(catalogue.root, schema_file)
     for error in Draft202012Validator(schema).iter_errors(loaded.data):
         problems.append(loaded.problem(tuple(error.absolute_path), describe_error(error)))
     return loaded, problems

@@ -27,6 +27,7 @@ from typing import Any
 from .cases import TestCase
 from .paths import project_root, reference_profiles, suites_dir
 from .spec.catalogue import Catalogue, RequirementSpec
+from .spec.inputfile import InputRefused, load_json_file
 from .spec.loader import SpecError, spec_files
 from .spec.requirements import check_quotes, citations
 from .spec.yamlfile import display_path, load_yaml_file
@@ -80,7 +81,10 @@ class Matrix:
 
     @classmethod
     def read(cls, path: Path) -> Matrix:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = load_json_file(path)
+        except InputRefused as exc:
+            raise ValueError(f"{path}:{exc.where}: {exc.message}") from None
         if not isinstance(data, dict) or not isinstance(data.get("faults"), list):
             raise ValueError(f"{path}: not a matrix written by mbconform selftest --json")
         faults = {}

@@ -22,6 +22,7 @@ from ..fuzz.run import load_fuzz_profile
 from ..paths import suites_dir
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError
+from ..spec.yamlfile import load_yaml_file
 from ..suite import Profile, load_profile, load_scenario
 from .cycle import PROFILED_PHASES, BenchCycle, BenchError, CycleFigures, load_cycle, measure_cycle
 from .flood import FLAT_MIB, measure_flood
@@ -482,7 +483,7 @@ def _fuzz_why(profiler: cProfile.Profile, profiled: FuzzRate) -> str:
 
 def _with_settle_zero(profile: Path, folder: Path) -> Path:
     """A copy of the profile whose settle window is 0."""
-    data = yaml.safe_load(profile.read_text(encoding="utf-8"))
+    data = load_yaml_file(profile).data  # loaded as a profile before: within the input limits
     data.setdefault("timing", {})["settle"] = 0
     copy = folder / profile.name
     copy.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..jsonpaths import find, with_value
 from ..spec.catalogue import Catalogue
+from ..spec.inputfile import InputRefused, load_json_text
 from .messages import Event, Message, Response
 from .objects import SEPARATOR
 
@@ -203,7 +204,11 @@ def parse(catalogue: Catalogue, data: Any) -> Conventions:
 def from_query(catalogue: Catalogue, text: str) -> Conventions:
     """The reference adapter's ``?conventions=`` session option (see :meth:`Conventions.to_query`)."""
     try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+        data = load_json_text(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
+    except InputRefused as exc:  # not JSON, or over the input limits (a deep nesting, a huge number)
+        raise ConventionError(
+            [((), f"conventions=: URL-safe base64 of JSON, line {exc.where}: {exc.message}")]
+        ) from None
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ConventionError([((), f"conventions=: not URL-safe base64 of a JSON object ({exc})")]) from None
     return parse(catalogue, data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -18,6 +19,7 @@ import yaml
 from .. import __version__
 from ..core.violations import AREAS
 from ..spec.catalogue import Catalogue
+from ..spec.loader import read_schema
 from .drive import CommandOutcome, Discovery
 from .observe import Seen, frames_of, shown
 
@@ -38,7 +40,7 @@ def _evidence(lines: list[str], frames: list[str], indent: str = "") -> None:
 
 
 def _media_names(catalogue: Catalogue) -> list[str]:
-    schema = json.loads((catalogue.root / "meta" / "profile-v1.schema.json").read_text(encoding="utf-8"))
+    schema = read_schema(catalogue.root, Path("meta") / "profile-v1.schema.json")
     return list(schema["properties"]["media"]["items"]["enum"])
 
 

@@ -169,8 +169,8 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         catalogue = load_catalogue(Path(config.getoption("specs") or specs_dir()))
         profiles = [load_profile(Path(p), catalogue) for p in config.getoption("profile") or [default_profile()]]
-    except SpecError as exc:
-        raise pytest.UsageError(f"mbconform: the specs or the profile have problems:\n{exc}") from exc
+    except SpecError as exc:  # exit 2, as every command that refuses an input file (not pytest's usage error)
+        pytest.exit(f"mbconform: the specs or the profile have problems:\n{exc}", returncode=2)
     try:
         ca_bundle = config.getoption("ca_bundle")
         transport = Transport(
@@ -198,7 +198,7 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             baseline = load_baseline(Path(baseline_file))
         except BaselineError as exc:
-            raise pytest.UsageError(f"mbconform: {exc}") from exc
+            pytest.exit(f"mbconform: {exc}", returncode=2)
     allure_dir = config.getoption("allure_report_dir", None)
     reports = config.getoption("reports_dir")
     write_to = config.getoption("write_baseline")
@@ -238,7 +238,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         return None
     if file_path.parent.resolve() == (context.catalogue.root / "commands").resolve():
         return CommandFile.from_parent(parent, path=file_path)
-    head = file_path.read_text(encoding="utf-8", errors="replace")[:2000]
+    with file_path.open("rb") as stream:  # only the head: the file is read within limits when it is loaded
+        head = stream.read(2000).decode("utf-8", errors="replace")
     if SCENARIO_FORMAT in head:
         return ScenarioFile.from_parent(parent, path=file_path)
     if fuzz_options.is_fuzz_file(head):

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..spec.inputfile import InputRefused, load_json_file
+
 BASELINE_FORMAT = "mbconform/baseline/1"
 VERDICTS = ("pass", "warn", "inconclusive", "fail", "error", "not applicable")
 FAILING = frozenset({"fail", "error"})
@@ -96,19 +98,15 @@ def write_baseline(path: Path, baseline: Baseline) -> None:
 def load_baseline(path: Path) -> Baseline:
     """Read and check a baseline file; every problem is a :class:`BaselineError` that names the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = load_json_file(path)
     except FileNotFoundError:
         raise BaselineError(f"baseline {path}: no such file (write one with --write-baseline)") from None
     except IsADirectoryError:
         raise BaselineError(f"baseline {path}: is a folder, not a file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise BaselineError(f"baseline {path}: cannot be read: {exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BaselineError(f"baseline {path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
-    except RecursionError:
-        raise BaselineError(f"baseline {path}: not JSON: nested too deeply") from None
+    except InputRefused as exc:  # over a limit of harness/spec/inputfile.py, or not JSON
+        raise BaselineError(f"baseline {path}:{exc.where}: {exc.message}") from None
     problems: list[str] = []
     baseline = _parse(data, problems)
     if problems or baseline is None:

@@ -9,7 +9,6 @@ bound earlier; examples must satisfy their schemas.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +41,8 @@ from .catalogue import (
     StimulusSpec,
     describe_error,
 )
-from .requirements import build_requirements, check_citations, ids_of, merged, rulings
+from .inputfile import InputRefused, load_json_file
+from .requirements import ERRATA, build_requirements, check_citations, ids_of, merged, rulings
 from .yamlfile import JsonPath, LoadedYaml, SpecProblem, display_path, load_yaml_file
 
 META_SCHEMA = Path("meta") / "spec-v1.schema.json"
@@ -63,8 +63,31 @@ def spec_files(root: Path) -> list[Path]:
 
 
 def load_meta_schema(root: Path) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((root / META_SCHEMA).read_text(encoding="utf-8"))
+    return read_schema(root, META_SCHEMA)
+
+
+def read_schema(root: Path, relative: Path) -> dict[str, Any]:
+    """A JSON Schema of the catalogue under ``root`` (a folder a user may give with ``--specs``), read
+    within the input limits; :class:`SpecError` with a ``file:line`` problem otherwise."""
+    path = root / relative
+    shown = display_path(path, root.parent)
+    try:
+        document = load_json_file(path)
+    except InputRefused as exc:
+        raise SpecError([SpecProblem(shown, exc.line, exc.message, refused=True)]) from None
+    except OSError as exc:
+        raise SpecError([SpecProblem(shown, 1, f"cannot read: {exc.strerror}")]) from None
+    if not isinstance(document, dict):
+        raise SpecError([SpecProblem(shown, 1, "a JSON Schema must be an object")])
     return document
+
+
+def _rulings(root: Path) -> frozenset[str]:
+    try:
+        return rulings(root)
+    except InputRefused as exc:
+        shown = display_path(root / ERRATA, root.parent)
+        raise SpecError([SpecProblem(shown, exc.line, exc.message, refused=True)]) from None
 
 
 def validate_documents(root: Path, files: list[Path]) -> tuple[list[LoadedYaml], list[SpecProblem]]:
@@ -239,6 +262,8 @@ def load_catalogue(root: Path) -> Catalogue:
     root = root.resolve()
     if not (root / META_SCHEMA).is_file():
         raise SpecError([SpecProblem(str(root / META_SCHEMA), 1, "the spec format's JSON Schema is missing")])
+    for schema in sorted((root / "meta").glob("*.json")):  # each read within the limits, or a problem now
+        read_schema(root, schema.relative_to(root))
     files = spec_files(root)
     documents, problems = validate_documents(root, files)
     builder = _Builder(root, problems)
@@ -262,7 +287,7 @@ def load_catalogue(root: Path) -> Catalogue:
     if problems and any(len(by_kind.get(kind, [])) != 1 for kind in SINGLETON_KINDS):
         raise SpecError(problems)
 
-    requirements = build_requirements(next(iter(by_kind.get("requirements", [])), None), rulings(root), problems)
+    requirements = build_requirements(next(iter(by_kind.get("requirements", [])), None), _rulings(root), problems)
     if by_kind.get("requirements") or not problems:  # a requirements file that is invalid: its problems say so
         check_citations(documents, requirements, problems)
     protocol = _build_protocol(builder, by_kind["protocol"][0])

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalogue import RequirementSpec, SpecRef
+from .inputfile import InputRefused, read_input_text
 from .yamlfile import JsonPath, LoadedYaml, SpecProblem
 
 KEY = "requirement"  # the key under which a spec element names the requirement(s) it encodes
@@ -40,11 +41,11 @@ def merged(*groups: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def rulings(root: Path) -> frozenset[str]:
-    """The ruling ids (``R13``) that ``specs/ERRATA.md`` defines."""
+    """The ruling ids (``R13``) that ``specs/ERRATA.md`` defines; :class:`InputRefused` over an input limit."""
     path = root / ERRATA
     if not path.is_file():
         return frozenset()
-    return frozenset(RULING_HEADING.findall(path.read_text(encoding="utf-8")))
+    return frozenset(RULING_HEADING.findall(read_input_text(path)))
 
 
 def build_requirements(
@@ -141,11 +142,19 @@ def check_quotes(requirements: Mapping[str, RequirementSpec], seeds: Path) -> li
     texts: dict[str, str | None] = {}
     problems: list[SpecProblem] = []
     for requirement in requirements.values():
+        path = seeds / requirement.seed
         if requirement.seed not in texts:
-            path = seeds / requirement.seed
-            texts[requirement.seed] = normalized(path.read_text(encoding="utf-8")) if path.is_file() else None
+            texts[requirement.seed] = None
+            try:
+                texts[requirement.seed] = normalized(read_input_text(path)) if path.is_file() else None
+            except InputRefused as exc:
+                problems.append(SpecProblem(str(path), exc.line, exc.message, refused=True))
+            except OSError as exc:
+                problems.append(SpecProblem(str(path), 1, f"cannot read: {exc.strerror}"))
         text = texts[requirement.seed]
         where = requirement.ref
+        if text is None and path.is_file():
+            continue  # refused or unreadable: said once above
         if text is None:
             problems.append(
                 SpecProblem(where.file, where.line, f"{requirement.id}: no seed file {seeds / requirement.seed}")

@@ -7,6 +7,12 @@ the line of every value, so that any later check can report ``file:line: message
 
 Problems are collected, never raised one at a time: a duplicate key, a non-string key, a date or binary
 scalar, or a YAML syntax error each become a :class:`SpecProblem`.
+
+A file is read within the limits of :mod:`harness.spec.inputfile` (size, UTF-8, no NUL), and its node
+graph is measured before it is converted (an alias is one shared node there, so a "billion laughs" costs
+what its text costs): nesting deeper than ``MAX_DEPTH``, more than ``MAX_VALUES`` values once aliases are
+expanded, or an alias inside its own anchor refuse the file at the line where the limit is crossed, as
+does a number longer than ``MAX_NUMBER_CHARS``. A refusal is a problem with ``refused`` set.
 """
 
 from __future__ import annotations
@@ -18,6 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .inputfile import (
+    MAX_DEPTH,
+    MAX_NUMBER_CHARS,
+    MAX_VALUES,
+    InputRefused,
+    number_too_long,
+    read_input_text,
+    too_deep,
+)
 
 try:  # the C composer is much faster; both are safe loaders
     from yaml import CSafeLoader as _Loader
@@ -42,6 +58,7 @@ class SpecProblem:
     file: str
     line: int
     message: str
+    refused: bool = False  # the file was not read as data: over a limit of harness/spec/inputfile.py
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -84,9 +101,9 @@ def display_path(path: Path, root: Path | None = None) -> str:
 def load_yaml_file(path: Path, shown_as: str | None = None) -> LoadedYaml:
     name = shown_as or display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return LoadedYaml(name, None, {}, [SpecProblem(name, 1, f"not UTF-8 text: {exc.reason}")])
+        text = read_input_text(path)
+    except InputRefused as exc:
+        return LoadedYaml(name, None, {}, [SpecProblem(name, exc.line, exc.message, refused=True)])
     except OSError as exc:
         return LoadedYaml(name, None, {}, [SpecProblem(name, 1, f"cannot read: {exc.strerror}")])
     return load_yaml_text(text, name)
@@ -97,10 +114,24 @@ def load_yaml_text(text: str, name: str = "<text>") -> LoadedYaml:
     result = LoadedYaml(name, None)
     try:
         nodes = list(_compose_all(text))
+        if "&" in text:  # an anchor, so maybe aliases: measure the graph before expanding anything
+            for node in nodes:
+                check_limits(node)
+    except InputRefused as exc:
+        result.problems.append(SpecProblem(name, exc.line, exc.message, refused=True))
+        return result
+    except RecursionError:  # PyYAML's pure-Python composer recurses (libyaml stops at 1000 levels itself)
+        message = f"nested too deep for the parser, over the limit of {MAX_DEPTH} for an input file"
+        result.problems.append(SpecProblem(name, 1, message, refused=True))
+        return result
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        result.problems.append(SpecProblem(name, line, f"YAML syntax: {exc.problem or exc.context}"))
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit (1000), met while scanning ahead
+            message = f"nested more than 1,000 deep, over the limit of {MAX_DEPTH} for an input file"
+            result.problems.append(SpecProblem(name, line, message, refused=True))
+        else:
+            result.problems.append(SpecProblem(name, line, f"YAML syntax: {exc.problem or exc.context}"))
         return result
     except yaml.YAMLError as exc:
         result.problems.append(SpecProblem(name, 1, f"YAML: {exc}"))
@@ -111,8 +142,57 @@ def load_yaml_text(text: str, name: str = "<text>") -> LoadedYaml:
     if len(nodes) > 1:
         second = nodes[1].start_mark.line + 1
         result.problems.append(SpecProblem(name, second, "expected one YAML document, found more ('---')"))
-    result.data = _to_json(nodes[0], (), result)
+    try:
+        result.data = _to_json(nodes[0], (), result)
+    except InputRefused as exc:
+        result.problems.append(SpecProblem(name, exc.line, exc.message, refused=True))
     return result
+
+
+def check_limits(root: yaml.Node) -> None:
+    """Walk the composed node graph of one document (iteratively, each node once: an alias is the node it
+    names, so nothing is expanded) and raise :class:`InputRefused` at the first node that nests deeper than
+    ``MAX_DEPTH`` collections, counted with aliases expanded, at a collection that would hold more than
+    ``MAX_VALUES`` values once expanded, and at an alias to the collection it is in (a recursive anchor,
+    which would expand forever)."""
+    expanded: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height) of the node once expanded
+    path: set[int] = set()  # the collections being walked: the ancestors of what is on top of the stack
+    # a node, its parent's depth and line (where an alias to the node is), and whether it is finished
+    stack: list[tuple[yaml.Node, int, int, bool]] = [(root, 0, 1, False)]
+    while stack:
+        node, above, at, finished = stack.pop()
+        key = id(node)
+        line = node.start_mark.line + 1
+        children = _children(node)
+        if finished:
+            path.discard(key)
+            values = 1 + sum(expanded[id(child)][0] for child in children)
+            expanded[key] = (values, 1 + max((expanded[id(child)][1] for child in children), default=0))
+            if values > MAX_VALUES:
+                raise InputRefused(line, f"more than {MAX_VALUES:,} values with its aliases expanded (the limit)")
+            continue
+        if key in expanded:  # an alias to a node already walked (or a scalar seen twice)
+            if above + expanded[key][1] > MAX_DEPTH:
+                raise InputRefused(at, too_deep(above + expanded[key][1]) + ", counted with its aliases expanded")
+            continue
+        if key in path:
+            raise InputRefused(at, "an alias inside the value of its own anchor: it would expand forever")
+        if isinstance(node, yaml.ScalarNode):
+            expanded[key] = (1, 0)
+            continue
+        if above + 1 > MAX_DEPTH:
+            raise InputRefused(line, too_deep(above + 1))
+        path.add(key)
+        stack.append((node, above, at, True))
+        stack.extend((child, above + 1, line, False) for child in reversed(children))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _compose_all(text: str) -> Iterator[yaml.Node]:
@@ -130,7 +210,12 @@ _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
-    out.lines[path] = node.start_mark.line + 1
+    line = out.lines[path] = node.start_mark.line + 1
+    # the limits of a document without anchors (with them, check_limits has measured it already)
+    if len(out.lines) > MAX_VALUES:
+        raise InputRefused(line, f"more than {MAX_VALUES:,} values (the limit)")
+    if len(path) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+        raise InputRefused(line, too_deep(len(path) + 1))
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
         out.problems.append(
             SpecProblem(out.file, node.start_mark.line + 1, f"YAML tag {node.tag} is not allowed: plain data only")
@@ -151,7 +236,9 @@ def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
                 )
                 continue
             if key in mapping:
-                out.problems.append(SpecProblem(out.file, key_node.start_mark.line + 1, f"duplicate key {key!r}"))
+                out.problems.append(
+                    SpecProblem(out.file, key_node.start_mark.line + 1, f"duplicate key {_quoted(key)}")
+                )
                 continue
             mapping[key] = _to_json(value_node, (*path, key), out)
         return mapping
@@ -163,11 +250,16 @@ def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
             SpecProblem(
                 out.file,
                 node.start_mark.line + 1,
-                f"value {node.value!r} is not plain JSON data (YAML tag {node.tag}); quote it",
+                f"value {_quoted(str(node.value))} is not plain JSON data (YAML tag {node.tag[:100]}); quote it",
             )
         )
         return node.value
     return _construct_scalar(node)
+
+
+def _quoted(text: str, limit: int = 80) -> str:
+    """A value from the file as a problem shows it: escaped (repr) and cut, whatever its size."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 _SAFE = yaml.constructor.SafeConstructor()
@@ -181,6 +273,8 @@ def _construct_scalar(node: yaml.ScalarNode) -> Any:
         "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
         "tag:yaml.org,2002:null": _SAFE.construct_yaml_null,
     }
+    if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and len(node.value) > MAX_NUMBER_CHARS:
+        raise InputRefused(node.start_mark.line + 1, number_too_long(str(node.value)))
     value = constructors[node.tag](node)
     if isinstance(value, float) and not math.isfinite(value):
         return str(node.value)  # JSON has no NaN or infinity: keep the text
