@@ -26,6 +26,7 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 from websockets.typing import Subprotocol
 
+from ..core.backpressure import BoundedServerConnection
 from ..core.conventions import (
     ConventionError,
     Conventions,
@@ -49,6 +50,11 @@ log = logging.getLogger("mbconform.reference")
 MEDIA = ("telephony", "chat")  # the reference adapter gives the agent a phone channel and a chat channel
 
 MAX_ORIGINAL_TEXT = 1000
+# Bounds a hostile media bar cannot push further (with core.backpressure: unread pongs over 1 MiB, or a send
+# not read within 10 s, drop it): frames waiting to be read, bytes written before a send waits, live objects
+MAX_QUEUE = 16
+WRITE_LIMIT = 1 << 16
+MAX_SESSION_OBJECTS = 256
 ADDRESSING = ("flat", "channelgroup")
 SESSION_OPTIONS = ("fault", "platform", "fact", "addressing", "login", "conventions", "events_first")
 LAB_PATH = "/lab/stimulate"  # how much of an unreadable frame is echoed back in "original"
@@ -258,6 +264,9 @@ class ReferenceAdapter:
             async for frame in socket:
                 async with live.lock:
                     await delivery.answer(request_of(frame), self.reply(setup, frame))
+                if len(setup.platform.model.objects) > MAX_SESSION_OBJECTS:
+                    await socket.close(1008, f"over {MAX_SESSION_OBJECTS} live objects in one session")
+                    return
         except ConnectionClosed:
             pass
         finally:
@@ -333,6 +342,10 @@ class ReferenceAdapter:
             ping_interval=None,
             process_request=self.process_request,
             subprotocols=[Subprotocol(name) for name in self.subprotocols] or None,
+            create_connection=BoundedServerConnection,  # a media bar that does not read is dropped
+            write_limit=WRITE_LIMIT,
+            max_queue=MAX_QUEUE,
+            close_timeout=1,
         )
 
 

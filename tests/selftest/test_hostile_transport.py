@@ -1,0 +1,391 @@
+"""Hostile peers below the protocol (issue 15, defects 1, 3 and 6's pongs): every wait of the harness has a
+deadline, the handshake never leaves the address given, and neither side's write buffer grows without limit.
+
+The hostile adapters here are small servers on 127.0.0.1 port 0: raw asyncio TCP servers where the WebSocket
+layer itself is hostile (a handshake never answered, answered a byte at a time, redirected), websockets
+servers where the frames are (a flood of pings, a close never answered). Each test asserts the verdict a slow
+machine gives too: a bound is the profile's own timeouts plus ``MARGIN``, and a test that needs work done in
+time (parsing a ping flood) gives it a step timeout far longer than that work takes on an idle machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import socket as net
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request as HttpRequest
+from websockets.http11 import Response as HttpResponse
+
+from harness.core.backpressure import WRITE_BUFFER_BYTES, BoundedServerConnection
+from harness.core.messages import encode
+from harness.core.simulate import Platform
+from harness.core.steps import Step
+from harness.core.violations import Category, Verdict
+from harness.paths import default_profile
+from harness.reference.server import ReferenceAdapter
+from harness.runner.connection import CLOSE_SECONDS, Connection
+from harness.runner.flow import Flow, run_flow
+from harness.runner.settings import Settings
+from harness.runner.transport import SHOWN_CHARS, Transport
+from harness.spec.catalogue import Catalogue
+from harness.suite import load_profile
+
+pytestmark = pytest.mark.selftest
+
+CONNECT_TIMEOUT = 1.0
+STEP_TIMEOUT = 1.0
+MARGIN = 3.0  # a loaded machine (two test workers on two cores)
+HOSTILE_CLOSE = 0.3  # how long a hostile server's own close waits at the end of a test
+SECRET = "X-Secret", "s3cret-header-value"
+ACTIVATE = Flow((Step("command", "channel.activate", "$channel"),))
+PING = b"\x89\x7d" + b"p" * 125  # a server's ping (unmasked), the largest payload a control frame may carry
+CLIENT_PING = b"\x89\xfd" + b"\0\0\0\0" + b"p" * 125  # a client's (masked with a zero key)
+
+
+def settings_of(catalogue: Catalogue, **changes: Any) -> Settings:
+    base = load_profile(default_profile(), catalogue).settings()
+    return replace(base, **{"connect_timeout": CONNECT_TIMEOUT, "step_timeout": STEP_TIMEOUT, **changes})
+
+
+def run(coroutine: Awaitable[Any], seconds: float = 20) -> Any:
+    """Every test is bounded even if the harness were not: a hang fails the test, it never holds the run."""
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(coroutine, seconds)
+
+    return asyncio.run(bounded())
+
+
+async def timed_flow(url: str, catalogue: Catalogue, settings: Settings) -> tuple[Any, float]:
+    started = time.monotonic()
+    result = await run_flow(ACTIVATE, url=url, catalogue=catalogue, settings=settings)
+    return result, time.monotonic() - started
+
+
+def listening(rcvbuf: int | None = None) -> net.socket:
+    """A loopback listening socket; ``rcvbuf``: a small receive buffer (a peer that reads little)."""
+    sock = net.socket(net.AF_INET, net.SOCK_STREAM)
+    if rcvbuf is not None:
+        sock.setsockopt(net.SOL_SOCKET, net.SO_RCVBUF, rcvbuf)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    sock.setblocking(False)
+    return sock
+
+
+class RawServer:
+    """A raw TCP server: ``answer`` gets what the client sent before the blank line of its handshake and the
+    writer; it records every connection and every request head it was sent."""
+
+    def __init__(self, answer: Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]) -> None:
+        self.answer = answer
+        self.connections = 0
+        self.heads: list[bytes] = []
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> RawServer:
+        self.server = await asyncio.start_server(self._handle, sock=listening())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"ws://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            self.heads.append(head)
+            await self.answer(head, writer)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+            pass
+        finally:
+            writer.close()
+
+
+async def silence(head: bytes, writer: asyncio.StreamWriter) -> None:
+    await asyncio.sleep(10)  # the TCP connection accepted, the handshake never answered
+
+
+async def drip(head: bytes, writer: asyncio.StreamWriter) -> None:
+    """The 101 answer a byte at a time, 0.2 s apart: it would take about 30 s."""
+    for byte in b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"[:50]:
+        writer.write(bytes((byte,)))
+        await writer.drain()
+        await asyncio.sleep(0.2)
+
+
+def redirect_to(location: str, status: int = 302) -> Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]:
+    async def answer(head: bytes, writer: asyncio.StreamWriter) -> None:
+        answer = f"HTTP/1.1 {status} Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+        writer.write(answer.encode("latin-1"))  # a header's bytes over 0x7f are allowed (RFC 9110 obs-text)
+        await writer.drain()
+
+    return answer
+
+
+# -- the handshake --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [silence, drip], ids=["accepts-then-silent", "handshake-drips"])
+def test_a_handshake_never_completed_ends_in_error_within_the_connect_timeout(
+    catalogue: Catalogue, answer: Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]
+) -> None:
+    async def scenario() -> tuple[Any, float]:
+        async with RawServer(answer) as server:
+            return await timed_flow(server.url, catalogue, settings_of(catalogue))
+
+    result, took = run(scenario())
+    assert result.verdict is Verdict.ERROR
+    assert "handshake" in result.reason and f"within {CONNECT_TIMEOUT:g}s" in result.reason
+    assert took < CONNECT_TIMEOUT + MARGIN
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+def test_a_redirect_is_an_error_that_says_where_and_the_other_host_is_never_contacted(
+    catalogue: Catalogue, status: int
+) -> None:
+    async def scenario() -> tuple[Any, RawServer, str]:
+        async with RawServer(silence) as elsewhere, RawServer(redirect_to(elsewhere.url, status)) as adapter:
+            settings = settings_of(catalogue, transport=Transport(headers=(SECRET,)))
+            result, _ = await timed_flow(adapter.url, catalogue, settings)
+            assert adapter.connections == 1 and SECRET[1].encode() in adapter.heads[0]
+            return result, elsewhere, elsewhere.url
+
+    result, elsewhere, where = run(scenario())
+    assert result.verdict is Verdict.ERROR
+    assert f"HTTP {status}, a redirect to {where!r}" in result.reason
+    assert "follow_redirects" in result.reason
+    assert elsewhere.connections == 0  # not even a TCP connection, so certainly not the secret
+
+
+def test_a_redirect_target_is_shown_cut_and_escaped(catalogue: Catalogue) -> None:
+    location = "ws://127.0.0.1:1/" + "\x9b2J" + "x" * 5000  # a terminal's 8-bit CSI (clear the screen), long
+
+    async def scenario() -> Any:
+        async with RawServer(redirect_to(location)) as adapter:
+            result, _ = await timed_flow(adapter.url, catalogue, settings_of(catalogue))
+            return result
+
+    result = run(scenario())
+    assert result.verdict is Verdict.ERROR
+    assert "\x9b" not in result.reason and "\\x9b2J" in result.reason
+    assert len(result.reason) < SHOWN_CHARS + 600
+
+
+class Recording(ReferenceAdapter):
+    """The reference adapter, recording the headers of every handshake it is sent."""
+
+    seen: list[dict[str, str]]
+
+    async def process_request(self, connection: ServerConnection, request: HttpRequest) -> HttpResponse | None:
+        self.seen.append({name.lower(): value for name, value in request.headers.raw_items()})
+        return await super().process_request(connection, request)
+
+
+def test_a_followed_redirect_to_another_origin_goes_without_the_headers(catalogue: Catalogue) -> None:
+    """The legal variant: the profile asks to follow redirects; the test passes against the adapter redirected
+    to, which never sees the secret header (another origin: another port)."""
+    adapter = Recording(catalogue)
+    adapter.seen = []
+
+    async def scenario() -> Any:
+        server = await adapter.serve("127.0.0.1", 0)
+        async with server:
+            target = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+            async with RawServer(redirect_to(target, 307)) as front:
+                transport = Transport(headers=(SECRET,), follow_redirects=True)
+                result, _ = await timed_flow(front.url, catalogue, settings_of(catalogue, transport=transport))
+                assert front.connections == 1 and SECRET[1].encode() in front.heads[0]
+                return result
+
+    result = run(scenario())
+    assert result.verdict is Verdict.PASS, result.reason
+    assert len(adapter.seen) == 1
+    assert SECRET[0].lower() not in adapter.seen[0]
+    assert all(SECRET[1] not in value for value in adapter.seen[0].values())
+
+
+def test_a_profile_may_ask_to_follow_redirects(catalogue: Catalogue, tmp_path: Any) -> None:
+    profile = tmp_path / "redirected.yaml"
+    text = default_profile().read_text(encoding="utf-8")
+    profile.write_text(text + "\nconnection:\n  follow_redirects: true\n", encoding="utf-8")
+    assert load_profile(profile, catalogue).settings().transport.follow_redirects
+    assert not load_profile(default_profile(), catalogue).settings().transport.follow_redirects
+
+
+# -- frames: a peer that does not read, a close never answered -----------------------------------------------
+
+
+async def held(socket: ServerConnection) -> None:
+    """Until the connection is gone: the hostile server's own close (at the test's end) aborts it after
+    ``HOSTILE_CLOSE`` seconds."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(socket.wait_closed(), 10)
+
+
+def hostile_server(handler: Callable[[ServerConnection], Awaitable[None]], rcvbuf: int | None = None) -> Any:
+    return serve(handler, sock=listening(rcvbuf), compression=None, close_timeout=HOSTILE_CLOSE)
+
+
+def startup_then(
+    catalogue: Catalogue, after: Callable[[ServerConnection], Awaitable[None]]
+) -> Callable[[ServerConnection], Awaitable[None]]:
+    """A handler that starts the session correctly, then does ``after``."""
+
+    async def handler(socket: ServerConnection) -> None:
+        for event in Platform(catalogue).startup([{}], "S1"):
+            await socket.send(encode(event))
+        await after(socket)
+
+    return handler
+
+
+async def flood_pings_never_read(socket: ServerConnection) -> None:
+    """Stop reading, then flood pings (written below websockets, as fast as the harness takes them): at most
+    400,000 (51 MB), until the harness drops the connection."""
+    socket.transport.pause_reading()
+    for _ in range(400):
+        if socket.transport.is_closing():
+            return
+        socket.transport.write(PING * 1000)
+        await asyncio.sleep(0.005)
+    await held(socket)
+
+
+def test_a_ping_flood_from_an_adapter_that_never_reads_ends_in_error(catalogue: Catalogue) -> None:
+    """Defect 1 and 6: the pongs pile up unread; the harness drops the adapter when they pass the write buffer
+    limit, or when a send is not read within the step timeout, whichever comes first: error, never a hang.
+    The step timeout (8 s) is far longer than answering the flood takes (about a second on an idle machine)."""
+    settings = settings_of(catalogue, step_timeout=8.0)
+
+    async def scenario() -> tuple[Any, float]:
+        async with hostile_server(startup_then(catalogue, flood_pings_never_read), 4096) as server:
+            port = server.sockets[0].getsockname()[1]
+            return await timed_flow(f"ws://127.0.0.1:{port}", catalogue, settings)
+
+    result, took = run(scenario(), 30)
+    assert result.verdict is Verdict.ERROR, result.reason
+    assert "dropped the connection" in result.reason
+    assert "does not read" in result.reason or "did not read" in result.reason
+    assert [v.category for _, v in result.violations] == [Category.CONNECTION_LOST]
+    assert took < CONNECT_TIMEOUT + settings.step_timeout + CLOSE_SECONDS + MARGIN
+
+
+async def never_read(socket: ServerConnection) -> None:
+    socket.transport.pause_reading()
+    await held(socket)
+
+
+def test_a_send_the_adapter_never_reads_ends_in_error_within_the_step_timeout(catalogue: Catalogue) -> None:
+    """An adapter that stops reading (its receive window closes): the harness's send waits at most the step
+    timeout, then the test ends in error naming the send. The request is padded to 16 MB so that it cannot
+    fit in the loopback's socket buffers."""
+    settings = settings_of(catalogue)
+
+    async def scenario() -> tuple[Any, float]:
+        async with hostile_server(startup_then(catalogue, never_read), 4096) as server:
+            connection = await Connection.for_settings(
+                f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}", settings, lambda event: None
+            )
+            started = time.monotonic()
+            try:
+                await connection.send({"command": "channel.activate", "target": "S1.x", "data": "x" * (16 << 20)})
+            except Exception as exc:  # the verdict's exception, checked below
+                return exc, time.monotonic() - started
+            finally:
+                await connection.close()
+            return None, time.monotonic() - started
+
+    raised, took = run(scenario())
+    assert type(raised).__name__ == "ConnectionLost"
+    assert str(raised).startswith("sending channel.activate on S1.x: nothing more within 1s")
+    assert "did not read" in str(raised)
+    assert took < STEP_TIMEOUT + MARGIN
+
+
+async def never_close(socket: ServerConnection) -> None:
+    """Stops reading (the close frame is never read, so never answered), holds the TCP connection open."""
+    socket.transport.pause_reading()
+    await held(socket)
+
+
+def test_a_close_handshake_never_answered_is_cut_short(catalogue: Catalogue) -> None:
+    async def scenario() -> float:
+        async with hostile_server(startup_then(catalogue, never_close)) as server:
+            connection = await Connection.for_settings(
+                f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}", settings_of(catalogue), lambda e: None
+            )
+            started = time.monotonic()
+            await connection.close()
+            return time.monotonic() - started
+
+    took = run(scenario())
+    assert took < CLOSE_SECONDS + MARGIN
+
+
+# -- the reference adapter against a media bar that does not read ---------------------------------------------
+
+
+async def open_raw(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket client by hand, with a small receive buffer: the handshake, then nothing is read."""
+    sock = net.socket(net.AF_INET, net.SOCK_STREAM)
+    sock.setsockopt(net.SOL_SOCKET, net.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101")
+    return reader, writer
+
+
+def test_the_reference_adapter_drops_a_client_that_floods_pings_and_never_reads(catalogue: Catalogue) -> None:
+    """Defect 6 in ``mbconform serve``: its unread pongs stay under the write buffer limit (plus one read's
+    worth of replies), and the client is dropped; measured on the server's own transport, not by timing."""
+    adapter = ReferenceAdapter(catalogue)
+    biggest = 0
+
+    async def scenario() -> BoundedServerConnection:
+        nonlocal biggest
+        server = await adapter.serve("127.0.0.1", 0)
+        assert isinstance(server, Server)
+        async with server:
+            _reader, writer = await open_raw(server.sockets[0].getsockname()[1])
+            for _ in range(100):  # 100 MB of pings at most
+                if not server.connections:
+                    break
+                (connection,) = server.connections
+                biggest = max(biggest, connection.transport.get_write_buffer_size())
+                try:
+                    writer.write(CLIENT_PING * 8000)
+                    await asyncio.wait_for(writer.drain(), 10)
+                except (OSError, TimeoutError):
+                    break
+            writer.close()
+            assert isinstance(connection, BoundedServerConnection)
+            return connection
+
+    connection = run(scenario(), 60)
+    assert connection.dropped is not None and "does not read" in connection.dropped
+    assert biggest <= WRITE_BUFFER_BYTES + (1 << 20)
