@@ -26,7 +26,7 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 from websockets.typing import Subprotocol
 
-from ..core.backpressure import BoundedServerConnection
+from ..core.backpressure import DRAIN_SECONDS, BoundedServerConnection
 from ..core.conventions import (
     ConventionError,
     Conventions,
@@ -51,7 +51,8 @@ MEDIA = ("telephony", "chat")  # the reference adapter gives the agent a phone c
 
 MAX_ORIGINAL_TEXT = 1000
 # Bounds a hostile media bar cannot push further (with core.backpressure: unread pongs over 1 MiB, or a send
-# not read within 10 s, drop it): frames waiting to be read, bytes written before a send waits, live objects
+# not read within ``send_timeout``, drop it): frames waiting to be read, bytes written before a send waits, and
+# the live objects of one session (a client creating more is closed with 1008)
 MAX_QUEUE = 16
 WRITE_LIMIT = 1 << 16
 MAX_SESSION_OBJECTS = 256
@@ -74,6 +75,7 @@ class ReferenceAdapter:
     required_headers: Sequence[tuple[str, str]] = ()  # a handshake without each of these is refused (HTTP 401)
     subprotocols: Sequence[str] = ()  # accepted subprotocols; a handshake offering none of them is refused (400)
     max_frame_bytes: int = 1 << 20
+    send_timeout: float = DRAIN_SECONDS  # a media bar that does not read what was sent within it is dropped
     conventions: Conventions = field(default_factory=Conventions)  # the adapter's own names, activation
     events_first: bool = False  # a request's events before its response (ERRATA R2: the seeds allow both)
     sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -243,6 +245,8 @@ class ReferenceAdapter:
     async def handler(self, socket: ServerConnection) -> None:
         number = next(self.sessions)
         session_id = f"S{number}"
+        if isinstance(socket, BoundedServerConnection):
+            socket.drain_seconds = self.send_timeout
         try:
             try:
                 setup = self.session_setup(socket.request.path if socket.request else "")

@@ -256,6 +256,10 @@ class Connection:
             messages.append(self._received(frame))
         return messages
 
+    def lost(self, exc: ConnectionClosed) -> ConnectionLost:
+        """What ends the test when websockets says the connection closed (a raw loop's)."""
+        return _lost(exc, self.socket)
+
     async def close(self) -> None:
         try:
             await within(Deadline(CLOSE_SECONDS, "closing the connection"), self.socket.close(), lambda: "")

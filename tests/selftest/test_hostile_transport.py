@@ -21,7 +21,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 
@@ -31,7 +33,8 @@ from harness.core.simulate import Platform
 from harness.core.steps import Step
 from harness.core.violations import Category, Verdict
 from harness.paths import default_profile
-from harness.reference.server import ReferenceAdapter
+from harness.reference.faults import parse_fault
+from harness.reference.server import MAX_SESSION_OBJECTS, ReferenceAdapter
 from harness.runner.connection import CLOSE_SECONDS, Connection
 from harness.runner.flow import Flow, run_flow
 from harness.runner.settings import Settings
@@ -235,7 +238,7 @@ async def held(socket: ServerConnection) -> None:
     """Until the connection is gone: the hostile server's own close (at the test's end) aborts it after
     ``HOSTILE_CLOSE`` seconds."""
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(socket.wait_closed(), 10)
+        await asyncio.wait_for(socket.wait_closed(), 60)
 
 
 def hostile_server(handler: Callable[[ServerConnection], Awaitable[None]], rcvbuf: int | None = None) -> Any:
@@ -283,6 +286,48 @@ def test_a_ping_flood_from_an_adapter_that_never_reads_ends_in_error(catalogue: 
     assert "dropped the connection" in result.reason
     assert "does not read" in result.reason or "did not read" in result.reason
     assert [v.category for _, v in result.violations] == [Category.CONNECTION_LOST]
+    assert took < CONNECT_TIMEOUT + settings.step_timeout + CLOSE_SECONDS + MARGIN
+
+
+def flood_before_ready(catalogue: Catalogue) -> Callable[[ServerConnection], Awaitable[None]]:
+    """The start-up's events but the ready event; then stop reading and flood pings (at most 150,000: 19 MB)
+    until the harness has taken them all; then the ready event: the harness's first send comes after the flood
+    (defect 1 as measured: that send waited in websockets' drain forever)."""
+
+    async def handler(socket: ServerConnection) -> None:
+        *events, ready = Platform(catalogue).startup([{}], "S1")
+        for event in events:
+            await socket.send(encode(event))
+        socket.transport.pause_reading()
+        for _ in range(150):
+            if socket.transport.is_closing():
+                return
+            socket.transport.write(PING * 1000)
+            await asyncio.sleep(0)
+        for _ in range(3000):  # until the harness read every ping (at most 30 s)
+            if socket.transport.is_closing() or not socket.transport.get_write_buffer_size():
+                break
+            await asyncio.sleep(0.01)
+        if not socket.transport.is_closing():
+            await socket.send(encode(ready))
+        await held(socket)
+
+    return handler
+
+
+def test_a_send_after_a_ping_flood_from_an_adapter_that_never_reads_ends_in_error(catalogue: Catalogue) -> None:
+    """Defect 1 as reported: the harness is dropped from the flood (its pongs pass the write buffer limit), so
+    the session never starts and its send never waits: error, within the step timeout."""
+    settings = settings_of(catalogue, step_timeout=8.0)
+
+    async def scenario() -> tuple[Any, float]:
+        async with hostile_server(flood_before_ready(catalogue), 4096) as server:
+            port = server.sockets[0].getsockname()[1]
+            return await timed_flow(f"ws://127.0.0.1:{port}", catalogue, settings)
+
+    result, took = run(scenario(), 40)
+    assert result.verdict is Verdict.ERROR, result.reason
+    assert "dropped the connection" in result.reason and "does not read" in result.reason
     assert took < CONNECT_TIMEOUT + settings.step_timeout + CLOSE_SECONDS + MARGIN
 
 
@@ -366,7 +411,7 @@ def test_the_reference_adapter_drops_a_client_that_floods_pings_and_never_reads(
     adapter = ReferenceAdapter(catalogue)
     biggest = 0
 
-    async def scenario() -> BoundedServerConnection:
+    async def scenario() -> ServerConnection:
         nonlocal biggest
         server = await adapter.serve("127.0.0.1", 0)
         assert isinstance(server, Server)
@@ -383,9 +428,81 @@ def test_the_reference_adapter_drops_a_client_that_floods_pings_and_never_reads(
                 except (OSError, TimeoutError):
                     break
             writer.close()
-            assert isinstance(connection, BoundedServerConnection)
             return connection
 
     connection = run(scenario(), 60)
-    assert connection.dropped is not None and "does not read" in connection.dropped
     assert biggest <= WRITE_BUFFER_BYTES + (1 << 20)
+    assert isinstance(connection, BoundedServerConnection)
+    assert connection.dropped is not None and "does not read" in connection.dropped
+
+
+def test_the_reference_adapter_drops_a_client_that_never_reads_its_frames(catalogue: Catalogue) -> None:
+    """A flood of events (fault ``flood``) to a media bar that sends a request and never reads: the adapter's
+    send waits at most its ``send_timeout``, then it drops the client (its frames are not buffered)."""
+    adapter = ReferenceAdapter(catalogue, faults=[parse_fault("flood", catalogue)], send_timeout=1.0)
+
+    async def scenario() -> ServerConnection:
+        server = await adapter.serve("127.0.0.1", 0)
+        assert isinstance(server, Server)
+        async with server:
+            _reader, writer = await open_raw(server.sockets[0].getsockname()[1])
+            (connection,) = server.connections
+            request = encode({"command": "channel.activate", "target": "S1.chan1", "data": {}}).encode()
+            writer.write(b"\x81" + bytes((0x80 | len(request),)) + b"\0\0\0\0" + request)
+            await writer.drain()
+            await asyncio.wait_for(connection.wait_closed(), 20)
+            writer.close()
+            return connection
+
+    connection = run(scenario(), 30)
+    assert isinstance(connection, BoundedServerConnection)
+    assert connection.dropped is not None and "did not read what was sent within 1s" in connection.dropped
+
+
+def test_the_reference_adapter_closes_a_session_that_grows_past_its_object_limit(catalogue: Catalogue) -> None:
+    """Each ``session.addchannelgroup`` adds a group and its channels: past ``MAX_SESSION_OBJECTS`` live objects
+    the session is closed (1008, saying why), so a client cannot grow one session's state without limit."""
+    adapter = ReferenceAdapter(catalogue)
+    example = catalogue.commands["session.addchannelgroup"].example_for(catalogue.default_platform)
+    request = encode({"command": "session.addchannelgroup", "target": "S1", "data": dict(example)})
+
+    async def scenario() -> str:
+        server = await adapter.serve("127.0.0.1", 0)
+        assert isinstance(server, Server)
+        async with server, connect(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}") as client:
+            for _ in range(MAX_SESSION_OBJECTS):  # each adds at least one object
+                await client.send(request)
+            try:
+                for _ in range(MAX_SESSION_OBJECTS * 20):
+                    await asyncio.wait_for(client.recv(), 10)
+            except ConnectionClosed as exc:
+                return str(exc)
+            return "not closed"
+
+    said = run(scenario(), 60)
+    assert "1008" in said and f"over {MAX_SESSION_OBJECTS} live objects" in said
+    assert not adapter.live
+
+
+class Pinging(ReferenceAdapter):
+    """The legal variant: an adapter that pings the media bar 20,000 times (2.5 MB) and reads its pongs."""
+
+    async def handler(self, socket: ServerConnection) -> None:
+        for _ in range(20):
+            socket.transport.write(PING * 1000)
+            await socket.drain()
+        await super().handler(socket)
+
+
+def test_an_adapter_that_pings_a_lot_and_reads_is_not_dropped(catalogue: Catalogue) -> None:
+    adapter = Pinging(catalogue)
+
+    async def scenario() -> Any:
+        server = await adapter.serve("127.0.0.1", 0)
+        async with server:
+            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+            result, _ = await timed_flow(url, catalogue, settings_of(catalogue, step_timeout=5.0))
+            return result
+
+    result = run(scenario(), 30)
+    assert result.verdict is Verdict.PASS, result.reason
