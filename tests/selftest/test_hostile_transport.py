@@ -158,6 +158,41 @@ def test_a_handshake_never_completed_ends_in_error_within_the_connect_timeout(
     assert took < CONNECT_TIMEOUT + MARGIN
 
 
+def answering(raw: bytes) -> Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]:
+    async def answer(head: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(raw)
+        await writer.drain()
+        await asyncio.sleep(10)  # and holds the connection
+
+    return answer
+
+
+UPGRADE = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+ODD_HANDSHAKES = {
+    "wrong-accept-key": UPGRADE + b"Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+    "thousands-of-headers": UPGRADE + b"X-Pad: x\r\n" * 5000 + b"\r\n",
+    "esc-in-status-line": b"HTTP/1.1 401 \x1b[2JCERTIFIED\r\nContent-Length: 0\r\n\r\n",
+    "c1-csi-long-status-line": b"HTTP/1.1 401 \x9b2JCERTIFIED" + b"!" * 3000 + b"\r\nContent-Length: 0\r\n\r\n",
+    "endless-body": b"HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n" + b"x" * 100000,
+    "not-http": b"\x00\xff" * 5000,
+}
+
+
+@pytest.mark.parametrize("raw", ODD_HANDSHAKES.values(), ids=ODD_HANDSHAKES.keys())
+def test_an_odd_handshake_answer_ends_in_error_shown_bounded_and_escaped(catalogue: Catalogue, raw: bytes) -> None:
+    async def scenario() -> tuple[Any, float]:
+        async with RawServer(answering(raw)) as server:
+            return await timed_flow(server.url, catalogue, settings_of(catalogue))
+
+    result, took = run(scenario())
+    assert result.verdict is Verdict.ERROR
+    # refused at once (a wrong accept key), or the handshake deadline (websockets waits for the server to close
+    # the TCP connection after an answer it cannot use, and this one holds it)
+    assert result.reason.startswith(("cannot connect to ws://127.0.0.1:", "connecting to ws://127.0.0.1:"))
+    assert result.reason.isprintable() and len(result.reason) < SHOWN_CHARS + 600
+    assert took < CONNECT_TIMEOUT + MARGIN
+
+
 @pytest.mark.parametrize("status", [301, 302, 307])
 def test_a_redirect_is_an_error_that_says_where_and_the_other_host_is_never_contacted(
     catalogue: Catalogue, status: int
@@ -329,6 +364,31 @@ def test_a_send_after_a_ping_flood_from_an_adapter_that_never_reads_ends_in_erro
     assert result.verdict is Verdict.ERROR, result.reason
     assert "dropped the connection" in result.reason and "does not read" in result.reason
     assert took < CONNECT_TIMEOUT + settings.step_timeout + CLOSE_SECONDS + MARGIN
+
+
+async def endless_fragments(socket: ServerConnection) -> None:
+    """Answers each request with a text message that never ends: a first fragment, then a one-byte
+    continuation frame every 50 ms (at most 400)."""
+    async for _ in socket:
+        socket.transport.write(b"\x01\x01{")  # text, FIN clear
+        for _ in range(400):
+            if socket.transport.is_closing():
+                return
+            socket.transport.write(b"\x00\x01 ")  # continuation, FIN clear
+            await asyncio.sleep(0.05)
+
+
+def test_a_message_that_never_ends_fails_within_the_step_timeout(catalogue: Catalogue) -> None:
+    settings = settings_of(catalogue)
+
+    async def scenario() -> tuple[Any, float]:
+        async with hostile_server(startup_then(catalogue, endless_fragments)) as server:
+            return await timed_flow(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}", catalogue, settings)
+
+    result, took = run(scenario())
+    assert result.verdict is Verdict.FAIL
+    assert [v.category for _, v in result.violations] == [Category.TIMEOUT]
+    assert took < CONNECT_TIMEOUT + STEP_TIMEOUT + CLOSE_SECONDS + MARGIN
 
 
 async def never_read(socket: ServerConnection) -> None:
