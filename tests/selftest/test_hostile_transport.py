@@ -47,6 +47,7 @@ pytestmark = pytest.mark.selftest
 CONNECT_TIMEOUT = 1.0
 STEP_TIMEOUT = 1.0
 MARGIN = 3.0  # a loaded machine (two test workers on two cores)
+FLOOD_STEP_TIMEOUT = 15.0  # far longer than taking a ping flood until the drop (1 s idle, 5 s beside two CPU hogs)
 HOSTILE_CLOSE = 0.3  # how long a hostile server's own close waits at the end of a test
 SECRET = "X-Secret", "s3cret-header-value"
 ACTIVATE = Flow((Step("command", "channel.activate", "$channel"),))
@@ -308,15 +309,15 @@ async def flood_pings_never_read(socket: ServerConnection) -> None:
 def test_a_ping_flood_from_an_adapter_that_never_reads_ends_in_error(catalogue: Catalogue) -> None:
     """Defect 1 and 6: the pongs pile up unread; the harness drops the adapter when they pass the write buffer
     limit, or when a send is not read within the step timeout, whichever comes first: error, never a hang.
-    The step timeout (8 s) is far longer than answering the flood takes (about a second on an idle machine)."""
-    settings = settings_of(catalogue, step_timeout=8.0)
+    The step timeout (15 s) is far longer than answering the flood takes (1 s idle, 5 s beside two CPU hogs)."""
+    settings = settings_of(catalogue, step_timeout=FLOOD_STEP_TIMEOUT)
 
     async def scenario() -> tuple[Any, float]:
         async with hostile_server(startup_then(catalogue, flood_pings_never_read), 4096) as server:
             port = server.sockets[0].getsockname()[1]
             return await timed_flow(f"ws://127.0.0.1:{port}", catalogue, settings)
 
-    result, took = run(scenario(), 30)
+    result, took = run(scenario(), 40)
     assert result.verdict is Verdict.ERROR, result.reason
     assert "dropped the connection" in result.reason
     assert "does not read" in result.reason or "did not read" in result.reason
@@ -353,7 +354,7 @@ def flood_before_ready(catalogue: Catalogue) -> Callable[[ServerConnection], Awa
 def test_a_send_after_a_ping_flood_from_an_adapter_that_never_reads_ends_in_error(catalogue: Catalogue) -> None:
     """Defect 1 as reported: the harness is dropped from the flood (its pongs pass the write buffer limit), so
     the session never starts and its send never waits: error, within the step timeout."""
-    settings = settings_of(catalogue, step_timeout=8.0)
+    settings = settings_of(catalogue, step_timeout=FLOOD_STEP_TIMEOUT)
 
     async def scenario() -> tuple[Any, float]:
         async with hostile_server(flood_before_ready(catalogue), 4096) as server:
@@ -398,7 +399,7 @@ async def never_read(socket: ServerConnection) -> None:
 
 def test_a_send_the_adapter_never_reads_ends_in_error_within_the_step_timeout(catalogue: Catalogue) -> None:
     """An adapter that stops reading (its receive window closes): the harness's send waits at most the step
-    timeout, then the test ends in error naming the send. The request is padded to 16 MB so that it cannot
+    timeout, then the test ends in error naming the send. The request is padded to 8 MiB so that it cannot
     fit in the loopback's socket buffers."""
     settings = settings_of(catalogue)
 
@@ -409,7 +410,7 @@ def test_a_send_the_adapter_never_reads_ends_in_error_within_the_step_timeout(ca
             )
             started = time.monotonic()
             try:
-                await connection.send({"command": "channel.activate", "target": "S1.x", "data": "x" * (16 << 20)})
+                await connection.send({"command": "channel.activate", "target": "S1.x", "data": "x" * (8 << 20)})
             except Exception as exc:  # the verdict's exception, checked below
                 return exc, time.monotonic() - started
             finally:
@@ -497,9 +498,10 @@ def test_the_reference_adapter_drops_a_client_that_floods_pings_and_never_reads(
 
 
 def test_the_reference_adapter_drops_a_client_that_never_reads_its_frames(catalogue: Catalogue) -> None:
-    """A flood of events (fault ``flood``) to a media bar that sends a request and never reads: the adapter's
-    send waits at most its ``send_timeout``, then it drops the client (its frames are not buffered)."""
-    adapter = ReferenceAdapter(catalogue, faults=[parse_fault("flood", catalogue)], send_timeout=1.0)
+    """A 16 MiB answer (fault ``huge-frame``, more than the loopback's socket buffers hold) to a media bar that
+    sends a request and never reads: the adapter's send waits at most its ``send_timeout``, then it drops the
+    client."""
+    adapter = ReferenceAdapter(catalogue, faults=[parse_fault("huge-frame:16777216", catalogue)], send_timeout=1.0)
 
     async def scenario() -> ServerConnection:
         server = await adapter.serve("127.0.0.1", 0)
