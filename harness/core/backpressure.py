@@ -12,7 +12,8 @@ the connection classes here, which bound both:
   unread), the peer is dropped (the TCP connection aborted);
 - a drain: it waits at most ``drain_seconds``, then the peer is dropped.
 
-``dropped`` then says why, for the message that ends the test (``websockets`` only knows "no close frame").
+``dropped`` then says why the connection was dropped, for the message that ends the test (``websockets``
+itself only knows "no close frame").
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _over_limit(connection: Connection, before: int) -> str | None:
     if after > WRITE_BUFFER_BYTES and after > before:
         return (
             f"the peer does not read: {after} bytes of replies to its frames (pongs) waited unread, over the "
-            f"{WRITE_BUFFER_BYTES}-byte write buffer limit; the connection was dropped"
+            f"{WRITE_BUFFER_BYTES}-byte write buffer limit"
         )
     return None
 
@@ -63,7 +64,7 @@ class _Bounded(Connection):
         except TimeoutError:
             self.dropped = self.dropped or (
                 f"the peer did not read what was sent within {self.drain_seconds:g}s "
-                f"({self.transport.get_write_buffer_size()} bytes waited); the connection was dropped"
+                f"({self.transport.get_write_buffer_size()} bytes waited)"
             )
             raise PeerNotReading(self.dropped) from None
 

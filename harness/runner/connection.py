@@ -2,7 +2,12 @@
 
 Memory is bounded whatever the IUT sends: websockets enforces the frame size limit (``max_size``) and its
 own receive queue (``max_queue``); the transcript keeps at most ``transcript_frames`` frames and at most
-``TRANSCRIPT_FRAME_CHARS`` characters of each.
+``TRANSCRIPT_FRAME_CHARS`` characters of each; replies websockets writes by itself (pongs) that the IUT does
+not read are bounded by ``core.backpressure`` (the IUT is dropped past 1 MiB).
+
+Every wait has a deadline: the handshake the connect timeout (redirects included), a send the step timeout
+(:meth:`Connection._send`, the one place frames are sent), a receive its step's deadline, closing
+``CLOSE_SECONDS`` (then the TCP connection is aborted).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from .transport import Handshake, Transport, TransportError, explain_failure
 
 TRANSCRIPT_FRAME_CHARS = 16384  # of one frame
 TRANSCRIPT_CHARS = 4_000_000  # of the whole transcript: older frames go first
+SEND_SECONDS = 5.0  # a send's deadline where no step timeout is given
 CLOSE_SECONDS = 1.0  # a close handshake the IUT does not finish is cut short (the TCP connection aborted)
 
 
@@ -127,7 +133,7 @@ class Connection:
         self.socket = socket
         self.transcript = transcript
         self.listener = listener
-        self.send_timeout = CLOSE_SECONDS * 5  # set by :meth:`open`
+        self.send_timeout = SEND_SECONDS  # how long a send waits for the adapter to read (:meth:`open` sets it)
 
     @classmethod
     async def for_settings(

@@ -11,114 +11,42 @@ time (parsing a ping flood) gives it a step timeout far longer than that work ta
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import os
-import socket as net
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import connect
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
+from hostile.transport import (
+    CONNECT_TIMEOUT,
+    FLOOD_STEP_TIMEOUT,
+    MARGIN,
+    PING,
+    STEP_TIMEOUT,
+    RawServer,
+    held,
+    hostile_server,
+    run,
+    settings_of,
+    startup_then,
+    timed_flow,
+)
+from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 
-from harness.core.backpressure import WRITE_BUFFER_BYTES, BoundedServerConnection
 from harness.core.messages import encode
 from harness.core.simulate import Platform
-from harness.core.steps import Step
 from harness.core.violations import Category, Verdict
 from harness.paths import default_profile
-from harness.reference.faults import parse_fault
-from harness.reference.server import MAX_SESSION_OBJECTS, ReferenceAdapter
+from harness.reference.server import ReferenceAdapter
 from harness.runner.connection import CLOSE_SECONDS, Connection
-from harness.runner.flow import Flow, run_flow
-from harness.runner.settings import Settings
 from harness.runner.transport import SHOWN_CHARS, Transport
 from harness.spec.catalogue import Catalogue
 from harness.suite import load_profile
 
 pytestmark = pytest.mark.selftest
 
-CONNECT_TIMEOUT = 1.0
-STEP_TIMEOUT = 1.0
-MARGIN = 3.0  # a loaded machine (two test workers on two cores)
-FLOOD_STEP_TIMEOUT = 15.0  # far longer than taking a ping flood until the drop (1 s idle, 5 s beside two CPU hogs)
-HOSTILE_CLOSE = 0.3  # how long a hostile server's own close waits at the end of a test
 SECRET = "X-Secret", "s3cret-header-value"
-ACTIVATE = Flow((Step("command", "channel.activate", "$channel"),))
-PING = b"\x89\x7d" + b"p" * 125  # a server's ping (unmasked), the largest payload a control frame may carry
-CLIENT_PING = b"\x89\xfd" + b"\0\0\0\0" + b"p" * 125  # a client's (masked with a zero key)
-
-
-def settings_of(catalogue: Catalogue, **changes: Any) -> Settings:
-    base = load_profile(default_profile(), catalogue).settings()
-    return replace(base, **{"connect_timeout": CONNECT_TIMEOUT, "step_timeout": STEP_TIMEOUT, **changes})
-
-
-def run(coroutine: Awaitable[Any], seconds: float = 20) -> Any:
-    """Every test is bounded even if the harness were not: a hang fails the test, it never holds the run."""
-
-    async def bounded() -> Any:
-        return await asyncio.wait_for(coroutine, seconds)
-
-    return asyncio.run(bounded())
-
-
-async def timed_flow(url: str, catalogue: Catalogue, settings: Settings) -> tuple[Any, float]:
-    started = time.monotonic()
-    result = await run_flow(ACTIVATE, url=url, catalogue=catalogue, settings=settings)
-    return result, time.monotonic() - started
-
-
-def listening(rcvbuf: int | None = None) -> net.socket:
-    """A loopback listening socket; ``rcvbuf``: a small receive buffer (a peer that reads little)."""
-    sock = net.socket(net.AF_INET, net.SOCK_STREAM)
-    if rcvbuf is not None:
-        sock.setsockopt(net.SOL_SOCKET, net.SO_RCVBUF, rcvbuf)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.setblocking(False)
-    return sock
-
-
-class RawServer:
-    """A raw TCP server: ``answer`` gets what the client sent before the blank line of its handshake and the
-    writer; it records every connection and every request head it was sent."""
-
-    def __init__(self, answer: Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]) -> None:
-        self.answer = answer
-        self.connections = 0
-        self.heads: list[bytes] = []
-        self.server: asyncio.Server | None = None
-
-    async def __aenter__(self) -> RawServer:
-        self.server = await asyncio.start_server(self._handle, sock=listening())
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"ws://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/"
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-            self.heads.append(head)
-            await self.answer(head, writer)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
-            pass
-        finally:
-            writer.close()
 
 
 async def silence(head: bytes, writer: asyncio.StreamWriter) -> None:
@@ -270,30 +198,6 @@ def test_a_profile_may_ask_to_follow_redirects(catalogue: Catalogue, tmp_path: A
 # -- frames: a peer that does not read, a close never answered -----------------------------------------------
 
 
-async def held(socket: ServerConnection) -> None:
-    """Until the connection is gone: the hostile server's own close (at the test's end) aborts it after
-    ``HOSTILE_CLOSE`` seconds."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(socket.wait_closed(), 60)
-
-
-def hostile_server(handler: Callable[[ServerConnection], Awaitable[None]], rcvbuf: int | None = None) -> Any:
-    return serve(handler, sock=listening(rcvbuf), compression=None, close_timeout=HOSTILE_CLOSE)
-
-
-def startup_then(
-    catalogue: Catalogue, after: Callable[[ServerConnection], Awaitable[None]]
-) -> Callable[[ServerConnection], Awaitable[None]]:
-    """A handler that starts the session correctly, then does ``after``."""
-
-    async def handler(socket: ServerConnection) -> None:
-        for event in Platform(catalogue).startup([{}], "S1"):
-            await socket.send(encode(event))
-        await after(socket)
-
-    return handler
-
-
 async def flood_pings_never_read(socket: ServerConnection) -> None:
     """Stop reading, then flood pings (written below websockets, as fast as the harness takes them): at most
     400,000 (51 MB), until the harness drops the connection."""
@@ -442,129 +346,3 @@ def test_a_close_handshake_never_answered_is_cut_short(catalogue: Catalogue) -> 
 
     took = run(scenario())
     assert took < CLOSE_SECONDS + MARGIN
-
-
-# -- the reference adapter against a media bar that does not read ---------------------------------------------
-
-
-async def open_raw(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """A WebSocket client by hand, with a small receive buffer: the handshake, then nothing is read."""
-    sock = net.socket(net.AF_INET, net.SOCK_STREAM)
-    sock.setsockopt(net.SOL_SOCKET, net.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
-    reader, writer = await asyncio.open_connection(sock=sock)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        (
-            f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    head = await reader.readuntil(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 101")
-    return reader, writer
-
-
-def test_the_reference_adapter_drops_a_client_that_floods_pings_and_never_reads(catalogue: Catalogue) -> None:
-    """Defect 6 in ``mbconform serve``: its unread pongs stay under the write buffer limit (plus one read's
-    worth of replies), and the client is dropped; measured on the server's own transport, not by timing."""
-    adapter = ReferenceAdapter(catalogue)
-    biggest = 0
-
-    async def scenario() -> ServerConnection:
-        nonlocal biggest
-        server = await adapter.serve("127.0.0.1", 0)
-        assert isinstance(server, Server)
-        async with server:
-            _reader, writer = await open_raw(server.sockets[0].getsockname()[1])
-            for _ in range(100):  # 100 MB of pings at most
-                if not server.connections:
-                    break
-                (connection,) = server.connections
-                biggest = max(biggest, connection.transport.get_write_buffer_size())
-                try:
-                    writer.write(CLIENT_PING * 8000)
-                    await asyncio.wait_for(writer.drain(), 10)
-                except (OSError, TimeoutError):
-                    break
-            writer.close()
-            return connection
-
-    connection = run(scenario(), 60)
-    assert biggest <= WRITE_BUFFER_BYTES + (1 << 20)
-    assert isinstance(connection, BoundedServerConnection)
-    assert connection.dropped is not None and "does not read" in connection.dropped
-
-
-def test_the_reference_adapter_drops_a_client_that_never_reads_its_frames(catalogue: Catalogue) -> None:
-    """A 16 MiB answer (fault ``huge-frame``, more than the loopback's socket buffers hold) to a media bar that
-    sends a request and never reads: the adapter's send waits at most its ``send_timeout``, then it drops the
-    client."""
-    adapter = ReferenceAdapter(catalogue, faults=[parse_fault("huge-frame:16777216", catalogue)], send_timeout=1.0)
-
-    async def scenario() -> ServerConnection:
-        server = await adapter.serve("127.0.0.1", 0)
-        assert isinstance(server, Server)
-        async with server:
-            _reader, writer = await open_raw(server.sockets[0].getsockname()[1])
-            (connection,) = server.connections
-            request = encode({"command": "channel.activate", "target": "S1.chan1", "data": {}}).encode()
-            writer.write(b"\x81" + bytes((0x80 | len(request),)) + b"\0\0\0\0" + request)
-            await writer.drain()
-            await asyncio.wait_for(connection.wait_closed(), 20)
-            writer.close()
-            return connection
-
-    connection = run(scenario(), 30)
-    assert isinstance(connection, BoundedServerConnection)
-    assert connection.dropped is not None and "did not read what was sent within 1s" in connection.dropped
-
-
-def test_the_reference_adapter_closes_a_session_that_grows_past_its_object_limit(catalogue: Catalogue) -> None:
-    """Each ``session.addchannelgroup`` adds a group and its channels: past ``MAX_SESSION_OBJECTS`` live objects
-    the session is closed (1008, saying why), so a client cannot grow one session's state without limit."""
-    adapter = ReferenceAdapter(catalogue)
-    example = catalogue.commands["session.addchannelgroup"].example_for(catalogue.default_platform)
-    request = encode({"command": "session.addchannelgroup", "target": "S1", "data": dict(example)})
-
-    async def scenario() -> str:
-        server = await adapter.serve("127.0.0.1", 0)
-        assert isinstance(server, Server)
-        async with server, connect(f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}") as client:
-            for _ in range(MAX_SESSION_OBJECTS):  # each adds at least one object
-                await client.send(request)
-            try:
-                for _ in range(MAX_SESSION_OBJECTS * 20):
-                    await asyncio.wait_for(client.recv(), 10)
-            except ConnectionClosed as exc:
-                return str(exc)
-            return "not closed"
-
-    said = run(scenario(), 60)
-    assert "1008" in said and f"over {MAX_SESSION_OBJECTS} live objects" in said
-    assert not adapter.live
-
-
-class Pinging(ReferenceAdapter):
-    """The legal variant: an adapter that pings the media bar 20,000 times (2.5 MB) and reads its pongs."""
-
-    async def handler(self, socket: ServerConnection) -> None:
-        for _ in range(20):
-            socket.transport.write(PING * 1000)
-            await socket.drain()
-        await super().handler(socket)
-
-
-def test_an_adapter_that_pings_a_lot_and_reads_is_not_dropped(catalogue: Catalogue) -> None:
-    adapter = Pinging(catalogue)
-
-    async def scenario() -> Any:
-        server = await adapter.serve("127.0.0.1", 0)
-        async with server:
-            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-            result, _ = await timed_flow(url, catalogue, settings_of(catalogue, step_timeout=5.0))
-            return result
-
-    result = run(scenario(), 30)
-    assert result.verdict is Verdict.PASS, result.reason
