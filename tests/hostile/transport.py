@@ -108,8 +108,10 @@ async def held(socket: ServerConnection) -> None:
         await asyncio.wait_for(socket.wait_closed(), 60)
 
 
-def hostile_server(handler: Callable[[ServerConnection], Awaitable[None]], rcvbuf: int | None = None) -> Any:
-    return serve(handler, sock=listening(rcvbuf), compression=None, close_timeout=HOSTILE_CLOSE)
+def hostile_server(
+    handler: Callable[[ServerConnection], Awaitable[None]], rcvbuf: int | None = None, **options: Any
+) -> Any:
+    return serve(handler, sock=listening(rcvbuf), compression=None, close_timeout=HOSTILE_CLOSE, **options)
 
 
 def startup_then(

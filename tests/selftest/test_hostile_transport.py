@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -185,6 +186,32 @@ def test_a_followed_redirect_to_another_origin_goes_without_the_headers(catalogu
     assert len(adapter.seen) == 1
     assert SECRET[0].lower() not in adapter.seen[0]
     assert all(SECRET[1] not in value for value in adapter.seen[0].values())
+
+
+def test_a_followed_redirect_on_the_same_origin_keeps_the_headers(catalogue: Catalogue) -> None:
+    """The other legal variant: a redirect to another path of the same host and port keeps the headers."""
+    seen: list[tuple[str, str | None]] = []
+
+    async def process_request(connection: ServerConnection, request: HttpRequest) -> HttpResponse | None:
+        seen.append((request.path, request.headers.get(SECRET[0])))
+        if request.path == "/":
+            response = connection.respond(HTTPStatus.FOUND, "")
+            response.headers["Location"] = "/mediabar"
+            return response
+        return None
+
+    async def scenario() -> None:
+        handler = startup_then(catalogue, held)
+        async with hostile_server(handler, process_request=process_request) as server:
+            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+            transport = Transport(headers=(SECRET,), follow_redirects=True)
+            connection = await Connection.for_settings(
+                url, settings_of(catalogue, transport=transport), lambda e: None
+            )
+            await connection.close()
+
+    run(scenario())
+    assert seen == [("/", SECRET[1]), ("/mediabar", SECRET[1])]
 
 
 def test_a_profile_may_ask_to_follow_redirects(catalogue: Catalogue, tmp_path: Any) -> None:
