@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidHandshake, InvalidStatus
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
 INSECURE_WARNING = "mbconform: WARNING: --insecure: the adapter's TLS certificate is not verified"
 SHOWN_CHARS = 200  # of an adapter's status line or redirect target in a message
@@ -99,12 +99,16 @@ class Handshake(connect):
         self.origin = _origin(uri)
 
     def process_redirect(self, exc: Exception) -> Exception | str:
-        target = super().process_redirect(exc)
+        if isinstance(exc, InvalidStatus) and 300 <= exc.response.status_code < 400 and not self.follow:
+            location = exc.response.headers.get("Location")
+            if location is not None:  # refused before websockets reads it (an http:// target raises there)
+                return RedirectRefused(exc.response.status_code, urljoin(self.uri, location))
+        try:
+            target = super().process_redirect(exc)
+        except InvalidURI as bad:  # a redirect to something that is no WebSocket address
+            return bad
         if not isinstance(target, str):
             return target
-        if not self.follow:
-            status = exc.response.status_code if isinstance(exc, InvalidStatus) else 0
-            return RedirectRefused(status, target)
         if _origin(target) != self.origin:
             self.additional_headers = None  # once another origin, no credential goes anywhere again
         return target
@@ -181,6 +185,8 @@ def explain_failure(exc: BaseException, url: str) -> str:
         )
     if isinstance(exc, InvalidHandshake):
         return f"the WebSocket handshake failed: {quoted(str(exc))}"
+    if isinstance(exc, InvalidURI):
+        return f"not a WebSocket address: {quoted(str(exc))}"
     if isinstance(exc, ConnectionRefusedError):
         return "the connection was refused (nothing listens there)"
     text = str(exc) or type(exc).__name__

@@ -141,6 +141,23 @@ def test_a_redirect_is_an_error_that_says_where_and_the_other_host_is_never_cont
     assert elsewhere.connections == 0  # not even a TCP connection, so certainly not the secret
 
 
+@pytest.mark.parametrize("follow", [False, True], ids=["refused", "followed"])
+def test_a_redirect_to_no_websocket_address_is_an_error_shown_escaped(catalogue: Catalogue, follow: bool) -> None:
+    location = "http://127.0.0.1:1/\x9b2J" + "x" * 3000
+
+    async def scenario() -> Any:
+        async with RawServer(redirect_to(location)) as adapter:
+            settings = settings_of(catalogue, transport=Transport(follow_redirects=follow))
+            result, _ = await timed_flow(adapter.url, catalogue, settings)
+            return result
+
+    result = run(scenario())
+    assert result.verdict is Verdict.ERROR
+    assert ("a redirect to 'http://127.0.0.1:1/\\x9b2J" in result.reason) is not follow
+    assert ("not a WebSocket address: 'http://127.0.0.1:1/\\x9b2J" in result.reason) is follow
+    assert result.reason.isprintable() and len(result.reason) < SHOWN_CHARS + 600
+
+
 def test_a_redirect_target_is_shown_cut_and_escaped(catalogue: Catalogue) -> None:
     location = "ws://127.0.0.1:1/" + "\x9b2J" + "x" * 5000  # a terminal's 8-bit CSI (clear the screen), long
 
