@@ -336,6 +336,7 @@ def _transport(
         insecure=bool(connection.get("insecure", False)),
         headers=tuple(connection.get("headers", {}).items()),
         subprotocols=tuple(connection.get("subprotocols", ())),
+        follow_redirects=bool(connection.get("follow_redirects", False)),
     )
 
 

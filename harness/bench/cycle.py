@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from ..core.messages import encode
 from ..core.plan import Goal, find_plan
 from ..core.runevents import FrameReceived, FrameSent, RunEvent
@@ -228,11 +230,14 @@ def _raw_phase(
     plan = list(zip(requests, frames, strict=True))
 
     async def phase() -> None:
-        for _ in range(cycles):
-            for text, count in plan:
-                await socket.send(text)
-                for _ in range(count):
-                    await socket.recv()
+        try:  # the phase is bounded as a whole (``_timed``), each send by the connection's drain deadline
+            for _ in range(cycles):
+                for text, count in plan:
+                    await socket.send(text)
+                    for _ in range(count):
+                        await socket.recv()
+        except ConnectionClosed as exc:
+            raise connection.lost(exc) from exc
 
     return phase
 

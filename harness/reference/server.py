@@ -26,6 +26,7 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 from websockets.typing import Subprotocol
 
+from ..core.backpressure import DRAIN_SECONDS, BoundedServerConnection
 from ..core.conventions import (
     ConventionError,
     Conventions,
@@ -49,6 +50,12 @@ log = logging.getLogger("mbconform.reference")
 MEDIA = ("telephony", "chat")  # the reference adapter gives the agent a phone channel and a chat channel
 
 MAX_ORIGINAL_TEXT = 1000
+# Bounds a hostile media bar cannot push further (with core.backpressure: unread pongs over 1 MiB, or a send
+# not read within ``send_timeout``, drop it): frames waiting to be read, bytes written before a send waits, and
+# the live objects of one session (a client creating more is closed with 1008)
+MAX_QUEUE = 16
+WRITE_LIMIT = 1 << 16
+MAX_SESSION_OBJECTS = 256
 ADDRESSING = ("flat", "channelgroup")
 SESSION_OPTIONS = ("fault", "platform", "fact", "addressing", "login", "conventions", "events_first")
 LAB_PATH = "/lab/stimulate"  # how much of an unreadable frame is echoed back in "original"
@@ -68,6 +75,7 @@ class ReferenceAdapter:
     required_headers: Sequence[tuple[str, str]] = ()  # a handshake without each of these is refused (HTTP 401)
     subprotocols: Sequence[str] = ()  # accepted subprotocols; a handshake offering none of them is refused (400)
     max_frame_bytes: int = 1 << 20
+    send_timeout: float = DRAIN_SECONDS  # a media bar that does not read what was sent within it is dropped
     conventions: Conventions = field(default_factory=Conventions)  # the adapter's own names, activation
     events_first: bool = False  # a request's events before its response (ERRATA R2: the seeds allow both)
     sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -237,6 +245,8 @@ class ReferenceAdapter:
     async def handler(self, socket: ServerConnection) -> None:
         number = next(self.sessions)
         session_id = f"S{number}"
+        if isinstance(socket, BoundedServerConnection):
+            socket.drain_seconds = self.send_timeout
         try:
             try:
                 setup = self.session_setup(socket.request.path if socket.request else "")
@@ -258,6 +268,9 @@ class ReferenceAdapter:
             async for frame in socket:
                 async with live.lock:
                     await delivery.answer(request_of(frame), self.reply(setup, frame))
+                if len(setup.platform.model.objects) > MAX_SESSION_OBJECTS:
+                    await socket.close(1008, f"over {MAX_SESSION_OBJECTS} live objects in one session")
+                    return
         except ConnectionClosed:
             pass
         finally:
@@ -333,6 +346,10 @@ class ReferenceAdapter:
             ping_interval=None,
             process_request=self.process_request,
             subprotocols=[Subprotocol(name) for name in self.subprotocols] or None,
+            create_connection=BoundedServerConnection,  # a media bar that does not read is dropped
+            write_limit=WRITE_LIMIT,
+            max_queue=MAX_QUEUE,
+            close_timeout=1,
         )
 
 

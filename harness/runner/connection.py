@@ -2,7 +2,12 @@
 
 Memory is bounded whatever the IUT sends: websockets enforces the frame size limit (``max_size``) and its
 own receive queue (``max_queue``); the transcript keeps at most ``transcript_frames`` frames and at most
-``TRANSCRIPT_FRAME_CHARS`` characters of each.
+``TRANSCRIPT_FRAME_CHARS`` characters of each; replies websockets writes by itself (pongs) that the IUT does
+not read are bounded by ``core.backpressure`` (the IUT is dropped past 1 MiB).
+
+Every wait has a deadline: the handshake the connect timeout (redirects included), a send the step timeout
+(:meth:`Connection._send`, the one place frames are sent), a receive its step's deadline, closing
+``CLOSE_SECONDS`` (then the TCP connection is aborted).
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.frames import CloseCode
 from websockets.typing import Subprotocol
 
+from ..core.backpressure import BoundedClientConnection
 from ..core.messages import Event, Malformed, Message, Request, Response, classify, encode
 from ..core.redact import Redactor
 from ..core.runevents import FrameReceived, FrameSent, Listener
@@ -25,10 +31,11 @@ from ..core.shown import shown as escaped
 from ..core.violations import Category
 from .deadline import Deadline, StepTimeout, within
 from .settings import Settings
-from .transport import Transport, TransportError, explain_failure
+from .transport import Handshake, Transport, TransportError, explain_failure
 
 TRANSCRIPT_FRAME_CHARS = 16384  # of one frame
 TRANSCRIPT_CHARS = 4_000_000  # of the whole transcript: older frames go first
+SEND_SECONDS = 5.0  # a send's deadline where no step timeout is given
 CLOSE_SECONDS = 1.0  # a close handshake the IUT does not finish is cut short (the TCP connection aborted)
 
 
@@ -44,7 +51,10 @@ class ConnectionLost(Exception):
         self.category = category
 
 
-def _lost(exc: ConnectionClosed) -> ConnectionLost:
+def _lost(exc: ConnectionClosed, socket: ClientConnection) -> ConnectionLost:
+    dropped = getattr(socket, "dropped", None)
+    if isinstance(dropped, str):
+        return ConnectionLost(f"the harness dropped the connection: {dropped.replace('the peer', 'the adapter')}")
     sent = exc.sent
     if sent is not None and sent.code == CloseCode.INVALID_DATA:
         return ConnectionLost(
@@ -125,6 +135,7 @@ class Connection:
         self.socket = socket
         self.transcript = transcript
         self.listener = listener
+        self.send_timeout = SEND_SECONDS  # how long a send waits for the adapter to read (:meth:`open` sets it)
 
     @classmethod
     async def for_settings(
@@ -143,6 +154,7 @@ class Connection:
             transcript_frames=settings.transcript_frames,
             transport=settings.transport,
             redactor=redactor,
+            send_timeout=settings.step_timeout,
         )
 
     @classmethod
@@ -157,40 +169,45 @@ class Connection:
         transcript_frames: int,
         transport: Transport | None = None,
         redactor: Redactor | None = None,
+        send_timeout: float | None = None,
     ) -> Connection:
-        """``transport``: TLS, handshake headers and subprotocols; ``redactor``: what the transcript and the run
-        events must not show (the frames themselves are sent as they are)."""
+        """``transport``: TLS, handshake headers, subprotocols and redirects; ``redactor``: what the transcript and
+        the run events must not show (the frames themselves are sent as they are); ``send_timeout``: how long a
+        send waits for the adapter to read (the step timeout; default: the deadline's time)."""
         transport = transport or Transport()
         shown = (redactor or Redactor()).url(url)
+        opening = Handshake(
+            url,
+            ssl=transport.ssl_context(url),
+            additional_headers=list(transport.headers) or None,
+            subprotocols=[Subprotocol(name) for name in transport.subprotocols] or None,
+            max_size=max_frame_bytes,
+            max_queue=max_queue,
+            open_timeout=None,  # the deadline helper bounds the handshake, redirects included
+            close_timeout=CLOSE_SECONDS,
+            ping_interval=None,
+            compression=None,
+            create_connection=BoundedClientConnection,
+        )
+        opening.follow = transport.follow_redirects
         try:
             socket = await within(
-                deadline,
-                connect(
-                    url,
-                    ssl=transport.ssl_context(url),
-                    additional_headers=list(transport.headers) or None,
-                    subprotocols=[Subprotocol(name) for name in transport.subprotocols] or None,
-                    max_size=max_frame_bytes,
-                    max_queue=max_queue,
-                    open_timeout=None,  # the deadline helper bounds the handshake
-                    close_timeout=1,
-                    ping_interval=None,
-                    compression=None,
-                ),
-                lambda: f"the WebSocket handshake with {shown} did not complete",
+                deadline, opening, lambda: f"the WebSocket handshake with {shown} did not complete"
             )
         except (OSError, InvalidHandshake, InvalidURI, TransportError) as exc:
             raise ConnectionLost(f"cannot connect to {shown}: {explain_failure(exc, url)}") from exc
-        return cls(socket, Transcript(transcript_frames, redactor), listener)
+        connection = cls(socket, Transcript(transcript_frames, redactor), listener)
+        connection.send_timeout = send_timeout or deadline.seconds
+        if isinstance(socket, BoundedClientConnection):
+            socket.drain_seconds = connection.send_timeout
+        return connection
 
     async def send(self, message: dict[str, Any]) -> str:
         text = encode(message)
         shown = self.transcript.add(">", text)
-        self.listener(FrameSent(shown, f"{message.get('command')} on {message.get('target')}"))
-        try:
-            await self.socket.send(text)
-        except ConnectionClosed as exc:
-            raise _lost(exc) from exc
+        label = f"{message.get('command')} on {message.get('target')}"
+        self.listener(FrameSent(shown, label))
+        await self._send(text, label)
         return text
 
     async def send_frame(self, frame: str | bytes, label: str) -> None:
@@ -198,16 +215,29 @@ class Connection:
         shown = frame if isinstance(frame, str) else f"[binary] {frame[:TRANSCRIPT_FRAME_CHARS].hex()}"
         shown = self.transcript.add(">", shown)
         self.listener(FrameSent(shown[: TRANSCRIPT_FRAME_CHARS + 1], label))
+        await self._send(frame, label)
+
+    async def _send(self, frame: str | bytes, label: str) -> None:
+        """The one place a frame is sent: within the send timeout (the step timeout). An adapter that does not
+        read what is sent (its TCP window stays full) is dropped and the test ends with verdict error."""
+        deadline = Deadline(self.send_timeout, f"sending {label}")
         try:
-            await self.socket.send(frame)
+            await within(
+                deadline,
+                self.socket.send(frame),
+                lambda: "the adapter did not read it (its TCP window stayed full); the connection was dropped",
+            )
+        except StepTimeout as exc:
+            self.socket.transport.abort()
+            raise ConnectionLost(str(exc)) from None
         except ConnectionClosed as exc:
-            raise _lost(exc) from exc
+            raise _lost(exc, self.socket) from exc
 
     async def receive(self, deadline: Deadline, explain: Any) -> Message:
         try:
             frame = await within(deadline, self.socket.recv(), explain)
         except ConnectionClosed as exc:
-            raise _lost(exc) from exc
+            raise _lost(exc, self.socket) from exc
         return self._received(frame)
 
     def _received(self, frame: str | bytes) -> Message:
@@ -230,9 +260,13 @@ class Connection:
             except TimeoutError:
                 break
             except ConnectionClosed as exc:
-                raise _lost(exc) from exc
+                raise _lost(exc, self.socket) from exc
             messages.append(self._received(frame))
         return messages
+
+    def lost(self, exc: ConnectionClosed) -> ConnectionLost:
+        """What ends the test when websockets says the connection closed (a raw loop's)."""
+        return _lost(exc, self.socket)
 
     async def close(self) -> None:
         try:
