@@ -528,6 +528,7 @@ class EventExpectation:
         whatever the catalogue infers them to be."""
         total = len(self.slots)
         for slot in self.pending():
+            self._doubt(slot)
             passed = self.overtaken.pop(id(slot), None)
             after = f"; {passed[1].name} (entry {passed[0].index}) came without it" if passed else ""
             self._violate(
@@ -560,6 +561,15 @@ class EventExpectation:
         self.late.clear()
         self.pos = len(self.slots)
         return self.violations
+
+    def _doubt(self, slot: Slot) -> None:
+        """An inferred entry about a known object never came: whether that object changed is unknown, so
+        what the catalogue predicts from it is a convention from now on (see ``ObjectModel.doubt``)."""
+        address = self.env.get(slot.about, slot.about if SEPARATOR in slot.about else None)
+        if self.model is None or address is None or self.event_list.basis(slot.entry) is None:
+            return
+        why = f"the adapter did not send {slot.entry.event} about {address} after {self.owner}"
+        self.model.doubt(address, why)
 
     def bindings(self) -> dict[str, str]:
         return bound_names(self.env)

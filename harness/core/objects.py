@@ -43,6 +43,9 @@ class MbObject:
     facets: dict[str, Any] = field(default_factory=dict)  # mute, recording, focus... (states.yaml facets)
     media: str | None = None  # for a level whose creating event names its media (a channel)
     guessed: bool = False  # its state is the adapter's own name, or a catalogue state learned for it
+    # why its state or facets may not be what the model says (None: they are what the adapter said): the
+    # adapter did not send an inferred event that would have changed them
+    doubted: str | None = None
 
     @property
     def id(self) -> str:
@@ -60,6 +63,7 @@ class MbObject:
             dict(self.facets),
             self.media,
             self.guessed,
+            self.doubted,
         )
 
     @property
@@ -304,10 +308,19 @@ class ObjectModel:
             obj.state, obj.guessed = state, True
         return Problem(f"the adapter's {obj.level} state {name!r} is taken for {state}", STATE_NAMES, "states")
 
+    def doubt(self, address: str, why: str) -> None:
+        """The adapter carried out a request without an event the catalogue infers would change this object:
+        whether its state or facets changed is unknown (a call the adapter muted with an event of its own is
+        muted; a call it left ringing still rings), so what the catalogue predicts from them is a convention
+        from now on. The model keeps the state it has: the planner follows it, the verdicts do not rest on it."""
+        obj = self.objects.get(address)
+        if obj is not None and obj.doubted is None:
+            obj.doubted = why
+
     @property
     def guesses(self) -> bool:
-        """Some object's state is a guess (the adapter's own name, or one learned for it)."""
-        return bool(self.learned) or any(obj.guessed for obj in self.objects.values())
+        """Some object's state is a guess (the adapter's own name, one learned for it, or doubted)."""
+        return bool(self.learned) or any(obj.guessed or obj.doubted for obj in self.objects.values())
 
     def guessed_near(self, obj: MbObject) -> MbObject | None:
         """An object whose state a condition about ``obj`` may read (itself, its ancestors, its descendants)

@@ -347,6 +347,8 @@ def _guessed(model: ObjectModel, obj: MbObject) -> str | None:
     """Why a decision about ``obj`` is a convention because a state it reads is the adapter's own name."""
     if not model.guesses:
         return None
+    if obj.doubted:  # only the object itself: a doubt about a call says nothing of its channel's state
+        return f"{obj.doubted}: what the catalogue predicts from the state of {obj.address} is a convention"
     other = model.guessed_near(obj)
     if other is None:
         return None

@@ -186,3 +186,36 @@ def test_an_event_of_the_adapters_own_is_still_a_secondary_event(
     result = run(altered_reference, mute_with_own_event, flow, used, catalogue)
     assert result.verdict == Verdict.WARN, result.violations  # the muted facet's state.updated: a convention
     assert not any(v.title == "no secondary event" for _, v in result.violations)
+
+
+def test_muting_again_after_a_mute_the_adapter_announced_its_own_way_is_no_failure(
+    altered_reference: Serve, catalogue: Catalogue
+) -> None:
+    """The harness never learnt that the call is muted (the adapter's own event), so it predicts that muting
+    again generates events; the adapter, whose call is muted, answers with none. The prediction rests on a
+    state the model doubts: a warning, never the seeds' "at least one secondary event"."""
+    from harness.core.conventions import parse as conventions
+
+    used = settings(catalogue, conventions=conventions(catalogue, {"extra_events": ["conversation.infochanged"]}))
+    mute = Goal("conversation", "conversation.request.mute", description="a conversation where mute succeeds")
+    again = Step("command", "conversation.request.mute", "$goal", expect=frozenset({"success"}))
+    result = run(altered_reference, mute_with_own_event, Flow((again, again), mute), used, catalogue)
+    assert result.verdict == Verdict.WARN, result.violations
+    assert [s.step.name for s in result.steps][-2:] == ["conversation.request.mute"] * 2
+    doubted = [v for _, v in result.violations if v.title == "no secondary event"]
+    assert doubted and all(v.category is Category.CONVENTION for v in doubted), result.violations
+
+
+def test_a_mute_that_generates_no_event_at_all_still_fails(altered_reference: Serve, catalogue: Catalogue) -> None:
+    """The proving side: the first mute of a call the model has seen connected owes at least one event."""
+
+    def silent(frame: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return answer[:1] if _command(frame) == "conversation.request.mute" else answer
+
+    mute = Goal("conversation", "conversation.request.mute", description="a conversation where mute succeeds")
+    step = Step("command", "conversation.request.mute", "$goal", expect=frozenset({"success"}))
+    result = run(altered_reference, silent, Flow((step,), mute), settings(catalogue), catalogue)
+    assert result.verdict == Verdict.FAIL, result.violations
+    assert any(
+        v.title == "no secondary event" and v.category is Category.MISSING_EVENT for _, v in result.violations
+    )
