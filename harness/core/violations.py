@@ -198,7 +198,18 @@ def convention_note(violation: Violation) -> str:
     """What a reviewer reads under a violation of an inferred expectation."""
     if violation.declared:
         return f"declared convention: {violation.inferred} (the profile declares it, so a deviation fails)"
+    area = violation.area or "all"
     return (
-        f"convention: {violation.inferred} (the seeds do not say this; specs/ERRATA.md; a profile may declare "
-        "the adapter's own convention)"
+        f"convention: {violation.inferred} (the seeds do not say this; specs/ERRATA.md. A warning: "
+        f"{DECLARED_BY.get(area, '')}or adopt the catalogue's reading with conventions.adopt: [{area}] to make it "
+        "binding)"
     )
+
+
+# where a profile's conventions section declares the adapter's own way, per area (AREAS)
+DECLARED_BY = {
+    "states": "declare the adapter's state names in conventions.states, ",
+    "events": "declare events of the adapter's own in conventions.extra_events, ",
+    "startup": "declare how channels become usable in conventions.activation and the start-up requests in the "
+    "profile's startup section, ",
+}

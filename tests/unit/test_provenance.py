@@ -50,7 +50,9 @@ def test_an_inferred_violation_is_a_convention_warning_that_keeps_its_kind() -> 
     violation = Violation(Category.MISSING_EVENT, "missing event", "x", inferred="the seeds do not print it")
     assert violation.category is Category.CONVENTION and violation.kind is Category.MISSING_EVENT
     assert violation.severity is Severity.SHOULD and violation.verdict is Verdict.WARN
-    assert "convention:" in str(violation) and "a profile may declare" in str(violation)
+    assert "convention:" in str(violation) and "conventions.adopt" in str(violation)
+    named = Violation(Category.UNEXPECTED_EVENT, "state", "x", inferred="names", area="states")
+    assert "conventions.states" in str(named) and "conventions.adopt: [states]" in str(named)
 
 
 def test_a_declared_convention_is_a_must() -> None:
