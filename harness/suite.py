@@ -103,6 +103,7 @@ class Profile:
             conventions=self.conventions,
             adopted=self.adopted,
             declared_facts=self.declared_facts,
+            media=self.media,
         )
 
 

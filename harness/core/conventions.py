@@ -7,6 +7,8 @@ inferred``); a profile's ``conventions:`` section declares what the adapter does
 - ``commands``: the adapter's name for a catalogue command (catalogue name -> adapter name);
 - ``states``: per level, the adapter's state names (adapter name -> catalogue state of ``specs/states.yaml``);
 - ``extra_events``: events of the adapter's own the catalogue does not know (shown, never judged);
+- ``media``: where the data of a channel's creating event names its media and with which values
+  (:mod:`harness.core.media`, ERRATA R23);
 - ``activation``: ``command`` (the catalogue's activation command, ``activation:`` in
   ``specs/session/startup.yaml``, which the profile declares) or ``self`` (each channel becomes usable by
   itself during start-up, with the events that command's list brings, and the adapter has no such command).
@@ -28,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from ..jsonpaths import find, with_value
 from ..spec.catalogue import Catalogue
 from ..spec.inputfile import InputRefused, load_json_text
+from . import media as media_naming
+from .media import MediaNaming
 from .messages import Event, Message, Response
 from .objects import SEPARATOR
 
@@ -35,7 +39,8 @@ if TYPE_CHECKING:  # the simulation is only driven here, never imported at run t
     from .simulate import Platform
 
 ACTIVATION = ("command", "self")
-FIELDS = ("commands", "states", "extra_events", "activation", "adopt")  # adopt: read by the profile (suite.py)
+# adopt: read by the profile (suite.py)
+FIELDS = ("commands", "states", "extra_events", "activation", "media", "adopt")
 MAX_NAME = 200  # characters of a name a conventions section may give
 Path = tuple[str | int, ...]
 
@@ -48,6 +53,7 @@ class Conventions:
     states: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # level -> adapter name -> catalogue
     extra_events: frozenset[str] = frozenset()  # events of the adapter's own: shown, never judged
     activation: str = "command"  # or "self": channels become usable by themselves during start-up
+    media: MediaNaming = field(default_factory=MediaNaming)  # where and how a channel's media is named
 
     @property
     def is_default(self) -> bool:
@@ -68,6 +74,7 @@ class Conventions:
             "states": {level: dict(names) for level, names in self.states.items()},
             "extra_events": sorted(self.extra_events),
             "activation": self.activation,
+            **({"media": self.media.to_json()} if not self.media.is_default else {}),
         }
 
     def to_query(self) -> str:
@@ -92,7 +99,7 @@ class ConventionError(ValueError):
 def problems(catalogue: Catalogue, data: Any) -> list[tuple[Path, str]]:
     """Every problem of a ``conventions:`` section, each at its path inside the section (all at once)."""
     if not isinstance(data, Mapping):
-        return [((), "conventions is a mapping of commands, states, extra_events and activation")]
+        return [((), "conventions is a mapping of commands, states, extra_events, activation and media")]
     found: list[tuple[Path, str]] = [
         ((key,), f"unknown field {key!r} (known: {', '.join(FIELDS)})") for key in data if key not in FIELDS
     ]
@@ -111,6 +118,8 @@ def problems(catalogue: Catalogue, data: Any) -> list[tuple[Path, str]]:
                 )
             elif extra.index(name) != index:
                 found.append((("extra_events", index), f"{name} is listed twice"))
+    if "media" in data:
+        found += media_naming.problems(catalogue, data["media"])
     activation = data.get("activation", "command")
     if activation not in ACTIVATION:
         found.append((("activation",), f"{activation!r}: one of {', '.join(ACTIVATION)}"))
@@ -198,6 +207,7 @@ def parse(catalogue: Catalogue, data: Any) -> Conventions:
         },
         extra_events=frozenset(data.get("extra_events", [])),
         activation=activation,
+        media=media_naming.parse(data.get("media")),
     )
 
 
@@ -242,6 +252,7 @@ def incoming(
         raw = _state_renamed(
             catalogue, message.raw, level_of, lambda level: dict(conventions.states.get(level, {}))
         )
+        raw = media_naming.incoming(conventions.media, catalogue, raw, level_of)
         if raw is message.raw:
             return message
         return Event(message.name, message.target, raw.get("data"), raw)
@@ -346,7 +357,8 @@ def to_adapter(
         if "result" in message:
             out.append(_renamed_response(message, conventions.commands))
         elif "messageType" in message:
-            out.append(_state_renamed(catalogue, message, level_of, conventions.adapter_states))
+            renamed = _state_renamed(catalogue, message, level_of, conventions.adapter_states)
+            out.append(media_naming.outgoing(conventions.media, catalogue, renamed, level_of))
         else:
             out.append(message)
     return out

@@ -19,6 +19,7 @@ from typing import Any
 from ..jsonpaths import MISSING, find
 from ..spec.catalogue import Catalogue, EventSpec
 from .kept import kept, kept_value
+from .media import media_created, named_later
 from .messages import Event
 
 SEPARATOR = "."
@@ -43,6 +44,7 @@ class MbObject:
     facets: dict[str, Any] = field(default_factory=dict)  # mute, recording, focus... (states.yaml facets)
     media: str | None = None  # for a level whose creating event names its media (a channel)
     guessed: bool = False  # its state is the adapter's own name, or a catalogue state learned for it
+    media_guessed: bool = False  # its media was found under a field the profile does not declare (a guess)
     # why its state or facets may not be what the model says (None: they are what the adapter said): the
     # adapter did not send an inferred event that would have changed them
     doubted: str | None = None
@@ -63,6 +65,7 @@ class MbObject:
             dict(self.facets),
             self.media,
             self.guessed,
+            self.media_guessed,
             self.doubted,
         )
 
@@ -126,6 +129,11 @@ class ObjectModel:
         # level -> the adapter's own state name -> the catalogue state it was seen standing for (learned
         # where a list's entry expected that state): followed, so set-ups go on (issue 14)
         self.learned: dict[str, dict[str, str]] = {}
+        # a channel whose media the adapter does not name where the catalogue reads it (core/media.py): the
+        # profile's only media, if it has one; else, with guessing on, a media value found elsewhere in its
+        # creation data, or none, and then conditions on media are guesses that hold (the runner's model only)
+        self.only_media: str | None = None
+        self.guess_media: frozenset[str] = frozenset()  # the catalogue's media, when guessing is on
 
     def copy(self) -> ObjectModel:
         clone = ObjectModel(self.catalogue)
@@ -134,6 +142,7 @@ class ObjectModel:
         clone.disposed = dict(self.disposed)
         clone.disposed_chars = self.disposed_chars
         clone.learned = {level: dict(names) for level, names in self.learned.items()}
+        clone.only_media, clone.guess_media = self.only_media, self.guess_media
         return clone
 
     # -- look-ups -------------------------------------------------------------------------------
@@ -178,6 +187,15 @@ class ObjectModel:
                 return obj.media
             obj = self.parent_of(obj)
         return None
+
+    def media_unsure(self, obj: MbObject | None) -> bool:
+        """With guessing on, the media of ``obj``'s channel is a guess or unknown."""
+        while self.guess_media and obj is not None:
+            level = self.catalogue.levels.get(obj.level)
+            if level is not None and level.media_path is not None:
+                return obj.media is None or obj.media_guessed
+            obj = self.parent_of(obj)
+        return False
 
     def is_live(self, obj: MbObject) -> bool:
         level = self.catalogue.levels.get(obj.level)
@@ -287,6 +305,7 @@ class ObjectModel:
                     problems.append(problem)
         if spec.sets:
             problems.extend(self._set(obj, event.name, spec.sets, data, spec.inferred))
+        named_later(self, obj, data)
         if spec.initializes:
             obj.initialized = True
         if spec.disposes:
@@ -449,14 +468,15 @@ class ObjectModel:
                 "transitions",
             )
         facets = {name: facet.initial for name, facet in level_spec.facets.items()} if level_spec else {}
-        media = find(data, level_spec.media_path) if level_spec and level_spec.media_path else None
+        media, guessed = media_created(self, level_spec, data)
         obj = MbObject(
             level,
             address,
             state=level_spec.initial if level_spec else None,
             info=kept(data),
             facets=facets,
-            media=media if isinstance(media, str) and len(media) <= MAX_ID_CHARS else None,
+            media=media,
+            media_guessed=guessed,
         )
         self.objects[address] = obj
         if self.on_state is not None and obj.state is not None:

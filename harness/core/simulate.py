@@ -26,6 +26,7 @@ from ..spec.catalogue import (
 )
 from .conditions import Context, holds, legal
 from .lists import base_env, bound_names, resolve
+from .media import mentions_media
 from .messages import Event, preview
 from .objects import SEPARATOR, MbObject, ObjectModel
 
@@ -199,7 +200,7 @@ class Platform:
         except Refusal as refusal:
             return Decision("failure", None, None, refusal, refusal.inferred)
         context = self.context(data)
-        guessed = _guessed(self.model, obj)
+        guessed = _guessed(self.model, obj) or _media_guessed(self.model, spec, obj)
         for outcome in spec.outcomes:
             if holds(outcome.when, self.model, obj, context):
                 inferred = outcome.inferred or command_basis(spec) or guessed
@@ -272,7 +273,7 @@ class Platform:
         reasons = [] if any_state else legal(when, self.model, obj, self.context(data))
         if reasons:
             inferred = _guessed(self.model, obj)
-            if inferred is None and kind is None and any(condition.media for condition in when):
+            if inferred is None and (kind is None or self.model.media_unsure(obj)) and mentions_media(when):
                 inferred = (
                     f"the adapter does not say (where the catalogue reads it, ERRATA R23) which media the channel "
                     f"of {target} has, so whether {name} is legal there is a guess"
@@ -355,6 +356,28 @@ def _guessed(model: ObjectModel, obj: MbObject) -> str | None:
     return (
         f"the adapter names the state of {other.address} {other.state!r} its own way: what the catalogue predicts "
         "from it is a convention (a profile declares the adapter's state names)"
+    )
+
+
+def _media_guessed(model: ObjectModel, spec: CommandSpec, obj: MbObject) -> str | None:
+    """Why a decision is a convention because it reads the media of a channel the adapter names no media for
+    where the profile says (a guess, core/media.py); None if it reads no media or the media is known."""
+    if not model.media_unsure(obj) or not _reads_media(spec):
+        return None
+    return (
+        f"the adapter does not name the media of the channel of {obj.address} where the profile says (the "
+        "catalogue's channel.media, ERRATA R23; conventions.media): what depends on it is a guess"
+    )
+
+
+def _reads_media(spec: CommandSpec) -> bool:
+    """The command's target media, precondition, outcomes or event lists read a channel's media."""
+    lists = [spec.events, *(outcome.events for outcome in spec.outcomes)]
+    return bool(
+        spec.media
+        or mentions_media(spec.when)
+        or mentions_media(outcome.when for outcome in spec.outcomes)
+        or any(mentions_media(entry.only_if for entry in events.entries) for events in lists if events is not None)
     )
 
 

@@ -93,7 +93,8 @@ def _media(lines: list[str], found: Discovery, catalogue: Catalogue) -> None:
     unnamed = [channel.address for channel in found.channels if channel.media is None]
     lines.append("# media: observed, from the data of each channel's creating event (ERRATA R23)")
     for channel in found.channels:
-        lines.append(f"#   {shown(channel.address, 80)}: {shown(channel.media or '(none named)', 40)}")
+        at = f" (named at {channel.media_at}: see conventions.media below)" if channel.media_at else ""
+        lines.append(f"#   {shown(channel.address, 80)}: {shown(channel.media or '(none named)', 40)}{at}")
     if unnamed:
         lines.append("#   question: which media are the channels that name none? (telephony or chat)")
     odd = [name for name in media if name not in known]
@@ -207,6 +208,7 @@ def _conventions(lines: list[str], found: Discovery, catalogue: Catalogue) -> No
     _extra_events(lines, observer.extra_events, observer.startup_extra)
     _states(lines, found, catalogue)
     _creation(lines, observer.creation)
+    _media_naming(lines, found, catalogue)
     unknown = [o.command for o in found.commands.values() if o.status == "unknown"]
     lines.append("  # the adapter's name for a catalogue command (none observed: discovery cannot guess a name)")
     for command in unknown:
@@ -300,3 +302,32 @@ def _creation(lines: list[str], creation: Mapping[tuple[str, str], Seen]) -> Non
         mark = f"  {DIFFERS} (about the object it is created in)" if about == "new object" else ""
         lines.append(f"  # creation target: {event} about the {about} ({seen.count} seen){mark}")
         _evidence(lines, seen.evidence[:1], "  ")
+
+
+def _media_naming(lines: list[str], found: Discovery, catalogue: Catalogue) -> None:
+    """``conventions.media``: where the channels' creation data names a catalogue media under another field
+    than the catalogue's (ERRATA R23), with the first channel's creating frame as evidence."""
+    level = catalogue.levels.get(found.channel_level or "")
+    default = level.media_path if level is not None else None
+    declared = found.settings.conventions.media
+    if not declared.is_default:
+        lines.append("  # media: as the base profile declares it (the channels were read that way)")
+        lines.append(f"  media: {json.dumps(declared.to_json(), ensure_ascii=True)}")
+        return
+    paths = list(dict.fromkeys(channel.media_at for channel in found.channels if channel.media_at))
+    if not paths:
+        lines.append(f"  # media: no channel named a catalogue media under another field than {default}")
+        odd = [c.media for c in found.channels if c.media is not None and c.media not in _media_names(catalogue)]
+        for name in dict.fromkeys(odd):
+            lines.append(f"  #   question: the adapter's media {quoted(name)} is the catalogue's? Then declare")
+            lines.append(f"  #   media: {{names: {{{quoted(name)}: <{' or '.join(_media_names(catalogue))}>}}}}")
+        return
+    lines.append(
+        f"  # media: observed: the channels' creation data names their media at {', '.join(paths)}, not at "
+        f"{default}  {DIFFERS}"
+    )
+    if found.channel_level in found.observer.created_first:
+        _evidence(lines, [found.observer.created_first[found.channel_level]], "  ")
+    if len(paths) > 1:
+        lines.append("  #   question: the channels name it under different fields; which one is the adapter's?")
+    lines.append(f"  media: {{path: {quoted(paths[0])}}}")

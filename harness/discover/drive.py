@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..core.media import named_in
 from ..core.messages import Message, Response, classify
 from ..core.plan import Goal
 from ..core.redact import Redactor
@@ -47,6 +48,7 @@ class Channel:
     parent_level: str
     media: str | None
     state: str | None
+    media_at: str | None = None  # where its creation data names a catalogue media, if not the catalogue's path
 
 
 @dataclass
@@ -72,7 +74,9 @@ async def discover(
 ) -> Discovery:
     """Start one session (the start-up, the unknown-command probe), then survey ``commands``. No convention is
     held as the adapter's own while discovering them (whatever the base profile adopts)."""
-    settings = replace(settings, adopted=frozenset())
+    # nothing adopted; a channel's media observed, never taken from the base profile (a guess where the
+    # adapter names it under another field: core/media.py)
+    settings = replace(settings, adopted=frozenset(), media=())
     observer = Observer(catalogue)
     found = Discovery(url, settings, observer)
     whole = Deadline(budget, "discovery")
@@ -160,8 +164,15 @@ def _learn_startup(found: Discovery, catalogue: Catalogue, session: MediaBarSess
         found.channel_level = found.channel_level or level
         for obj in model.of_level(level):
             parent = model.parent_of(obj)
+            elsewhere = named_in(obj.info, model.guess_media) if obj.media is None or obj.media_guessed else []
             found.channels.append(
-                Channel(obj.address, parent.level if parent else "", model.media_of(obj), obj.state)
+                Channel(
+                    obj.address,
+                    parent.level if parent else "",
+                    model.media_of(obj),
+                    obj.state,
+                    elsewhere[0][0] if elsewhere else None,
+                )
             )
     if found.channel_level is not None:
         found.usable_state = usable_state(catalogue, found.settings, found.channel_level)

@@ -21,6 +21,8 @@ from ..core.conventions import incoming, outgoing, undeclared_state
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
 from ..core.lists import bound_names
+from ..core.media import catalogue_media
+from ..core.media import undeclared as undeclared_media
 from ..core.messages import Event, Malformed, Message, Request, Response, classify, encode, preview
 from ..core.objects import SEPARATOR, ObjectModel
 from ..core.results import StepResult
@@ -83,6 +85,11 @@ class MediaBarSession:
         self.connection = connection
         self.listener = listener
         self.model = ObjectModel(catalogue)
+        # a channel whose media the adapter does not name (core/media.py): the profile's only media, or a guess
+        if len(settings.media) == 1:
+            self.model.only_media = settings.media[0]
+        else:
+            self.model.guess_media = catalogue_media(catalogue)
         # The catalogue's view of what each request brings, decided on the shadow model (never changed by it).
         self.oracle = Platform(catalogue, self.model, platform=settings.platform, facts=settings.facts)
         self.variables: dict[str, str] = {}
@@ -154,6 +161,20 @@ class MediaBarSession:
                         inferred="state names are the catalogue's reading (ERRATA R9)",
                         declared=True,
                         area="states",
+                    )
+                )
+            media = undeclared_media(conventions.media, self.catalogue, message.raw)
+            if media is not None:
+                self._violate(
+                    Violation(
+                        Category.SHAPE_MISMATCH,
+                        "media not as declared",
+                        f"{message.name} about {message.target}: {media}",
+                        ref=self.catalogue.events[message.name].ref,
+                        actual=evidence(message.data),
+                        inferred="how a channel names its media is the catalogue's reading (ERRATA R23)",
+                        declared=True,
+                        area="payloads",
                     )
                 )
         translated = incoming(conventions, self.catalogue, message, self._level_of)

@@ -38,3 +38,4 @@ class Settings:
     # deviation there is a MUST; elsewhere a convention is a warning; and the facts the profile sets itself
     adopted: frozenset[str] = frozenset()
     declared_facts: frozenset[str] = frozenset()
+    media: tuple[str, ...] = ()  # the media of the IUT's channels (the profile's media:)

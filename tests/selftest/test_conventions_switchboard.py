@@ -43,11 +43,14 @@ PROFILES = {"generic": "reference-generic.yaml", "incontact": "reference-inconta
 DTMF = "conversation.request.dtmf"  # the command whose name the seeds lost (ERRATA R16)
 DTMF_NAMES = ("conversation.senddtmf", "conversation.dtmf", "conversation.playDigits", "call.sendtones")
 EXTRA_EVENTS = ("session.welcome", "session.hello", "vendor.agent.notice", "adapter.version")
+MEDIA_PATHS = ("$.channel.type", "$.channel.kind", "$.channel.media", "$.channel.info.mediaType")
+MEDIA_NAMES = {"telephony": ("voice", "phone", "PSTN"), "chat": ("webchat", "Chat", "im")}
 WORDS = ("TALKING", "RINGING", "READY", "BUSY", "OFFLINE", "PARKED", "WRAPUP", "LIVE", "GONE", "DONE")
 # With channels that activate themselves, the cases lost are the activation command's own and those that need
 # a channel not yet active (or one added after start-up): at most this share
 MOST_LOST_TO_SELF_ACTIVATION = 0.1
 CONCURRENCY = 16
+MOST_STUCK_UNDECLARED_MEDIA = 0.05  # share of cases that may end inconclusive when media naming is undeclared
 UNDECLARED_STEP_TIMEOUT = 1.0  # seconds: cases that wait out a step the adapter does otherwise
 
 
@@ -109,14 +112,28 @@ def draw(seed: int, catalogue: Catalogue) -> Combination:
         and fault.applies_on(platform)
         and not (activation == "self" and activation_command in (fault.touches or ()))
     )
-    return Combination(
-        seed=seed,
-        platform=platform,
-        addressing=rng.choice(("flat", "channelgroup")),
-        events_first=rng.random() < 0.5,
-        conventions=conventions,
-        faults=tuple(rng.sample(pool, rng.randint(2, 3))),
-    )
+    addressing = rng.choice(("flat", "channelgroup"))
+    events_first = rng.random() < 0.5
+    faults = tuple(rng.sample(pool, rng.randint(2, 3)))
+    media = _media_naming(rng)  # drawn last: the switches drawn before it stay what they were
+    if media:
+        conventions["media"] = media
+    return Combination(seed, platform, addressing, events_first, conventions, faults)
+
+
+def _media_naming(rng: random.Random) -> dict[str, Any]:
+    """How the adapter names a channel's media (ERRATA R23): under another field and/or with its own values
+    for some catalogue media; {} for the catalogue's own way."""
+    if rng.random() < 0.4:
+        return {}
+    naming: dict[str, Any] = {}
+    path = rng.choice(MEDIA_PATHS)
+    if path != "$.channel.media":
+        naming["path"] = path
+    chosen = rng.sample(sorted(MEDIA_NAMES), rng.randint(0 if "path" in naming else 1, len(MEDIA_NAMES)))
+    if chosen:
+        naming["names"] = {rng.choice(MEDIA_NAMES[media]): media for media in chosen}
+    return naming
 
 
 def write_profile(
@@ -208,6 +225,8 @@ def test_the_quick_seeds_cover_each_switch_both_ways(catalogue: Catalogue) -> No
         c.conventions.get("extra_events") for c in drawn
     )
     assert any(len(c.conventions.get("states", {})) >= 2 for c in drawn)
+    # media named under another field, and at the catalogue's field with the adapter's own values
+    assert {"path" in c.conventions.get("media", {"path": 0}) for c in drawn} == {True, False}
 
 
 def test_every_draw_is_a_valid_conventions_section_and_the_same_for_the_same_seed(catalogue: Catalogue) -> None:
@@ -263,6 +282,64 @@ def test_a_profile_without_the_conventions_section_ends_every_case_with_a_verdic
     assert false == [], "\n".join(false)
 
 
+def _run_all(
+    catalogue: Catalogue, adapter: RunningAdapter, path: Path, prefix: str = ""
+) -> list[tuple[str, Verdict, str]]:
+    """Every case of the profile at ``path`` (those whose id starts with ``prefix``) against the adapter:
+    (test id, verdict, the first violation at that verdict)."""
+    profile = load_profile(path, catalogue)
+    cases = [case for case in suite_cases(catalogue, profile, _scenarios()) if case.id.startswith(prefix)]
+    runner = Runner(adapter.url, catalogue, step_timeout=2.0, concurrency=CONCURRENCY)
+    jobs = [Job(profile, case, None) for case in cases]
+    results = asyncio.run(runner.run(jobs))
+    out = []
+    for job, result in zip(jobs, results, strict=True):
+        assert result is not None, job.test_id
+        first = next((v for _, v in result.violations if v.verdict == result.verdict), None)
+        why = f"{first.title}: {first.message[:300]}" if first else result.reason[:300]
+        out.append((job.test_id, result.verdict, why))
+    return out
+
+
+MEDIA_OWN_WAY = {"path": "$.channel.type", "names": {"voice": "telephony"}}  # "chat" stays the catalogue's
+
+
+def test_media_named_the_adapters_way_and_undeclared_warns_at_most(
+    catalogue: Catalogue, adapter: RunningAdapter, tmp_path: Path
+) -> None:
+    """The adapter names its phone channel's media ``type: voice`` and its chat channel's ``type: chat``; the
+    profile (two media) does not say so: which media a channel is stays a guess (the chat channel's from the
+    value found under another field, the phone channel's unknown, so conditions on it hold), every case ends
+    with no fail or error, and the planner is not stuck: few cases end inconclusive."""
+    combination = Combination(0, "generic", "flat", False, {"media": MEDIA_OWN_WAY}, ())
+    path = write_profile(combination, catalogue, tmp_path, declare=False, step_timeout=UNDECLARED_STEP_TIMEOUT)
+    verdicts = _run_all(catalogue, adapter, path)
+    false = [
+        f"{test_id}: {verdict.name}: {first}" for test_id, verdict, first in verdicts if verdict >= Verdict.FAIL
+    ]
+    assert false == [], "\n".join(false)
+    stuck = [f"{test_id}: {first}" for test_id, verdict, first in verdicts if verdict == Verdict.INCONCLUSIVE]
+    assert len(stuck) <= len(verdicts) * MOST_STUCK_UNDECLARED_MEDIA, "\n".join(stuck)
+
+
+def test_a_channel_that_names_its_media_otherwise_than_declared_fails(
+    catalogue: Catalogue, adapter: RunningAdapter, tmp_path: Path
+) -> None:
+    """The profile declares the media under ``kind``; the adapter names it under ``type``: a declared
+    convention broken, a failure at start-up (the check `conventions.media` makes, proven by an adapter that
+    breaks it)."""
+    combination = Combination(0, "generic", "flat", False, {"media": MEDIA_OWN_WAY}, ())
+    path = write_profile(combination, catalogue, tmp_path)
+    data = yaml.safe_load(path.read_text())
+    data["conventions"]["media"]["path"] = "$.channel.kind"  # the profile's; the adapter plays $.channel.type
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    profile = load_profile(path, catalogue)
+    assert profile.conventions.media.path == "$.channel.kind"
+    verdicts = _run_all(catalogue, adapter, path, prefix="MB-SESS")
+    failed = [first for _, verdict, first in verdicts if verdict == Verdict.FAIL]
+    assert failed and all("media not as declared" in first for first in failed), verdicts
+
+
 def test_serve_plays_a_conventions_file_and_sends_events_first(tmp_path: Path) -> None:
     """``mbconform serve --conventions FILE --events-first``: the adapter's own start-up event first, its
     channels active by themselves, its command name (the catalogue's is unknown to it), events before the
@@ -274,6 +351,7 @@ def test_serve_plays_a_conventions_file_and_sends_events_first(tmp_path: Path) -
         "  states: {channel: {ready: ACTIVE}}\n"
         "  extra_events: [session.welcome]\n"
         "  activation: self\n"
+        "  media: {path: $.channel.type, names: {voice: telephony}}\n"
     )
     with start_reference(["--conventions", str(path), "--events-first", "--test-control"]) as running:
         frames = asyncio.run(_exchange(running.url))
@@ -281,6 +359,8 @@ def test_serve_plays_a_conventions_file_and_sends_events_first(tmp_path: Path) -
     assert startup[0]["name"] == "session.welcome" and startup[-1]["name"] == "session.initialized"
     states = [f["data"]["state"] for f in startup if f["name"] == "state.updated"]
     assert states == ["ready", "ready"]  # each channel, before the ready event
+    channels = [f["data"]["channel"] for f in startup if f["name"] == "channel.created"]
+    assert [(c.get("type"), "media" in c) for c in channels] == [("voice", False), ("chat", False)]
     activate, catalogue_name, own_name, inbound = answers
     assert activate[0]["failure"]["code"] == "UNKNOWN_COMMAND"
     assert catalogue_name[0]["failure"]["code"] == "UNKNOWN_COMMAND"

@@ -18,6 +18,7 @@ import yaml
 from websockets.asyncio.server import ServerConnection, serve
 
 from harness.cli import main
+from harness.core.conventions import parse
 from harness.core.messages import encode
 from harness.core.simulate import Platform, Refusal, channel_seeds
 from harness.discover import CONVENTIONS_MARK, DIFFERS, discover, write_draft
@@ -201,6 +202,28 @@ def test_an_adapter_with_other_conventions_gets_a_draft_that_declares_them(catal
     assert "later sessions read it so (" in text
     assert "not reached" not in text and "refused" not in text
     assert draft["commands"] == sorted(set(commands) - {"conversation.request.dtmf"})
+
+
+def test_a_media_named_under_another_field_is_proposed_with_its_evidence(
+    catalogue: Catalogue, control_adapter: RunningAdapter
+) -> None:
+    """The reference adapter names each channel's media under ``type`` (the switchboard's media naming): the
+    draft proposes ``conventions.media.path`` with the channel's creating frame, and its media list has both."""
+    settings = replace(load_profile(FAST_PROFILE, catalogue).settings(), step_timeout=2.0)
+    played = parse(catalogue, {"media": {"path": "$.channel.type"}})
+    url = f"{control_adapter.url}/?conventions={played.to_query()}"
+
+    async def scenario() -> str:
+        found = await discover(url, catalogue, settings, ["channel.activate", "channel.dial"], 20.0)
+        return write_draft(found, catalogue, {"name": "typed", "stimuli": {"driver": "in-band"}})
+
+    text = asyncio.run(asyncio.wait_for(scenario(), 40))
+    print(text)  # shown when the test fails
+    draft = yaml.safe_load(text)
+    assert draft["media"] == ["telephony", "chat"]
+    assert draft["conventions"]["media"] == {"path": "$.channel.type"}
+    assert f"not at $.channel.media  {DIFFERS}" in text and '"type":"telephony"' in text
+    assert parse(catalogue, draft["conventions"]).media == played.media  # lint accepts what it proposes
 
 
 @pytest.mark.parametrize(("fault", "budget"), [("", 0.5), ("never-answers", 2.0)])
