@@ -244,7 +244,7 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         max_queue=int(limits.get("max_queue", 64)),
         transcript_frames=int(limits.get("transcript_frames", 5000)),
         facts=facts,
-        media=tuple(data.get("media", ["telephony"])),
+        media=tuple(data.get("media", ())),  # only what the profile says (none: an unnamed media is a guess)
         connect_params=data.get("connect_params", {}),
         stimulus=_stimulus_driver(stimuli, float(timing["step_timeout"])),
         startup_send=(

@@ -51,7 +51,7 @@ WORDS = ("TALKING", "RINGING", "READY", "BUSY", "OFFLINE", "PARKED", "WRAPUP", "
 MOST_LOST_TO_SELF_ACTIVATION = 0.1
 CONCURRENCY = 16
 MOST_STUCK_UNDECLARED_MEDIA = 0.05  # share of cases that may end inconclusive when media naming is undeclared
-UNDECLARED_STEP_TIMEOUT = 1.0  # seconds: cases that wait out a step the adapter does otherwise
+UNDECLARED_STEP_TIMEOUT = 5.0  # seconds, the reference profiles': a busy machine answers within it (issue 15)
 
 
 @dataclass(frozen=True)
