@@ -199,7 +199,7 @@ class Platform:
         except Refusal as refusal:
             return Decision("failure", None, None, refusal, refusal.inferred)
         context = self.context(data)
-        guessed = _guessed(self.model, obj)
+        guessed = _guessed(self.model, obj) or _media_unknown(spec, self.model, obj)
         for outcome in spec.outcomes:
             if holds(outcome.when, self.model, obj, context):
                 inferred = outcome.inferred or command_basis(spec) or guessed
@@ -353,6 +353,18 @@ def _guessed(model: ObjectModel, obj: MbObject) -> str | None:
     return (
         f"the adapter names the state of {other.address} {other.state!r} its own way: what the catalogue predicts "
         "from it is a convention (a profile declares the adapter's state names)"
+    )
+
+
+def _media_unknown(spec: CommandSpec, model: ObjectModel, obj: MbObject) -> str | None:
+    """Why a decision about ``obj`` is a guess because it reads the media of a channel the adapter did not name
+    (where the catalogue reads it, ERRATA R23): a dial on a channel that may be a chat channel."""
+    reads = bool(spec.media) or any(c.media for c in spec.when) or any(o.when.media for o in spec.outcomes)
+    if not reads or model.media_of(obj) is not None:
+        return None
+    return (
+        f"the adapter does not say (where the catalogue reads it, ERRATA R23) which media the channel of "
+        f"{obj.address} has, so what {spec.name} brings there is a guess"
     )
 
 

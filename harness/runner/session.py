@@ -29,7 +29,7 @@ from ..core.simulate import Decision, Platform, command_basis
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
 from ..core.violations import Category, Severity, Verdict, Violation, adopted, capped, evidence
-from ..spec.catalogue import Catalogue, SpecRef, facts_in, with_facts, with_response
+from ..spec.catalogue import Catalogue, SpecRef, facts_in, facts_sent, with_facts, with_response
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
 from .settings import Settings
@@ -525,23 +525,15 @@ class MediaBarSession:
         facts = self.oracle.facts
         if raw is not None:
             spec_of = self.catalogue.commands.get(raw["command"])
-            return raw, self.oracle.decide(raw), spec_of.ref if spec_of else self.catalogue.protocol.ref
+            decision = self._weigh_facts(self.oracle.decide(raw), raw.get("data"), set())
+            return raw, decision, spec_of.ref if spec_of else self.catalogue.protocol.ref
         if step.kind == "command":
             spec = self.catalogue.commands[step.name]
-            data = step.data if step.data is not None else spec.example_for(self.settings.platform)
-            defaults = sorted(facts_in(data) - self.settings.declared_facts)
+            template = step.data if step.data is not None else spec.example_for(self.settings.platform)
             # a follow-up names its choice among what the answer before offered ($response:, a needinfo's skills)
-            data = with_response(with_facts(dict(data), facts), self.response.raw if self.response else None)
+            data = with_response(with_facts(dict(template), facts), self.response.raw if self.response else None)
             request = {"command": step.name, "target": target, "data": data}
-            decision = self.oracle.decide(request)
-            if defaults and decision.inferred is None:
-                # lab data the profile did not give (the catalogue's default platform's): never sent as if the
-                # protocol required it, so what the adapter answers to it is a convention
-                shown = ", ".join(f"{name}={facts.get(name)!r}" for name in defaults)
-                decision = replace(
-                    decision, inferred=f"the request carries platform data the profile does not set ({shown})"
-                )
-            return request, decision, spec.ref
+            return request, self._weigh_facts(self.oracle.decide(request), data, facts_in(template)), spec.ref
         stimulus = self.catalogue.stimuli[step.name]
         decision = Decision("success", None, stimulus.events)
         driver = self.settings.stimulus
@@ -550,6 +542,19 @@ class MediaBarSession:
         if driver.kind != "in-band":
             raise Inconclusive(f"the profile has no way to produce the stimulus {step.name}")
         return stimulus_request(step.name, target), decision, stimulus.ref
+
+    def _weigh_facts(self, decision: Decision, data: Any, named: set[str]) -> Decision:
+        """The decision, a convention where the request carries platform data the profile does not set (the
+        catalogue's default platform's: ``named`` by ``$fact:``, or its value already in the data, as a fuzzer
+        or a frame sends it): lab data never sent as if the protocol required it (ERRATA R27)."""
+        if decision.inferred is not None:
+            return decision
+        facts = self.oracle.facts
+        defaults = sorted((named | facts_sent(data, facts)) - self.settings.declared_facts)
+        if not defaults:
+            return decision
+        shown = ", ".join(f"{name}={facts.get(name)!r}" for name in defaults)
+        return replace(decision, inferred=f"the request carries platform data the profile does not set ({shown})")
 
     async def run(self, step: Step) -> StepResult:
         if step.kind == "frame":

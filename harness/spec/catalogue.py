@@ -336,6 +336,9 @@ def with_response(value: Any, response: Any) -> Any:
     return value
 
 
+MAX_FACT_SCAN = 10_000  # values of one request searched for platform data (a fuzzed frame may be huge)
+
+
 def facts_in(value: Any) -> set[str]:
     """The facts a value names (``$fact:NAME`` strings, at any depth)."""
     if isinstance(value, str):
@@ -345,6 +348,27 @@ def facts_in(value: Any) -> set[str]:
     if isinstance(value, list):
         return {name for item in value for name in facts_in(item)}
     return set()
+
+
+def facts_sent(value: Any, facts: Mapping[str, Any]) -> set[str]:
+    """The facts whose value ``value`` carries (a string or a number, at any depth): data whose ``$fact:``
+    names were already replaced (a fuzzer's request, a frame) still shows which platform data it sends."""
+    wanted: dict[Any, set[str]] = {}
+    for name, fact in facts.items():
+        if (isinstance(fact, str) and fact) or (isinstance(fact, int) and not isinstance(fact, bool) and fact):
+            wanted.setdefault(fact, set()).add(name)
+    found: set[str] = set()
+    stack, seen = [value], 0
+    while stack and seen < MAX_FACT_SCAN:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str | int) and not isinstance(item, bool) and item in wanted:
+            found |= wanted[item]
+    return found
 
 
 def states_of(when: tuple[Condition, ...]) -> frozenset[str]:
