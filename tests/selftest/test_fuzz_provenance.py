@@ -183,3 +183,24 @@ def test_a_dial_refused_on_a_channel_of_unknown_media_is_no_finding_unless_the_p
     assert record is not None and record.finding is not None, "the adopting profile found nothing"
     assert record.finding.violation.category is Category.WRONG_RESULT, _finding(adopting)
     assert "channel.dial" in _finding(adopting), _finding(adopting)
+
+
+# -- an inferred event list (moved from test_fuzz.py, with a small budget) -------------------------------------
+
+
+def test_an_extra_event_in_an_inferred_list_is_no_finding_unless_the_profile_adopts_events(
+    adapter: RunningAdapter, catalogue: Catalogue, generic: Profile
+) -> None:
+    """An extra channel.infochanged in channel.activate's inferred list is found with a profile that adopts the
+    catalogue's events, and is a counted warning, no finding, without it."""
+    assert "events" in generic.adopted
+    url = adapter.url + "?" + urlencode([("fault", "activate-extra-infochanged")])
+    small = _small("flows", examples=15, steps=6)
+    found = fuzz("flows", url, catalogue, _settings(generic, True), small)
+    assert "channel.activate" in _finding(found), _finding(found) or "the adopting profile found nothing"
+    own = fuzz("flows", url, catalogue, _settings(generic, False), small)
+    assert own.error == "" and own.finding is None, _finding(own)
+    assert own.coverage.commands[("channel.activate", "success")] >= 15  # every example activates a channel
+    assert any("[convention]" in key and "(unexpected event)" in key for key in own.coverage.warnings), (
+        own.coverage.warnings
+    )
