@@ -74,6 +74,9 @@ class Decision:
     refusal: Refusal | None = None
     inferred: str | None = None  # why the result is the catalogue's reading (None: the seeds decide it)
     should: bool = False  # the seeds word this result as a should
+    # why the result alone is a guess (the media of a channel the adapter does not name): the events the request
+    # brings where it is carried out are judged as ``inferred`` says
+    guess: str | None = None
 
     @property
     def name(self) -> str:
@@ -199,13 +202,16 @@ class Platform:
         except Refusal as refusal:
             return Decision("failure", None, None, refusal, refusal.inferred)
         context = self.context(data)
-        guessed = _guessed(self.model, obj) or _media_unknown(spec, self.model, obj)
+        guessed = _guessed(self.model, obj)
+        media = _media_unknown(spec, self.model, obj)
         for outcome in spec.outcomes:
             if holds(outcome.when, self.model, obj, context):
                 inferred = outcome.inferred or command_basis(spec) or guessed
-                return Decision(outcome.result, outcome, outcome.events, inferred=inferred, should=outcome.should)
+                return Decision(
+                    outcome.result, outcome, outcome.events, inferred=inferred, should=outcome.should, guess=media
+                )
         basis = self._success_basis(spec, obj, context) or guessed
-        return Decision("success", None, spec.events, inferred=basis)
+        return Decision("success", None, spec.events, inferred=basis, guess=media)
 
     def _success_basis(self, spec: CommandSpec, obj: MbObject, context: Context) -> str | None:
         """Why success is the catalogue's reading: the command is inferred, or every alternative of its

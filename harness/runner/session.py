@@ -715,7 +715,7 @@ class MediaBarSession:
                     expected,
                     ref,
                     extra,
-                    decision.inferred,
+                    decision.inferred or decision.guess,
                     decision.should,
                     self._shape_basis(request),
                 )
