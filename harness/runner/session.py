@@ -525,7 +525,7 @@ class MediaBarSession:
         facts = self.oracle.facts
         if raw is not None:
             spec_of = self.catalogue.commands.get(raw["command"])
-            decision = self._weigh_facts(self.oracle.decide(raw), raw.get("data"), set())
+            decision = self._weigh_facts(self.oracle.decide(raw), facts_sent(raw.get("data"), facts))
             return raw, decision, spec_of.ref if spec_of else self.catalogue.protocol.ref
         if step.kind == "command":
             spec = self.catalogue.commands[step.name]
@@ -533,7 +533,9 @@ class MediaBarSession:
             # a follow-up names its choice among what the answer before offered ($response:, a needinfo's skills)
             data = with_response(with_facts(dict(template), facts), self.response.raw if self.response else None)
             request = {"command": step.name, "target": target, "data": data}
-            return request, self._weigh_facts(self.oracle.decide(request), data, facts_in(template)), spec.ref
+            # platform data it names, or carries already (a fuzzer's data), not what it took from the answer before
+            named = facts_in(template) | facts_sent(template, facts)
+            return request, self._weigh_facts(self.oracle.decide(request), named), spec.ref
         stimulus = self.catalogue.stimuli[step.name]
         decision = Decision("success", None, stimulus.events)
         driver = self.settings.stimulus
@@ -543,14 +545,14 @@ class MediaBarSession:
             raise Inconclusive(f"the profile has no way to produce the stimulus {step.name}")
         return stimulus_request(step.name, target), decision, stimulus.ref
 
-    def _weigh_facts(self, decision: Decision, data: Any, named: set[str]) -> Decision:
-        """The decision, a convention where the request carries platform data the profile does not set (the
-        catalogue's default platform's: ``named`` by ``$fact:``, or its value already in the data, as a fuzzer
-        or a frame sends it): lab data never sent as if the protocol required it (ERRATA R27)."""
+    def _weigh_facts(self, decision: Decision, named: set[str]) -> Decision:
+        """The decision, a convention where the request carries platform data the profile does not set
+        (``named``: the facts it names by ``$fact:`` or carries the value of, as a fuzzer or a frame sends it; the
+        catalogue's default platform's): lab data never sent as if the protocol required it (ERRATA R27)."""
         if decision.inferred is not None:
             return decision
         facts = self.oracle.facts
-        defaults = sorted((named | facts_sent(data, facts)) - self.settings.declared_facts)
+        defaults = sorted(named - self.settings.declared_facts)
         if not defaults:
             return decision
         shown = ", ".join(f"{name}={facts.get(name)!r}" for name in defaults)
