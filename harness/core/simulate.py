@@ -365,8 +365,7 @@ def _guessed(model: ObjectModel, obj: MbObject) -> str | None:
 def _media_unknown(spec: CommandSpec, model: ObjectModel, obj: MbObject) -> str | None:
     """Why a decision about ``obj`` is a guess because it reads the media of a channel the adapter did not name
     (where the catalogue reads it, ERRATA R23): a dial on a channel that may be a chat channel."""
-    reads = bool(spec.media) or any(c.media for c in spec.when) or any(o.when.media for o in spec.outcomes)
-    if not reads or model.media_of(obj) is not None:
+    if not spec.reads_media or model.media_of(obj) is not None:
         return None
     return (
         f"the adapter does not say (where the catalogue reads it, ERRATA R23) which media the channel of "

@@ -394,6 +394,12 @@ class CommandSpec:
     platform_requests: Mapping[str, tuple[Schema | None, Mapping[str, Any] | None]] = field(default_factory=dict)
     reason: str | None = None  # why an inferred command is what it is
 
+    @cached_property
+    def reads_media(self) -> bool:
+        """What the command brings depends on its channel's media (the command's own, a precondition's or an
+        outcome's condition): the oracle decides it thousands of times, so it is worked out once."""
+        return bool(self.media) or any(c.media for c in self.when) or any(o.when.media for o in self.outcomes)
+
     @property
     def marker(self) -> str:
         """A pytest marker name for this command (dots are not allowed in marker names)."""
