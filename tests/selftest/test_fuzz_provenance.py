@@ -19,6 +19,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -26,7 +27,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.sync.server import Server, ServerConnection, serve
 
-from harness.core.violations import Category
+from harness.core.steps import Step
+from harness.core.violations import Category, Violation
+from harness.fuzz.machine import FlowRecord, finding_class
+from harness.fuzz.replay import run_cli
+from harness.fuzz.reproducer import write_reproducer
 from harness.fuzz.run import FuzzOutcome, FuzzProfile, fuzz
 from harness.jsonpaths import MISSING, find, without
 from harness.paths import suites_dir
@@ -204,3 +209,21 @@ def test_an_extra_event_in_an_inferred_list_is_no_finding_unless_the_profile_ado
     assert any("[convention]" in key and "(unexpected event)" in key for key in own.coverage.warnings), (
         own.coverage.warnings
     )
+
+
+def test_a_replay_with_another_profile_than_the_finding_says_so(
+    catalogue: Catalogue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The profile weighs every violation: a replay under another one (the reference profile, which adopts every
+    area) may fail what the fuzz run only warned about, so the replay names the profile it was found with."""
+    missing = Violation(Category.MISSING_EVENT, "missing event", "x")
+    steps = [Step("command", "channel.activate", "$channel", data={}, expect=frozenset({"success"}))]
+    for found_with, noted in (("vendor-x", True), ("reference-generic", False)):
+        record = FlowRecord(steps=steps, finding=finding_class(missing)(1, "send channel.activate", missing))
+        folder = tmp_path / found_with
+        path = write_reproducer(
+            folder, record, level="channel", profile=found_with, platform="generic", adapter={}, by="test"
+        )
+        assert run_cli(path, None, None, catalogue) == 0  # the correct adapter: not reproduced
+        out = capsys.readouterr().out
+        assert ("found with profile vendor-x; give it with --profile" in out) is noted, out

@@ -28,7 +28,7 @@ def test_a_dial_on_a_channel_whose_media_the_adapter_does_not_name_is_a_guessed_
     assert decision.guess is not None and "which media" in decision.guess
 
     named = Platform(catalogue)
-    named.startup(channel_seeds(catalogue, ["telephony", "chat"]), "S1")
+    named.startup(list(channel_seeds(catalogue, ["telephony", "chat"])), "S1")
     assert named.decide(_dial(named, "S1.chan1")).guess is None  # a telephony channel: the seeds decide
     refused = named.decide(_dial(named, "S1.chan2"))  # a chat channel, named as the catalogue reads it
     assert refused.result == "failure" and refused.refusal is not None
