@@ -21,7 +21,17 @@ from ..core.conventions import incoming, outgoing, undeclared_state
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
 from ..core.lists import bound_names
-from ..core.messages import Event, Malformed, Message, Request, Response, classify, encode, preview
+from ..core.messages import (
+    RESPONSE_WITHOUT_ADDRESS,
+    Event,
+    Malformed,
+    Message,
+    Request,
+    Response,
+    classify,
+    encode,
+    preview,
+)
 from ..core.objects import SEPARATOR, ObjectModel
 from ..core.results import StepResult
 from ..core.runevents import Listener, Note, StepFinished, StepStarted
@@ -55,6 +65,9 @@ def startup_bindings(catalogue: Catalogue) -> dict[str, str]:
 
 ORIGINAL = "original"  # the failure response's echo of the request (specs/protocol.yaml)
 UNREADABLE_ORIGINAL = "what a failure answer to a frame that is no JSON object echoes as original (ERRATA R37)"
+UNREADABLE_ECHO = (
+    "what a failure answer to a frame that is no readable request echoes as its command and target (ERRATA R37)"
+)
 SESSION_PLACEHOLDER = "${session}"  # in a start-up request: the session the adapter's first event names
 
 
@@ -200,6 +213,11 @@ class MediaBarSession:
         else:
             assert isinstance(message, Malformed)
             self.recent.append(f"malformed frame ({message.reason})")
+            # while a frame that was no readable request awaits its answer, a response that echoes what it could
+            # read of it (a command that is a number) is that answer: the seeds print no such answer
+            echo = self.unreadable > 0 and message.reason == RESPONSE_WITHOUT_ADDRESS
+            if echo:
+                self.unreadable -= 1  # it answered the frame (as the answer counted in _on_response does)
             self._violate(
                 Violation(
                     Category.MALFORMED_FRAME,
@@ -207,6 +225,8 @@ class MediaBarSession:
                     f"the adapter sent {message.reason}: {message.text}",
                     ref=self.catalogue.protocol.ref,
                     actual=evidence(message.text),
+                    inferred=UNREADABLE_ECHO if echo else None,
+                    area="payloads" if echo else None,
                 )
             )
 
