@@ -69,6 +69,9 @@ def preview(text: str | bytes) -> str:
     return shown if len(shown) <= PREVIEW_CHARS else shown[:PREVIEW_CHARS] + f"… ({len(shown)} chars)"
 
 
+RESPONSE_WITHOUT_ADDRESS = "a response (it has result) without a string command and target"
+
+
 def classify(frame: str | bytes) -> Message:
     if isinstance(frame, bytes | bytearray | memoryview):
         return Malformed("a binary frame; the protocol sends JSON text frames", preview(bytes(frame)))
@@ -92,7 +95,7 @@ def classify_value(value: Any, text: str = "") -> Message:
     if "result" in value:
         command, target = value.get("command"), value.get("target")
         if not isinstance(command, str) or not isinstance(target, str):
-            return Malformed("a response (it has result) without a string command and target", preview(text))
+            return Malformed(RESPONSE_WITHOUT_ADDRESS, preview(text))
         return Response(command, target, value["result"], value)
     command, target = value.get("command"), value.get("target")
     if not isinstance(command, str):

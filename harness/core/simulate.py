@@ -75,6 +75,9 @@ class Decision:
     refusal: Refusal | None = None
     inferred: str | None = None  # why the result is the catalogue's reading (None: the seeds decide it)
     should: bool = False  # the seeds word this result as a should
+    # why the result alone is a guess (the media of a channel the adapter does not name): the events the request
+    # brings where it is carried out are judged as ``inferred`` says
+    guess: str | None = None
 
     @property
     def name(self) -> str:
@@ -200,13 +203,18 @@ class Platform:
         except Refusal as refusal:
             return Decision("failure", None, None, refusal, refusal.inferred)
         context = self.context(data)
-        guessed = _guessed(self.model, obj) or _media_guessed(self.model, spec, obj)
+        guessed = _guessed(self.model, obj)
+        media = _media_guessed(self.model, spec, obj)  # the result a guess; the events too if a list reads it
+        if media and spec.lists_read_media:
+            guessed = guessed or media
         for outcome in spec.outcomes:
             if holds(outcome.when, self.model, obj, context):
                 inferred = outcome.inferred or command_basis(spec) or guessed
-                return Decision(outcome.result, outcome, outcome.events, inferred=inferred, should=outcome.should)
+                return Decision(
+                    outcome.result, outcome, outcome.events, inferred=inferred, should=outcome.should, guess=media
+                )
         basis = self._success_basis(spec, obj, context) or guessed
-        return Decision("success", None, spec.events, inferred=basis)
+        return Decision("success", None, spec.events, inferred=basis, guess=media)
 
     def _success_basis(self, spec: CommandSpec, obj: MbObject, context: Context) -> str | None:
         """Why success is the catalogue's reading: the command is inferred, or every alternative of its
@@ -360,24 +368,13 @@ def _guessed(model: ObjectModel, obj: MbObject) -> str | None:
 
 
 def _media_guessed(model: ObjectModel, spec: CommandSpec, obj: MbObject) -> str | None:
-    """Why a decision is a convention because it reads the media of a channel the adapter names no media for
-    where the profile says (a guess, core/media.py); None if it reads no media or the media is known."""
-    if not model.media_unsure(obj) or not _reads_media(spec):
+    """Why a decision's result is a guess because it reads the media of a channel the adapter names no media
+    for where the profile says (core/media.py); None if it reads no media or the media is known."""
+    if not spec.reads_media or not model.media_unsure(obj):
         return None
     return (
         f"the adapter does not name the media of the channel of {obj.address} where the profile says (the "
-        "catalogue's channel.media, ERRATA R23; conventions.media): what depends on it is a guess"
-    )
-
-
-def _reads_media(spec: CommandSpec) -> bool:
-    """The command's target media, precondition, outcomes or event lists read a channel's media."""
-    lists = [spec.events, *(outcome.events for outcome in spec.outcomes)]
-    return bool(
-        spec.media
-        or mentions_media(spec.when)
-        or mentions_media(outcome.when for outcome in spec.outcomes)
-        or any(mentions_media(entry.only_if for entry in events.entries) for events in lists if events is not None)
+        f"catalogue's channel.media, ERRATA R23; conventions.media), so what {spec.name} brings there is a guess"
     )
 
 

@@ -12,7 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.violations import Category, Verdict, Violation
 from ..spec.catalogue import Catalogue
+
+CONVENTION = Category.CONVENTION.value
+WARNING_KINDS = 100  # kinds of warning counted one by one; the rest are counted together
+OTHER_KINDS = "(other kinds)"
 
 
 @dataclass
@@ -23,8 +28,27 @@ class Coverage:
     events: Counter[str] = field(default_factory=Counter)
     states: dict[str, Counter[str]] = field(default_factory=dict)  # level -> state -> count
     transitions: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)  # level -> (from, to)
+    # what warned and is no finding (a SHOULD, a convention the profile does not declare): "[category] title
+    # (the kind of check)" -> how many violations (texts aside: they may quote the adapter's secrets)
+    warnings: Counter[str] = field(default_factory=Counter)
     steps: int = 0
     examples: int = 0
+
+    def warned(self, violations: Iterable[Violation]) -> None:
+        """Count a step's violations that warn: the same weighing as ``mbconform run`` made them warnings."""
+        for violation in violations:
+            if violation.verdict is not Verdict.WARN:
+                continue
+            key = f"[{violation.category.value}] {violation.title}"
+            if violation.kind is not None:
+                key += f" ({violation.kind.value})"
+            if key not in self.warnings and len(self.warnings) >= WARNING_KINDS:
+                key = OTHER_KINDS
+            self.warnings[key] += 1
+
+    @property
+    def conventions(self) -> int:
+        return sum(n for key, n in self.warnings.items() if key.startswith(f"[{CONVENTION}]"))
 
     def state(self, level: str, state: str) -> None:
         self.states.setdefault(level, Counter())[state] += 1
@@ -41,6 +65,10 @@ class Coverage:
             self.states.setdefault(level, Counter()).update(states)
         for level, moves in other.transitions.items():
             self.transitions.setdefault(level, Counter()).update(moves)
+        for key, count in other.warnings.items():
+            if key not in self.warnings and len(self.warnings) >= WARNING_KINDS:
+                key = OTHER_KINDS
+            self.warnings[key] += count
         self.steps += other.steps
         self.examples += other.examples
 
@@ -86,6 +114,12 @@ class Coverage:
             lines.append(
                 f"  malformed and invalid frames: {sum(self.frames.values())} of {len(self.frames)} kinds"
             )
+        if self.warnings:
+            lines.append(
+                f"  warnings (no findings): {sum(self.warnings.values())}, of them {self.conventions} conventions "
+                "the profile does not declare"
+            )
+            lines.extend(f"    {n:6} {key}" for key, n in self.warnings.most_common(10))
         return lines
 
     def as_json(self) -> dict[str, Any]:
@@ -104,4 +138,5 @@ class Coverage:
             "events": dict(sorted(self.events.items())),
             "states": {level: dict(sorted(states.items())) for level, states in sorted(self.states.items())},
             "transitions": {level: pairs(moves) for level, moves in sorted(self.transitions.items())},
+            "warnings": dict(sorted(self.warnings.items())),
         }

@@ -118,7 +118,6 @@ class FuzzTarget:
         return self.shortest.get(kind, last), self.first_steps.get(kind, len(last.steps))
 
     inconclusive: int = 0
-    warnings: list[str] = field(default_factory=list)
     # the planner's exploration from each situation, shared by the examples (flows pass through the same
     # situations again and again) and by every goal planned from it; and the plans found
     explorers: dict[tuple[tuple[str, ...], tuple[str, int] | None], Explorer] = field(default_factory=dict)
@@ -167,6 +166,7 @@ class FlowMachine(RuleBasedStateMachine):
         self.session.fences = fuzz.fence
         self.session.model.on_state = self._entered
         violations = await self.session.bootstrap()
+        fuzz.coverage.warned(violations)
         failed = [v for v in violations if v.verdict >= Verdict.FAIL]
         if failed or not self.session.ready:
             self.record.error = "the session did not start"
@@ -489,8 +489,7 @@ class FlowMachine(RuleBasedStateMachine):
         self.record.steps.append(recorded)
         self.record.results.append(result)
         self._cover(step, result, before)
-        if result.verdict == Verdict.WARN:
-            self.fuzz.warnings.extend(f"{step.describe()}: {v.title}" for v in result.violations)
+        self.fuzz.coverage.warned(result.violations)
         if result.verdict >= Verdict.FAIL:
             first = next(v for v in result.violations if v.verdict >= Verdict.FAIL)
             finding = finding_class(first)(index, step.describe(), first)

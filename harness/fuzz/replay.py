@@ -113,6 +113,14 @@ def run_cli(
         print(INSECURE_WARNING, file=sys.stderr, flush=True)
     shown = settings.redactor.url(url)
     print(f"mbconform replay {path} ({scenario.id}) against {shown}, profile {profile.name}", flush=True)
+    found_with = (scenario.found or {}).get("profile")
+    if isinstance(found_with, str) and found_with != profile.name:
+        # the profile weighs every violation (its adopted and declared conventions): another may fail or warn
+        print(
+            f"  note: found with profile {printable(found_with, 200)}; give it with --profile to weigh the "
+            "conventions as the fuzz run did",
+            flush=True,
+        )
     try:
         result, replayed = replay(scenario, profile, url, catalogue, connection=connection)
     finally:

@@ -159,7 +159,6 @@ class FuzzOutcome:
     seconds: float = 0.0
     rounds: int = 0
     inconclusive: int = 0
-    warnings: list[str] = field(default_factory=list)
     error: str = ""  # the fuzzer itself could not run (cannot connect); never a finding
     flaky: str = ""  # Hypothesis could not reproduce the failure while shrinking: the adapter is not deterministic
 
@@ -233,5 +232,4 @@ def fuzz(
     outcome.coverage = target.coverage
     outcome.seconds = time.monotonic() - started
     outcome.inconclusive = target.inconclusive
-    outcome.warnings = target.warnings[:50]
     return outcome

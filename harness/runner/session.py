@@ -23,7 +23,17 @@ from ..core.expect import EventExpectation, check_response
 from ..core.lists import bound_names
 from ..core.media import catalogue_media
 from ..core.media import undeclared as undeclared_media
-from ..core.messages import Event, Malformed, Message, Request, Response, classify, encode, preview
+from ..core.messages import (
+    RESPONSE_WITHOUT_ADDRESS,
+    Event,
+    Malformed,
+    Message,
+    Request,
+    Response,
+    classify,
+    encode,
+    preview,
+)
 from ..core.objects import SEPARATOR, ObjectModel
 from ..core.results import StepResult
 from ..core.runevents import Listener, Note, StepFinished, StepStarted
@@ -31,7 +41,7 @@ from ..core.simulate import Decision, Platform, command_basis
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
 from ..core.violations import Category, Severity, Verdict, Violation, adopted, capped, evidence
-from ..spec.catalogue import Catalogue, SpecRef, facts_in, with_facts, with_response
+from ..spec.catalogue import Catalogue, SpecRef, facts_in, facts_sent, with_facts, with_response
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
 from .settings import Settings
@@ -57,6 +67,9 @@ def startup_bindings(catalogue: Catalogue) -> dict[str, str]:
 
 ORIGINAL = "original"  # the failure response's echo of the request (specs/protocol.yaml)
 UNREADABLE_ORIGINAL = "what a failure answer to a frame that is no JSON object echoes as original (ERRATA R37)"
+UNREADABLE_ECHO = (
+    "what a failure answer to a frame that is no readable request echoes as its command and target (ERRATA R37)"
+)
 SESSION_PLACEHOLDER = "${session}"  # in a start-up request: the session the adapter's first event names
 
 
@@ -221,6 +234,11 @@ class MediaBarSession:
         else:
             assert isinstance(message, Malformed)
             self.recent.append(f"malformed frame ({message.reason})")
+            # while a frame that was no readable request awaits its answer, a response that echoes what it could
+            # read of it (a command that is a number) is that answer: the seeds print no such answer
+            echo = self.unreadable > 0 and message.reason == RESPONSE_WITHOUT_ADDRESS
+            if echo:
+                self.unreadable -= 1  # it answered the frame (as the answer counted in _on_response does)
             self._violate(
                 Violation(
                     Category.MALFORMED_FRAME,
@@ -228,6 +246,8 @@ class MediaBarSession:
                     f"the adapter sent {message.reason}: {message.text}",
                     ref=self.catalogue.protocol.ref,
                     actual=evidence(message.text),
+                    inferred=UNREADABLE_ECHO if echo else None,
+                    area="payloads" if echo else None,
                 )
             )
 
@@ -546,23 +566,17 @@ class MediaBarSession:
         facts = self.oracle.facts
         if raw is not None:
             spec_of = self.catalogue.commands.get(raw["command"])
-            return raw, self.oracle.decide(raw), spec_of.ref if spec_of else self.catalogue.protocol.ref
+            decision = self._weigh_facts(self.oracle.decide(raw), facts_sent(raw.get("data"), facts))
+            return raw, decision, spec_of.ref if spec_of else self.catalogue.protocol.ref
         if step.kind == "command":
             spec = self.catalogue.commands[step.name]
-            data = step.data if step.data is not None else spec.example_for(self.settings.platform)
-            defaults = sorted(facts_in(data) - self.settings.declared_facts)
+            template = step.data if step.data is not None else spec.example_for(self.settings.platform)
             # a follow-up names its choice among what the answer before offered ($response:, a needinfo's skills)
-            data = with_response(with_facts(dict(data), facts), self.response.raw if self.response else None)
+            data = with_response(with_facts(dict(template), facts), self.response.raw if self.response else None)
             request = {"command": step.name, "target": target, "data": data}
-            decision = self.oracle.decide(request)
-            if defaults and decision.inferred is None:
-                # lab data the profile did not give (the catalogue's default platform's): never sent as if the
-                # protocol required it, so what the adapter answers to it is a convention
-                shown = ", ".join(f"{name}={facts.get(name)!r}" for name in defaults)
-                decision = replace(
-                    decision, inferred=f"the request carries platform data the profile does not set ({shown})"
-                )
-            return request, decision, spec.ref
+            # platform data it names, or carries already (a fuzzer's data), not what it took from the answer before
+            named = facts_in(template) | facts_sent(template, facts)
+            return request, self._weigh_facts(self.oracle.decide(request), named), spec.ref
         stimulus = self.catalogue.stimuli[step.name]
         decision = Decision("success", None, stimulus.events)
         driver = self.settings.stimulus
@@ -571,6 +585,19 @@ class MediaBarSession:
         if driver.kind != "in-band":
             raise Inconclusive(f"the profile has no way to produce the stimulus {step.name}")
         return stimulus_request(step.name, target), decision, stimulus.ref
+
+    def _weigh_facts(self, decision: Decision, named: set[str]) -> Decision:
+        """The decision, a convention where the request carries platform data the profile does not set
+        (``named``: the facts it names by ``$fact:`` or carries the value of, as a fuzzer or a frame sends it; the
+        catalogue's default platform's): lab data never sent as if the protocol required it (ERRATA R27)."""
+        if decision.inferred is not None:
+            return decision
+        facts = self.oracle.facts
+        defaults = sorted(named - self.settings.declared_facts)
+        if not defaults:
+            return decision
+        shown = ", ".join(f"{name}={facts.get(name)!r}" for name in defaults)
+        return replace(decision, inferred=f"the request carries platform data the profile does not set ({shown})")
 
     async def run(self, step: Step) -> StepResult:
         if step.kind == "frame":
@@ -731,7 +758,7 @@ class MediaBarSession:
                     expected,
                     ref,
                     extra,
-                    decision.inferred,
+                    decision.inferred or decision.guess,
                     decision.should,
                     self._shape_basis(request),
                 )

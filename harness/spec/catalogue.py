@@ -336,6 +336,9 @@ def with_response(value: Any, response: Any) -> Any:
     return value
 
 
+MAX_FACT_SCAN = 10_000  # values of one request searched for platform data (a fuzzed frame may be huge)
+
+
 def facts_in(value: Any) -> set[str]:
     """The facts a value names (``$fact:NAME`` strings, at any depth)."""
     if isinstance(value, str):
@@ -345,6 +348,27 @@ def facts_in(value: Any) -> set[str]:
     if isinstance(value, list):
         return {name for item in value for name in facts_in(item)}
     return set()
+
+
+def facts_sent(value: Any, facts: Mapping[str, Any]) -> set[str]:
+    """The facts whose value ``value`` carries (a string or a number, at any depth): data whose ``$fact:``
+    names were already replaced (a fuzzer's request, a frame) still shows which platform data it sends."""
+    wanted: dict[Any, set[str]] = {}
+    for name, fact in facts.items():
+        if (isinstance(fact, str) and fact) or (isinstance(fact, int) and not isinstance(fact, bool) and fact):
+            wanted.setdefault(fact, set()).add(name)
+    found: set[str] = set()
+    stack, seen = [value], 0
+    while stack and seen < MAX_FACT_SCAN:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str | int) and not isinstance(item, bool) and item in wanted:
+            found |= wanted[item]
+    return found
 
 
 def states_of(when: tuple[Condition, ...]) -> frozenset[str]:
@@ -369,6 +393,19 @@ class CommandSpec:
     outcomes: tuple[OutcomeSpec, ...] = ()
     platform_requests: Mapping[str, tuple[Schema | None, Mapping[str, Any] | None]] = field(default_factory=dict)
     reason: str | None = None  # why an inferred command is what it is
+
+    @cached_property
+    def reads_media(self) -> bool:
+        """What the command brings depends on its channel's media (the command's own, a precondition's or an
+        outcome's condition): the oracle decides it thousands of times, so it is worked out once."""
+        conditions = [*self.when, *(outcome.when for outcome in self.outcomes)]
+        return bool(self.media) or any(_reads_media(condition) for condition in conditions)
+
+    @cached_property
+    def lists_read_media(self) -> bool:
+        """Which events an event list of the command expects depends on the channel's media."""
+        lists = [self.events, *(outcome.events for outcome in self.outcomes)]
+        return any(_reads_media(e.only_if) for events in lists if events is not None for e in events.entries)
 
     @property
     def marker(self) -> str:
@@ -501,3 +538,11 @@ class Catalogue:
             return spec.level
         prefix = name.split(".", 1)[0]
         return prefix if prefix in self.levels else None
+
+
+def _reads_media(condition: Condition | None) -> bool:
+    while condition is not None:
+        if condition.media:
+            return True
+        condition = condition.parent
+    return False

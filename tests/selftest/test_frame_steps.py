@@ -40,11 +40,16 @@ def correct(frame: str | bytes, platform: Platform, answer: list[dict[str, Any]]
     return answer
 
 
-def _run(serving: Serve, catalogue: Catalogue, steps: tuple[Step, ...], reply: Reply = correct) -> Any:
-    """Run the steps against the reference adapter, whose answer to each frame ``reply`` may change."""
+def _run(
+    serving: Serve, catalogue: Catalogue, steps: tuple[Step, ...], reply: Reply = correct, adopt: bool = True
+) -> Any:
+    """Run the steps against the reference adapter, whose answer to each frame ``reply`` may change; ``adopt``:
+    with the reference profile's adopted conventions (all), else none."""
 
     async def main() -> Any:
         settings = replace(load_profile(default_profile(), catalogue).settings(), step_timeout=1.0)
+        if not adopt:
+            settings = replace(settings, adopted=frozenset())
         async with serving(reply) as url:
             return await run_flow(Flow(steps), url=url, catalogue=catalogue, settings=settings)
 
@@ -90,6 +95,27 @@ def test_an_answer_other_than_a_failure_to_an_unreadable_frame_fails(
     result = _run(altered_reference, catalogue, (*CALL, frame("{not json")), success)
     assert result.verdict == Verdict.FAIL
     assert [v.title for _, v in result.violations] == ["bad answer to an unreadable frame"]
+
+
+def test_an_answer_echoing_a_frames_number_command_is_a_convention_unless_adopted(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
+    """A frame whose command is a number is no readable request; a failure answer that echoes the number as its
+    command is what the seeds print no example of (ERRATA R37): a convention, a failure once payloads are
+    adopted."""
+    bad = '{"command": 12345, "target": "${caller}", "data": {}}'
+
+    def echoing(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if _is(frame_text, lambda value: value["command"] == 12345):
+            return [{**answer[0], "command": 12345}]
+        return answer
+
+    adopting = _run(altered_reference, catalogue, (*CALL, frame(bad)), echoing)
+    assert adopting.verdict == Verdict.FAIL
+    assert [v.title for _, v in adopting.violations] == ["malformed frame"]
+    own = _run(altered_reference, catalogue, (*CALL, frame(bad)), echoing, adopt=False)
+    assert own.verdict == Verdict.WARN, own.violations
+    assert [(v.category.value, v.title) for _, v in own.violations] == [("convention", "malformed frame")]
 
 
 def test_an_event_after_a_refused_frame_fails(catalogue: Catalogue, altered_reference: Serve) -> None:

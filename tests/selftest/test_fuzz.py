@@ -174,20 +174,3 @@ def test_a_random_search_stops_when_its_budget_ends_mid_round(
     assert outcome.finding is None and outcome.error == ""
     assert 0 < outcome.coverage.examples < 600
     assert outcome.seconds < 3 + 10  # the example under way runs to its end (bounded by its steps)
-
-
-def test_a_convention_the_profile_does_not_adopt_is_no_finding(
-    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue
-) -> None:
-    """The fuzzers honour provenance (issue 14): an extra channel.infochanged in channel.activate's inferred
-    list is found with a profile that adopts the catalogue's events, and is no finding without it."""
-    fault = "activate-extra-infochanged"
-    adopting = _profile(catalogue, "generic")
-    assert "events" in adopting.adopted
-    url = _url(adapter, adopting, fault)
-    found = fuzz("flows", url, catalogue, adopting.settings(), ci)
-    assert found.finding is not None, "the adopting profile should find the extra event"
-    own = replace(adopting, adopted=frozenset())  # a vendor that adopts nothing: a convention of its own
-    outcome = fuzz("flows", url, catalogue, own.settings(), ci)
-    assert outcome.error == ""
-    assert outcome.finding is None, outcome.finding.finding if outcome.finding else None
