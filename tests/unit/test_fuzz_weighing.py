@@ -4,6 +4,7 @@ platform data it carries once its ``$fact:`` names are replaced, and the fuzz re
 
 from __future__ import annotations
 
+from harness.core.media import catalogue_media
 from harness.core.simulate import Platform, channel_seeds
 from harness.core.violations import Category, Severity, Verdict, Violation
 from harness.fuzz.coverage import OTHER_KINDS, WARNING_KINDS, Coverage
@@ -19,13 +20,14 @@ def test_a_dial_on_a_channel_whose_media_the_adapter_does_not_name_is_a_guessed_
     catalogue: Catalogue,
 ) -> None:
     unnamed = Platform(catalogue)
+    unnamed.model.guess_media = catalogue_media(catalogue)  # as a session's model does (not the reference's)
     unnamed.startup([{}], "S1")
     channel = unnamed.model.get("S1.chan1")
     assert channel is not None
     channel.media = None  # as the harness sees a channel created with its media elsewhere in its data
     decision = unnamed.decide(_dial(unnamed, "S1.chan1"))
     assert decision.result == "success" and decision.inferred is None  # its events are still the seeds'
-    assert decision.guess is not None and "which media" in decision.guess
+    assert decision.guess is not None and "media of the channel" in decision.guess
 
     named = Platform(catalogue)
     named.startup(list(channel_seeds(catalogue, ["telephony", "chat"])), "S1")

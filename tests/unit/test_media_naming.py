@@ -128,11 +128,12 @@ def test_a_decision_that_reads_a_guessed_media_is_a_convention(catalogue: Catalo
     platform = Platform(catalogue, model, platform="generic")
     dial = {"command": DIAL, "target": "S1.c1", "data": catalogue.commands[DIAL].example_for("generic")}
     decision = platform.decide(dial)
-    assert decision.result == "success" and decision.inferred is not None and "guess" in decision.inferred
+    assert decision.result == "success" and decision.guess is not None and "guess" in decision.guess
+    assert decision.inferred is None  # the dial's events do not read the media: still the seeds' list
     assert platform.decide({**dial, "target": "S1.c2"}).result == "failure"
     model.guess_media = frozenset()  # the reference adapter's model: an unknown media is no telephony
     assert any("unknown channel" in reason for reason in legal(inbound, model, unknown, context))
-    assert platform.decide(dial).inferred is None
+    assert platform.decide(dial).inferred is None and platform.decide(dial).guess is None
 
 
 BAD = """\
