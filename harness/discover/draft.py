@@ -199,10 +199,8 @@ def _conventions(lines: list[str], found: Discovery, catalogue: Catalogue) -> No
     observer = found.observer
     lines.append("")
     lines.append(CONVENTIONS_MARK)
-    lines.append(
-        "# Where the seeds are silent, what the adapter was seen to do. Until `mbconform lint` knows a field"
-    )
-    lines.append("# below, drop it; conventions.adopt makes the areas you adopt MUSTs (see vendor-template.yaml).")
+    lines.append("# Where the seeds are silent, what the adapter was seen to do: check each is what you meant.")
+    lines.append("# conventions.adopt makes the catalogue's reading of an area you adopt a MUST.")
     lines.append("conventions:")
     _activation(lines, found, catalogue)
     _extra_events(lines, observer.extra_events, observer.startup_extra)
