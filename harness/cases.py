@@ -163,7 +163,11 @@ def _cases_of(catalogue: Catalogue, profile: Profile, planner: _Planner, command
         Flow((Step("command", command.name, "$missing", expect=failure, ref=command.ref),), missing_level=level),
     )
     legal_goal = Goal(level, command.name, decision=LEGAL, description=f"a {level} where {command.name} is legal")
-    invalid = invalid_data(command.request, command.example_for(profile.platform))
+    example = command.example_for(profile.platform)
+    platform_schema = command.platform_requests.get(profile.platform, (None, None))[0]
+    invalid = invalid_data(command.request, example) or (
+        invalid_data(platform_schema, example) if platform_schema is not None else None
+    )
     if invalid is not None:
         data, how = invalid
         case(

@@ -52,3 +52,16 @@ def test_cases_without_a_profile_lists_each_reference_profile_one_line_per_case(
     not_applicable = [line for line in cases if "  n/a: " in line]
     assert any("this outcome happens only on incontact (profile: generic)" in line for line in not_applicable)
     assert all(line.split()[0].startswith("MB-") for line in cases)
+
+
+def test_invalid_data_cases_come_from_the_platforms_own_request_schema(catalogue: Catalogue) -> None:
+    """InContact's disposition fields (ERRATA R30) are a request schema of that platform only: a generic adapter
+    is not asked to refuse a mistyped InContact field, an InContact adapter is."""
+    by_platform = {}
+    for path in reference_profiles():
+        profile = load_profile(path, catalogue)
+        ids = {case.id for case in command_cases(catalogue, profile)}
+        by_platform.setdefault(profile.platform, set()).update(ids)
+    assert "MB-INTR-COMPLETE-003" in by_platform["incontact"]
+    assert "MB-INTR-COMPLETE-003" not in by_platform["generic"]
+    assert "MB-CHAN-DIAL-003" in by_platform["generic"]  # the generic request schema still gives its own
