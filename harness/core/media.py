@@ -145,18 +145,29 @@ def _media_target(catalogue: Catalogue, raw: Mapping[str, Any], level_of: Any) -
     return level.media_path if level is not None else None
 
 
-def incoming(naming: MediaNaming, catalogue: Catalogue, raw: dict[str, Any], level_of: Any) -> dict[str, Any]:
-    """An event from the adapter with the media it names (at the declared path, by the declared names) at the
-    catalogue's path with the catalogue's value; ``raw`` itself if nothing is translated."""
+def _named(
+    naming: MediaNaming, catalogue: Catalogue, raw: dict[str, Any], level_of: Any, adapters: bool
+) -> tuple[str, Mapping[str, Any], str] | None:
+    """The catalogue's media path of an event that names a channel's media, its data, and the media it names
+    (where the adapter puts it if ``adapters``, else where the catalogue does); None if there is nothing to
+    translate."""
     if naming.is_default:
-        return raw
+        return None
     path = _media_target(catalogue, raw, level_of)
     data = raw.get("data")
     if path is None or not isinstance(data, Mapping):
+        return None
+    value = find(data, (naming.path or path) if adapters else path)
+    return (path, data, value) if isinstance(value, str) else None
+
+
+def incoming(naming: MediaNaming, catalogue: Catalogue, raw: dict[str, Any], level_of: Any) -> dict[str, Any]:
+    """An event from the adapter with the media it names (at the declared path, by the declared names) at the
+    catalogue's path with the catalogue's value; ``raw`` itself if nothing is translated."""
+    found = _named(naming, catalogue, raw, level_of, adapters=True)
+    if found is None:
         return raw
-    value = find(data, naming.path or path)
-    if not isinstance(value, str):
-        return raw
+    path, data, value = found
     kind = naming.names.get(value, value)
     if naming.path is None and kind == value:
         return raw
@@ -165,15 +176,10 @@ def incoming(naming: MediaNaming, catalogue: Catalogue, raw: dict[str, Any], lev
 
 def outgoing(naming: MediaNaming, catalogue: Catalogue, raw: dict[str, Any], level_of: Any) -> dict[str, Any]:
     """An event of the simulation as the adapter names the media (the reference adapter's side)."""
-    if naming.is_default:
+    found = _named(naming, catalogue, raw, level_of, adapters=False)
+    if found is None:
         return raw
-    path = _media_target(catalogue, raw, level_of)
-    data = raw.get("data")
-    if path is None or not isinstance(data, Mapping):
-        return raw
-    value = find(data, path)
-    if not isinstance(value, str):
-        return raw
+    path, data, value = found
     moved = data if naming.path is None or naming.path == path else without(data, path)
     return {**raw, "data": with_value(moved, naming.path or path, naming.adapter_name(value))}
 

@@ -162,34 +162,34 @@ class MediaBarSession:
         if conventions.is_default:
             return message
         if isinstance(message, Event):
-            broken = undeclared_state(conventions, self.catalogue, message, self._level_of(message.target))
-            if broken is not None:
-                self._violate(
-                    Violation(
-                        Category.SHAPE_MISMATCH,
-                        "state name not declared",
-                        f"{message.name} about {message.target}: {broken}",
-                        ref=self.catalogue.events[message.name].ref,
-                        actual=evidence(message.data),
-                        inferred="state names are the catalogue's reading (ERRATA R9)",
-                        declared=True,
-                        area="states",
+            level = self._level_of(message.target)
+            for title, broken, inferred, area in (
+                (
+                    "state name not declared",
+                    undeclared_state(conventions, self.catalogue, message, level),
+                    "state names are the catalogue's reading (ERRATA R9)",
+                    "states",
+                ),
+                (
+                    "media not as declared",
+                    undeclared_media(conventions.media, self.catalogue, message.raw),
+                    "how a channel names its media is the catalogue's reading (ERRATA R23)",
+                    "payloads",
+                ),
+            ):
+                if broken is not None:
+                    self._violate(
+                        Violation(
+                            Category.SHAPE_MISMATCH,
+                            title,
+                            f"{message.name} about {message.target}: {broken}",
+                            ref=self.catalogue.events[message.name].ref,
+                            actual=evidence(message.data),
+                            inferred=inferred,
+                            declared=True,
+                            area=area,
+                        )
                     )
-                )
-            media = undeclared_media(conventions.media, self.catalogue, message.raw)
-            if media is not None:
-                self._violate(
-                    Violation(
-                        Category.SHAPE_MISMATCH,
-                        "media not as declared",
-                        f"{message.name} about {message.target}: {media}",
-                        ref=self.catalogue.events[message.name].ref,
-                        actual=evidence(message.data),
-                        inferred="how a channel names its media is the catalogue's reading (ERRATA R23)",
-                        declared=True,
-                        area="payloads",
-                    )
-                )
         translated = incoming(conventions, self.catalogue, message, self._level_of)
         if translated is None and isinstance(message, Event):
             if self.current is not None and self.current.in_scope(message):
