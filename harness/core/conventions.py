@@ -11,7 +11,9 @@ inferred``); a profile's ``conventions:`` section declares what the adapter does
   (:mod:`harness.core.media`, ERRATA R23);
 - ``activation``: ``command`` (the catalogue's activation command, ``activation:`` in
   ``specs/session/startup.yaml``, which the profile declares) or ``self`` (each channel becomes usable by
-  itself during start-up, with the events that command's list brings, and the adapter has no such command).
+  itself during start-up, with the events that command's list brings, and the adapter has no such command);
+- ``creation_targets``: per creation event, which object it is about: ``parent`` (the object it is created
+  in, the catalogue's reading) or ``new`` (the object it creates, its id the target's last segment).
 
 Everything inside the harness speaks the catalogue's names; frames are translated where they cross the
 wire: :func:`outgoing` and :func:`incoming` on the harness's side, :func:`request_from_adapter` and
@@ -39,8 +41,9 @@ if TYPE_CHECKING:  # the simulation is only driven here, never imported at run t
     from .simulate import Platform
 
 ACTIVATION = ("command", "self")
+CREATION_TARGETS = ("parent", "new")  # a creation event about the object it is created in, or the new one
 # adopt: read by the profile (suite.py)
-FIELDS = ("commands", "states", "extra_events", "activation", "media", "adopt")
+FIELDS = ("commands", "states", "extra_events", "activation", "media", "creation_targets", "adopt")
 MAX_NAME = 200  # characters of a name a conventions section may give
 Path = tuple[str | int, ...]
 
@@ -54,6 +57,7 @@ class Conventions:
     extra_events: frozenset[str] = frozenset()  # events of the adapter's own: shown, never judged
     activation: str = "command"  # or "self": channels become usable by themselves during start-up
     media: MediaNaming = field(default_factory=MediaNaming)  # where and how a channel's media is named
+    creation_targets: Mapping[str, str] = field(default_factory=dict)  # creation event -> "parent" | "new"
 
     @property
     def is_default(self) -> bool:
@@ -75,6 +79,7 @@ class Conventions:
             "extra_events": sorted(self.extra_events),
             "activation": self.activation,
             **({"media": self.media.to_json()} if not self.media.is_default else {}),
+            **({"creation_targets": dict(self.creation_targets)} if self.creation_targets else {}),
         }
 
     def to_query(self) -> str:
@@ -99,7 +104,7 @@ class ConventionError(ValueError):
 def problems(catalogue: Catalogue, data: Any) -> list[tuple[Path, str]]:
     """Every problem of a ``conventions:`` section, each at its path inside the section (all at once)."""
     if not isinstance(data, Mapping):
-        return [((), "conventions is a mapping of commands, states, extra_events, activation and media")]
+        return [((), f"conventions is a mapping of {', '.join(FIELDS)}")]
     found: list[tuple[Path, str]] = [
         ((key,), f"unknown field {key!r} (known: {', '.join(FIELDS)})") for key in data if key not in FIELDS
     ]
@@ -120,6 +125,7 @@ def problems(catalogue: Catalogue, data: Any) -> list[tuple[Path, str]]:
                 found.append((("extra_events", index), f"{name} is listed twice"))
     if "media" in data:
         found += media_naming.problems(catalogue, data["media"])
+    found += _creation_problems(catalogue, data.get("creation_targets", {}))
     activation = data.get("activation", "command")
     if activation not in ACTIVATION:
         found.append((("activation",), f"{activation!r}: one of {', '.join(ACTIVATION)}"))
@@ -151,6 +157,24 @@ def _command_problems(catalogue: Catalogue, commands: Any) -> list[tuple[Path, s
             found.append((at, f"{adapter} is already the adapter's name for {taken[adapter]}"))
         else:
             taken[adapter] = name
+    return found
+
+
+def _creation_problems(catalogue: Catalogue, targets: Any) -> list[tuple[Path, str]]:
+    creating = sorted(
+        name for name, spec in catalogue.events.items() if spec.creates_level and spec.creates_id_path
+    )
+    if not isinstance(targets, Mapping):
+        return [(("creation_targets",), f"a mapping of creation event -> {' or '.join(CREATION_TARGETS)}")]
+    found: list[tuple[Path, str]] = []
+    for name, about in targets.items():
+        at: Path = ("creation_targets", name)
+        if name not in creating:
+            found.append((at, f"{name!r} is not a creation event of the catalogue ({', '.join(creating)})"))
+        elif about not in CREATION_TARGETS:
+            found.append(
+                (at, f"{about!r}: parent (about the object it is created in) or new (about the object it creates)")
+            )
     return found
 
 
@@ -208,6 +232,7 @@ def parse(catalogue: Catalogue, data: Any) -> Conventions:
         extra_events=frozenset(data.get("extra_events", [])),
         activation=activation,
         media=media_naming.parse(data.get("media")),
+        creation_targets={str(name): str(about) for name, about in data.get("creation_targets", {}).items()},
     )
 
 
@@ -249,14 +274,75 @@ def incoming(
     if isinstance(message, Event):
         if message.name in conventions.extra_events:
             return None
-        raw = _state_renamed(
-            catalogue, message.raw, level_of, lambda level: dict(conventions.states.get(level, {}))
-        )
+        raw = _retargeted_creation(catalogue, message.raw, conventions.creation_targets, level_of, to_parent=True)
+        raw = _state_renamed(catalogue, raw, level_of, lambda level: dict(conventions.states.get(level, {})))
         raw = media_naming.incoming(conventions.media, catalogue, raw, level_of)
         if raw is message.raw:
             return message
-        return Event(message.name, message.target, raw.get("data"), raw)
+        return Event(message.name, str(raw.get("target")), raw.get("data"), raw)
     return message
+
+
+def _new_id(catalogue: Catalogue, raw: Mapping[str, Any]) -> str | None:
+    """The id of the object a creation event creates (None: not a creation event, or no usable id)."""
+    spec = catalogue.events.get(str(raw.get("name")))
+    if spec is None or spec.creates_level is None or spec.creates_id_path is None:
+        return None
+    new_id = find(raw.get("data"), spec.creates_id_path)
+    return new_id if isinstance(new_id, str) and new_id and SEPARATOR not in new_id else None
+
+
+def about_new_object(
+    catalogue: Catalogue, raw: Mapping[str, Any], level_of: Callable[[str], str | None] | None = None
+) -> bool:
+    """A creation event whose target is the object it creates (its id is the target's last segment; with
+    ``level_of``, the level of a known address, also: the target is no known object, its parent is)."""
+    new_id = _new_id(catalogue, raw)
+    target = raw.get("target")
+    if new_id is None or not isinstance(target, str) or not target.endswith(SEPARATOR + new_id):
+        return False
+    parent = target[: -len(SEPARATOR + new_id)]
+    return level_of is None or (level_of(target) is None and level_of(parent) is not None)
+
+
+def _retargeted_creation(
+    catalogue: Catalogue,
+    raw: dict[str, Any],
+    declared: Mapping[str, str],
+    level_of: Callable[[str], str | None],
+    *,
+    to_parent: bool,
+) -> dict[str, Any]:
+    """A creation event the profile declares in ``creation_targets``, moved to the catalogue's target (the
+    object it is created in; ``to_parent``) or to the adapter's (``new``: the object it creates). ``raw``
+    itself if the event is not declared, or not in the form to move."""
+    name = raw.get("name")
+    if not isinstance(name, str) or name not in declared:
+        return raw
+    target = raw.get("target")
+    new_id = _new_id(catalogue, raw)
+    if new_id is None or not isinstance(target, str):
+        return raw
+    if to_parent and about_new_object(catalogue, raw, level_of):
+        return {**raw, "target": target[: -len(SEPARATOR + new_id)]}
+    if not to_parent and declared[name] == "new":
+        return {**raw, "target": target + SEPARATOR + new_id}
+    return raw
+
+
+def undeclared_creation_target(
+    conventions: Conventions, catalogue: Catalogue, event: Event, level_of: Callable[[str], str | None]
+) -> str | None:
+    """Where the profile declares which object a creation event is about: why this one is about the other
+    (a declared convention broken: a MUST); None if it is as declared, or nothing is declared for it."""
+    declared = conventions.creation_targets.get(event.name)
+    if declared is None or _new_id(catalogue, event.raw) is None:
+        return None
+    about_new = about_new_object(catalogue, event.raw, level_of)
+    if about_new == (declared == "new"):
+        return None
+    said = "the object it creates" if declared == "new" else "the object it is created in"
+    return f"the profile declares {event.name} about {said}; this one is about {event.target!r}"
 
 
 def _renamed_response(raw: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
@@ -358,7 +444,10 @@ def to_adapter(
             out.append(_renamed_response(message, conventions.commands))
         elif "messageType" in message:
             renamed = _state_renamed(catalogue, message, level_of, conventions.adapter_states)
-            out.append(media_naming.outgoing(conventions.media, catalogue, renamed, level_of))
+            renamed = media_naming.outgoing(conventions.media, catalogue, renamed, level_of)
+            out.append(
+                _retargeted_creation(catalogue, renamed, conventions.creation_targets, level_of, to_parent=False)
+            )
         else:
             out.append(message)
     return out

@@ -212,4 +212,5 @@ DECLARED_BY = {
     "events": "declare events of the adapter's own in conventions.extra_events, ",
     "startup": "declare how channels become usable in conventions.activation and the start-up requests in the "
     "profile's startup section, ",
+    "targets": "declare which object each creation event is about in conventions.creation_targets, ",
 }

@@ -293,13 +293,25 @@ def _states(lines: list[str], found: Discovery, catalogue: Catalogue) -> None:
 
 
 def _creation(lines: list[str], creation: Mapping[tuple[str, str], Seen]) -> None:
+    """``conventions.creation_targets``: which object each creation event was seen about; declared ``new``
+    where it was about the object it creates (every time), the catalogue's ``parent`` otherwise."""
     if not creation:
         lines.append("  # creation targets: no creation event observed")
         return
+    declared: dict[str, str] = {}
     for (event, about), seen in creation.items():
         mark = f"  {DIFFERS} (about the object it is created in)" if about == "new object" else ""
         lines.append(f"  # creation target: {event} about the {about} ({seen.count} seen){mark}")
         _evidence(lines, seen.evidence[:1], "  ")
+        if (event, "new object" if about == "parent" else "parent") in creation:
+            lines.append(f"  #   question: {event} was seen about both; which one is the adapter's?")
+            declared.pop(event, None)
+        else:
+            declared[event] = "new" if about == "new object" else "parent"
+    own = {event: about for event, about in declared.items() if about == "new"}
+    if own:
+        pairs = ", ".join(f"{quoted(event)}: new" for event in own)
+        lines.append(f"  creation_targets: {{{pairs}}}")
 
 
 def _media_naming(lines: list[str], found: Discovery, catalogue: Catalogue) -> None:

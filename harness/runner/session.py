@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ..core.conventions import incoming, outgoing, undeclared_state
+from ..core.conventions import incoming, outgoing, undeclared_creation_target, undeclared_state
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
 from ..core.lists import bound_names
@@ -175,6 +175,12 @@ class MediaBarSession:
                     undeclared_media(conventions.media, self.catalogue, message.raw),
                     "how a channel names its media is the catalogue's reading (ERRATA R23)",
                     "payloads",
+                ),
+                (
+                    "creation target not as declared",
+                    undeclared_creation_target(conventions, self.catalogue, message, self._level_of),
+                    "which object a creation event is about is the catalogue's reading",
+                    "targets",
                 ),
             ):
                 if broken is not None:

@@ -195,6 +195,7 @@ def test_an_adapter_with_other_conventions_gets_a_draft_that_declares_them(catal
     assert conventions["states"] == {"channel": {"READY": "ACTIVE"}, "conversation": {"ON_HOLD": "HELD"}}
     assert "after conversation.hold on " in text
     assert "interaction.created about the new object (" in text and "object it is created in)" in text
+    assert conventions["creation_targets"] == {"interaction.created": "new", "conversation.created": "new"}
     assert "question: does the adapter have conversation.request.dtmf under another name" in text
     assert "  # - conversation.request.dtmf  # unknown: failure UNKNOWN_COMMAND" in text
     # later sessions follow the state names learned: a call the adapter calls ON_HOLD is held, so a retrieve,

@@ -22,6 +22,7 @@ from harness.core.conventions import (
     request_from_adapter,
     self_activation,
     to_adapter,
+    undeclared_creation_target,
     undeclared_state,
     unknown_to_adapter,
 )
@@ -315,3 +316,61 @@ def test_several_adapter_names_may_stand_for_one_catalogue_state(catalogue: Cata
     section = {"states": {"interaction": {"active": "ACTIVE", "consulting": "ACTIVE"}}}
     assert problems(catalogue, section) == []
     assert parse(catalogue, section).states["interaction"] == {"active": "ACTIVE", "consulting": "ACTIVE"}
+
+
+def _created(target: str, new_id: str = "i7") -> Event:
+    raw = {
+        "messageType": "e",
+        "name": "interaction.created",
+        "target": target,
+        "data": {"interaction": {"id": new_id}},
+    }
+    return Event("interaction.created", target, raw["data"], raw)
+
+
+def test_a_creation_event_declared_about_the_new_object_is_read_about_the_object_it_is_created_in(
+    catalogue: Catalogue,
+) -> None:
+    """``creation_targets: {interaction.created: new}``: the adapter's event about ``S1.c.i7`` is the
+    catalogue's about ``S1.c``; the reference adapter plays it the reverse way; an event about the channel
+    (the catalogue's way) breaks the declaration; an undeclared event is left as it came."""
+    conventions = parse(catalogue, {"creation_targets": {"interaction.created": "new"}})
+    levels = _levels({"S1": "session", "S1.c": "channel"})
+    about_new = incoming(conventions, catalogue, _created("S1.c.i7"), levels)
+    assert about_new is not None and about_new.target == "S1.c" and about_new.raw["target"] == "S1.c"
+    assert undeclared_creation_target(conventions, catalogue, _created("S1.c.i7"), levels) is None
+    broken = undeclared_creation_target(conventions, catalogue, _created("S1.c"), levels)
+    assert broken is not None and "the object it creates" in broken and "'S1.c'" in broken
+    kept = _created("S1.c")
+    assert incoming(conventions, catalogue, kept, levels) is kept  # left for the check above to report
+    out = to_adapter(conventions, catalogue, [kept.raw], levels)
+    assert out == [{**kept.raw, "target": "S1.c.i7"}] and kept.raw["target"] == "S1.c"
+    conversation = {"messageType": "e", "name": "conversation.created", "target": "S1.c.i7", "data": {}}
+    assert to_adapter(conventions, catalogue, [conversation], levels) == [conversation]  # not declared
+
+
+def test_a_creation_event_declared_about_its_parent_must_not_be_about_the_new_object(catalogue: Catalogue) -> None:
+    conventions = parse(catalogue, {"creation_targets": {"interaction.created": "parent"}})
+    levels = _levels({"S1": "session", "S1.c": "channel"})
+    assert undeclared_creation_target(conventions, catalogue, _created("S1.c"), levels) is None
+    broken = undeclared_creation_target(conventions, catalogue, _created("S1.c.i7"), levels)
+    assert broken is not None and "the object it is created in" in broken
+    # read about its parent all the same, so the model does not report it a second time as a convention
+    translated = incoming(conventions, catalogue, _created("S1.c.i7"), levels)
+    assert translated is not None and translated.target == "S1.c"
+    # an address the model already knows is no new object, whatever its last segment
+    known = _levels({"S1": "session", "S1.c": "channel", "S1.c.i7": "interaction"})
+    assert incoming(conventions, catalogue, _created("S1.c.i7"), known).target == "S1.c.i7"  # type: ignore[union-attr]
+
+
+def test_creation_targets_problems_are_named(catalogue: Catalogue) -> None:
+    found = problems(catalogue, {"creation_targets": {"state.updated": "new", "interaction.created": "self"}})
+    assert [path for path, _ in found] == [
+        ("creation_targets", "state.updated"),
+        ("creation_targets", "interaction.created"),
+    ]
+    assert "not a creation event" in found[0][1] and "parent" in found[1][1]
+    assert problems(catalogue, {"creation_targets": ["interaction.created"]})[0][0] == ("creation_targets",)
+    assert parse(catalogue, {"creation_targets": {"conversation.created": "new"}}).to_json()[
+        "creation_targets"
+    ] == {"conversation.created": "new"}
