@@ -12,6 +12,8 @@ inferred``); a profile's ``conventions:`` section declares what the adapter does
 - ``activation``: ``command`` (the catalogue's activation command, ``activation:`` in
   ``specs/session/startup.yaml``, which the profile declares) or ``self`` (each channel becomes usable by
   itself during start-up, with the events that command's list brings, and the adapter has no such command);
+- ``facet_events``: events of the adapter's own that carry a facet of an object (a mute, a recording), read
+  as the catalogue's event that carries it (:mod:`harness.core.facet_events`);
 - ``creation_targets``: per creation event, which object it is about: ``parent`` (the object it is created
   in, the catalogue's reading) or ``new`` (the object it creates, its id the target's last segment).
 
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from ..jsonpaths import find, with_value
 from ..spec.catalogue import Catalogue
 from ..spec.inputfile import InputRefused, load_json_text
+from . import facet_events as facet_naming
 from . import media as media_naming
 from .media import MediaNaming
 from .messages import Event, Message, Response
@@ -43,7 +46,7 @@ if TYPE_CHECKING:  # the simulation is only driven here, never imported at run t
 ACTIVATION = ("command", "self")
 CREATION_TARGETS = ("parent", "new")  # a creation event about the object it is created in, or the new one
 # adopt: read by the profile (suite.py)
-FIELDS = ("commands", "states", "extra_events", "activation", "media", "creation_targets", "adopt")
+FIELDS = ("commands", "states", "extra_events", "activation", "media", "creation_targets", "facet_events", "adopt")
 MAX_NAME = 200  # characters of a name a conventions section may give
 Path = tuple[str | int, ...]
 
@@ -58,6 +61,7 @@ class Conventions:
     activation: str = "command"  # or "self": channels become usable by themselves during start-up
     media: MediaNaming = field(default_factory=MediaNaming)  # where and how a channel's media is named
     creation_targets: Mapping[str, str] = field(default_factory=dict)  # creation event -> "parent" | "new"
+    facet_events: facet_naming.FacetEvents = field(default_factory=dict)  # the adapter's event -> its facets
 
     @property
     def is_default(self) -> bool:
@@ -80,6 +84,7 @@ class Conventions:
             "activation": self.activation,
             **({"media": self.media.to_json()} if not self.media.is_default else {}),
             **({"creation_targets": dict(self.creation_targets)} if self.creation_targets else {}),
+            **({"facet_events": facet_naming.to_json(self.facet_events)} if self.facet_events else {}),
         }
 
     def to_query(self) -> str:
@@ -126,6 +131,8 @@ def problems(catalogue: Catalogue, data: Any) -> list[tuple[Path, str]]:
     if "media" in data:
         found += media_naming.problems(catalogue, data["media"])
     found += _creation_problems(catalogue, data.get("creation_targets", {}))
+    if "facet_events" in data:
+        found += facet_naming.problems(catalogue, data["facet_events"])
     activation = data.get("activation", "command")
     if activation not in ACTIVATION:
         found.append((("activation",), f"{activation!r}: one of {', '.join(ACTIVATION)}"))
@@ -233,6 +240,7 @@ def parse(catalogue: Catalogue, data: Any) -> Conventions:
         activation=activation,
         media=media_naming.parse(data.get("media")),
         creation_targets={str(name): str(about) for name, about in data.get("creation_targets", {}).items()},
+        facet_events=facet_naming.parse(data.get("facet_events")),
     )
 
 
@@ -272,14 +280,15 @@ def incoming(
             return message
         return Response(str(raw["command"]), message.target, message.result, raw)
     if isinstance(message, Event):
-        if message.name in conventions.extra_events:
-            return None
-        raw = _retargeted_creation(catalogue, message.raw, conventions.creation_targets, level_of, to_parent=True)
+        carried = facet_naming.incoming(conventions.facet_events, catalogue, message.raw)
+        if carried is None or (carried is message.raw and message.name in conventions.extra_events):
+            return None  # the adapter's own: shown, never judged
+        raw = _retargeted_creation(catalogue, carried, conventions.creation_targets, level_of, to_parent=True)
         raw = _state_renamed(catalogue, raw, level_of, lambda level: dict(conventions.states.get(level, {})))
         raw = media_naming.incoming(conventions.media, catalogue, raw, level_of)
         if raw is message.raw:
             return message
-        return Event(message.name, str(raw.get("target")), raw.get("data"), raw)
+        return Event(str(raw.get("name")), str(raw.get("target")), raw.get("data"), raw)
     return message
 
 
@@ -445,6 +454,7 @@ def to_adapter(
         elif "messageType" in message:
             renamed = _state_renamed(catalogue, message, level_of, conventions.adapter_states)
             renamed = media_naming.outgoing(conventions.media, catalogue, renamed, level_of)
+            renamed = facet_naming.outgoing(conventions.facet_events, catalogue, renamed)
             out.append(
                 _retargeted_creation(catalogue, renamed, conventions.creation_targets, level_of, to_parent=False)
             )

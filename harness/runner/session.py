@@ -20,6 +20,7 @@ from typing import Any
 from ..core.conventions import incoming, outgoing, undeclared_creation_target, undeclared_state
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
+from ..core.facet_events import undeclared as undeclared_facet
 from ..core.lists import bound_names
 from ..core.media import catalogue_media
 from ..core.media import undeclared as undeclared_media
@@ -174,6 +175,12 @@ class MediaBarSession:
                     "media not as declared",
                     undeclared_media(conventions.media, self.catalogue, message.raw),
                     "how a channel names its media is the catalogue's reading (ERRATA R23)",
+                    "payloads",
+                ),
+                (
+                    "facet not as declared",
+                    undeclared_facet(conventions.facet_events, self.catalogue, message.raw),
+                    "which event announces a mute or a recording is the catalogue's reading (ERRATA R26)",
                     "payloads",
                 ),
                 (

@@ -118,9 +118,12 @@ def draw(seed: int, catalogue: Catalogue) -> Combination:
     media = _media_naming(rng)  # drawn after the others: the switches drawn before it stay what they were
     if media:
         conventions["media"] = media
-    creation = _creation_targets(rng, catalogue)  # drawn last, likewise
+    creation = _creation_targets(rng, catalogue)  # drawn after the others, likewise
     if creation:
         conventions["creation_targets"] = creation
+    facets = _facet_events(rng)  # drawn last, likewise
+    if facets:
+        conventions["facet_events"] = facets
     return Combination(seed, platform, addressing, events_first, conventions, faults)
 
 
@@ -149,6 +152,28 @@ def _creation_targets(rng: random.Random, catalogue: Catalogue) -> dict[str, str
     )
     chosen = rng.sample(creating, rng.randint(1, len(creating)))
     return {name: rng.choice(("new", "new", "parent")) for name in chosen}
+
+
+FACET_EVENTS: dict[str, dict[str, Any]] = {
+    "conversation.infochanged": {"muted": "$.muted"},
+    "call.mute.changed": {"muted": {"path": "$.call.muted", "values": {True: "on", False: "off"}}},
+    "interaction.infochanged": {
+        "recording": {"path": "$.recording", "values": {"RECORDING": True, "STOPPED": False}}
+    },
+    "recording.status": {"recording": "$.status.recording", "conference": "$.status.conference"},
+}
+
+
+def _facet_events(rng: random.Random) -> dict[str, Any]:
+    """Events of the adapter's own that announce a mute or a recording (one per facet at most); {} for the
+    catalogue's state.updated."""
+    if rng.random() < 0.5:
+        return {}
+    chosen: dict[str, Any] = {}
+    for name in rng.sample(sorted(FACET_EVENTS), rng.randint(1, 2)):
+        if not set(FACET_EVENTS[name]) & {facet for facets in chosen.values() for facet in facets}:
+            chosen[name] = FACET_EVENTS[name]
+    return chosen
 
 
 def write_profile(
@@ -376,6 +401,24 @@ def test_a_creation_event_about_another_object_than_declared_fails(
     verdicts = _run_all(catalogue, adapter, path, prefix="MB-CHAN-DIAL-001")
     assert [verdict for _, verdict, _ in verdicts] == [Verdict.FAIL], verdicts
     assert "creation target not as declared" in verdicts[0][2], verdicts
+
+
+def test_a_mute_announced_otherwise_than_declared_fails_and_as_declared_passes(
+    catalogue: Catalogue, adapter: RunningAdapter, tmp_path: Path
+) -> None:
+    """The profile declares that ``conversation.infochanged`` announces a mute: an adapter that does so passes
+    the mute cases; one that announces it with the catalogue's ``state.updated`` breaks the declaration and
+    fails (proven by an adapter that breaks it)."""
+    own = {"facet_events": {"conversation.infochanged": FACET_EVENTS["conversation.infochanged"]}}
+    path = write_profile(Combination(0, "generic", "flat", False, own, ()), catalogue, tmp_path)
+    verdicts = _run_all(catalogue, adapter, path, prefix="MB-CONV-REQUEST-MUTE")
+    assert verdicts and all(verdict == Verdict.PASS for _, verdict, _ in verdicts), verdicts
+    data = yaml.safe_load(path.read_text())
+    data["connect_params"]["conventions"] = parse(catalogue, {}).to_query()  # the adapter: state.updated
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    verdicts = _run_all(catalogue, adapter, path, prefix="MB-CONV-REQUEST-MUTE-001")
+    assert [verdict for _, verdict, _ in verdicts] == [Verdict.FAIL], verdicts
+    assert "facet not as declared" in verdicts[0][2], verdicts
 
 
 def test_serve_plays_a_conventions_file_and_sends_events_first(tmp_path: Path) -> None:

@@ -374,3 +374,75 @@ def test_creation_targets_problems_are_named(catalogue: Catalogue) -> None:
     assert parse(catalogue, {"creation_targets": {"conversation.created": "new"}}).to_json()[
         "creation_targets"
     ] == {"conversation.created": "new"}
+
+
+FACETS = {
+    "conversation.infochanged": {"muted": "$.muted"},
+    "interaction.infochanged": {
+        "recording": {"path": "$.info.recording", "values": {"RECORDING": True, "STOPPED": False}}
+    },
+}
+
+
+def _own(name: str, target: str, data: dict[str, Any]) -> Event:
+    raw = {"messageType": "e", "name": name, "target": target, "data": data}
+    return Event(name, target, data, raw)
+
+
+def test_an_event_of_the_adapters_own_that_carries_a_facet_is_read_as_the_catalogues(catalogue: Catalogue) -> None:
+    """``facet_events``: ``conversation.infochanged {"muted": true}`` is the catalogue's ``state.updated {muted:
+    true}`` about the same call; ``interaction.infochanged {"info": {"recording": false}}`` with the adapter's
+    values is ``recording: STOPPED``; one that carries none of its facets is the adapter's own (not judged);
+    the reference adapter plays each the reverse way."""
+    conventions = parse(catalogue, {"facet_events": FACETS, "extra_events": ["conversation.infochanged"]})
+    levels = _levels({})
+    muted = incoming(conventions, catalogue, _own("conversation.infochanged", "S1.c.i.v", {"muted": True}), levels)
+    assert muted is not None and (muted.name, muted.target, muted.data) == (
+        "state.updated",
+        "S1.c.i.v",
+        {"muted": True},
+    )
+    stopped = incoming(
+        conventions, catalogue, _own("interaction.infochanged", "S1.c.i", {"info": {"recording": False}}), levels
+    )
+    assert stopped is not None and stopped.data == {"recording": "STOPPED"}
+    assert (
+        incoming(conventions, catalogue, _own("conversation.infochanged", "S1.c.i.v", {"volume": 3}), levels)
+        is None
+    )
+    frames = [
+        {"messageType": "e", "name": "state.updated", "target": "S1.c.i.v", "data": {"muted": False}},
+        {"messageType": "e", "name": "state.updated", "target": "S1.c.i", "data": {"recording": "RECORDING"}},
+        {"messageType": "e", "name": "state.updated", "target": "S1.c.i", "data": {"state": "ACTIVE"}},
+    ]
+    out = to_adapter(conventions, catalogue, frames, levels)
+    assert [(f["name"], f["data"]) for f in out] == [
+        ("conversation.infochanged", {"muted": False}),
+        ("interaction.infochanged", {"info": {"recording": True}}),
+        ("state.updated", {"state": "ACTIVE"}),
+    ]
+    back = [incoming(conventions, catalogue, classify(__import__("json").dumps(f)), levels) for f in out]
+    assert [m.raw for m in back if m is not None] == frames  # both ways: the identity
+
+
+def test_facet_events_problems_are_named(catalogue: Catalogue) -> None:
+    found = problems(
+        catalogue,
+        {
+            "facet_events": {
+                "state.updated": {"muted": "$.muted"},
+                "x.info": {
+                    "volume": "$.v",
+                    "muted": "muted",
+                    "recording": {"path": "$.r", "values": {"ON": True}},
+                },
+            }
+        },
+    )
+    assert [path for path, _ in found] == [
+        ("facet_events", "state.updated"),
+        ("facet_events", "x.info", "volume"),
+        ("facet_events", "x.info", "muted"),
+        ("facet_events", "x.info", "recording", "values", "ON"),
+    ]
+    assert parse(catalogue, {"facet_events": FACETS}).to_json()["facet_events"] == FACETS
