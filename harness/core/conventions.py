@@ -6,6 +6,9 @@ inferred``); a profile's ``conventions:`` section declares what the adapter does
 
 - ``commands``: the adapter's name for a catalogue command (catalogue name -> adapter name);
 - ``states``: per level, the adapter's state names (adapter name -> catalogue state of ``specs/states.yaml``);
+  one name may stand for several states the catalogue tells apart (``active: [DIALING, ACTIVE]``: an outbound
+  call the adapter calls active from the start): which one is what the catalogue expects there, and a change
+  between them that the name cannot show is no missing event (:func:`resolve_shared`);
 - ``extra_events``: events of the adapter's own the catalogue does not know (shown, never judged);
 - ``media``: where the data of a channel's creating event names its media and with which values
   (:mod:`harness.core.media`, ERRATA R23);
@@ -57,6 +60,8 @@ class Conventions:
 
     commands: Mapping[str, str] = field(default_factory=dict)  # catalogue command -> the adapter's name
     states: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # level -> adapter name -> catalogue
+    # level -> an adapter name that stands for several catalogue states -> those states
+    shared_states: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     extra_events: frozenset[str] = frozenset()  # events of the adapter's own: shown, never judged
     activation: str = "command"  # or "self": channels become usable by themselves during start-up
     media: MediaNaming = field(default_factory=MediaNaming)  # where and how a channel's media is named
@@ -74,12 +79,21 @@ class Conventions:
 
     def adapter_states(self, level: str) -> dict[str, str]:
         """At ``level``: the catalogue's state name -> the adapter's."""
-        return {catalogue: adapter for adapter, catalogue in self.states.get(level, {}).items()}
+        names = {
+            state: adapter for adapter, states in self.shared_states.get(level, {}).items() for state in states
+        }
+        return {**names, **{catalogue: adapter for adapter, catalogue in self.states.get(level, {}).items()}}
 
     def to_json(self) -> dict[str, Any]:
         return {
             "commands": dict(self.commands),
-            "states": {level: dict(names) for level, names in self.states.items()},
+            "states": {
+                level: {
+                    **self.states.get(level, {}),
+                    **{name: list(states) for name, states in self.shared_states.get(level, {}).items()},
+                }
+                for level in dict.fromkeys([*self.states, *self.shared_states])
+            },
             "extra_events": sorted(self.extra_events),
             "activation": self.activation,
             **({"media": self.media.to_json()} if not self.media.is_default else {}),
@@ -198,11 +212,18 @@ def _state_problems(catalogue: Catalogue, states: Any) -> list[tuple[Path, str]]
         if not isinstance(names, Mapping):
             found.append((("states", level), "a mapping of the adapter's state name -> the catalogue's"))
             continue
-        renamed = {adapter: state for adapter, state in names.items() if adapter != state}
+        renamed = {
+            adapter: state for adapter, state in names.items() if adapter != state and isinstance(state, str)
+        }
+        covered = {one for state in names.values() if isinstance(state, list) for one in state}
         for adapter, state in names.items():
             at: Path = ("states", level, adapter)
             if not _name(adapter):
                 found.append((at, f"the adapter's state name is a non-empty string, not {adapter!r}"))
+            elif isinstance(state, list):
+                found += _shared_problems(at, level, spec.states, state)
+                if adapter in spec.states and adapter not in state:
+                    found.append((at, f"{adapter} is a catalogue {level} state it does not stand for: ambiguous"))
             elif state not in spec.states:
                 found.append(
                     (
@@ -210,13 +231,26 @@ def _state_problems(catalogue: Catalogue, states: Any) -> list[tuple[Path, str]]
                         f"{state!r} is not a {level} state ({', '.join(sorted(spec.states))})",
                     )
                 )
-            elif adapter in spec.states and adapter != state and adapter not in renamed.values():
+            elif adapter in spec.states and adapter != state and adapter not in {*renamed.values(), *covered}:
                 found.append(
                     (
                         at,
                         f"{adapter} is a catalogue {level} state the adapter does not rename: ambiguous",
                     )
                 )
+    return found
+
+
+def _shared_problems(at: Path, level: str, states: frozenset[str], shared: list[Any]) -> list[tuple[Path, str]]:
+    """An adapter name that stands for several catalogue states: at least two, each a state of the level once."""
+    if len(shared) < 2:
+        return [(at, "a list of at least two catalogue states (one state is written without a list)")]
+    found: list[tuple[Path, str]] = []
+    for index, state in enumerate(shared):
+        if state not in states:
+            found.append(((*at, index), f"{state!r} is not a {level} state ({', '.join(sorted(states))})"))
+        elif shared.index(state) != index:
+            found.append(((*at, index), f"{state} is listed twice"))
     return found
 
 
@@ -232,9 +266,16 @@ def parse(catalogue: Catalogue, data: Any) -> Conventions:
     return Conventions(
         commands=commands,
         states={
-            level: {adapter: state for adapter, state in names.items() if adapter != state}
+            level: {
+                adapter: state for adapter, state in names.items() if adapter != state and isinstance(state, str)
+            }
             for level, names in data.get("states", {}).items()
-            if any(adapter != state for adapter, state in names.items())
+            if any(adapter != state and isinstance(state, str) for adapter, state in names.items())
+        },
+        shared_states={
+            level: {adapter: tuple(state) for adapter, state in names.items() if isinstance(state, list)}
+            for level, names in data.get("states", {}).items()
+            if any(isinstance(state, list) for state in names.values())
         },
         extra_events=frozenset(data.get("extra_events", [])),
         activation=activation,
@@ -398,15 +439,17 @@ def undeclared_state(
 ) -> str | None:
     """Where the profile declares the adapter's state names of ``level``: why the state this event sets is
     none of them (a declared convention broken: a MUST); None if it is one, or nothing is declared there."""
-    names = conventions.states.get(level or "")
+    names = conventions.states.get(level or "", {})
+    shared = conventions.shared_states.get(level or "", {})
     spec = catalogue.events.get(event.name)
     path = spec.sets_state_path if spec is not None else None
     level_spec = catalogue.levels.get(level or "")
-    if not names or path is None or level_spec is None:
+    if not (names or shared) or path is None or level_spec is None:
         return None
     states = level_spec.states
     value = find(event.data, path)
-    allowed = set(names) | (states - set(names.values()))
+    covered = {*names.values(), *(state for several in shared.values() for state in several)}
+    allowed = set(names) | set(shared) | (states - covered)
     if not isinstance(value, str) or value in allowed:
         return None
     return (
@@ -497,3 +540,43 @@ def self_activation(conventions: Conventions, platform: Platform) -> list[dict[s
         if platform.decide(request).result == "success":
             events.extend(platform.handle(request).events)
     return events
+
+
+def shared_name(conventions: Conventions, catalogue: Catalogue, event: Event, level: str | None) -> str | None:
+    """The adapter's state name this event sets, where the profile declares it stands for several catalogue
+    states of ``level``; None otherwise."""
+    shared = conventions.shared_states.get(level or "")
+    spec = catalogue.events.get(event.name)
+    path = spec.sets_state_path if spec is not None else None
+    if not shared or path is None:
+        return None
+    value = find(event.data, path)
+    return value if isinstance(value, str) and value in shared else None
+
+
+def resolve_shared(
+    conventions: Conventions,
+    catalogue: Catalogue,
+    event: Event,
+    level: str,
+    current: str | None,
+    expected: Sequence[str],
+) -> Event:
+    """An event that sets a state by a name standing for several catalogue states (``shared_states``), with the
+    one it stands for here: the first the catalogue ``expected`` of its object now (the open entries of the
+    list being matched); else the object's ``current`` state if the name covers it (nothing changed); else the
+    first the object may change to (``transitions`` of states.yaml); else the first declared."""
+    name = shared_name(conventions, catalogue, event, level)
+    spec = catalogue.events.get(event.name)
+    path = spec.sets_state_path if spec is not None else None
+    level_spec = catalogue.levels.get(level)
+    if name is None or path is None or level_spec is None:
+        return event
+    states = conventions.shared_states[level][name]
+    allowed = level_spec.transitions.get(current, frozenset()) if level_spec.transitions and current else None
+    state = next(
+        (s for s in expected if s in states),
+        current if current in states else next((s for s in states if allowed is None or s in allowed), states[0]),
+    )
+    raw = {**event.raw, "data": with_value(event.data, path, state)}
+    return Event(event.name, event.target, raw["data"], raw)

@@ -528,6 +528,8 @@ class EventExpectation:
         whatever the catalogue infers them to be."""
         total = len(self.slots)
         for slot in self.pending():
+            if self._unshown(slot):
+                continue
             self._doubt(slot)
             passed = self.overtaken.pop(id(slot), None)
             after = f"; {passed[1].name} (entry {passed[0].index}) came without it" if passed else ""
@@ -561,6 +563,37 @@ class EventExpectation:
         self.late.clear()
         self.pos = len(self.slots)
         return self.violations
+
+    def expected_states(self, address: str) -> list[str]:
+        """The states the entries still open expect the object at ``address`` to change to, in list order."""
+        found = []
+        for slot in [*self.late, *self.slots[self.pos :]]:
+            spec = self.catalogue.events.get(slot.entry.event)
+            path = spec.sets_state_path if spec is not None else None
+            if slot.matched or path is None or self.address_of(slot.about) != address:
+                continue
+            state = find(self.expected_data(slot), path)
+            if isinstance(state, str):
+                found.append(state)
+        return found
+
+    def _unshown(self, slot: Slot) -> bool:
+        """An inferred change of state the adapter cannot show: its name for the object's state stands for the
+        state this entry expects too (``conventions.states``, a list), so no event is owed; the object is in
+        that state from now on."""
+        spec = self.catalogue.events.get(slot.entry.event)
+        path = spec.sets_state_path if spec is not None else None
+        address = self.address_of(slot.about)
+        model = self.model
+        obj = model.get(address) if model is not None and address is not None else None
+        if model is None or obj is None or obj.named is None or path is None:
+            return False
+        want = find(self.expected_data(slot), path)
+        shared = model.shared_states.get(obj.level, {}).get(obj.named, ())
+        if self.event_list.basis(slot.entry) is None or not isinstance(want, str) or want not in shared:
+            return False
+        obj.state = want
+        return True
 
     def _doubt(self, slot: Slot) -> None:
         """An inferred entry about a known object never came: whether that object changed is unknown, so

@@ -48,6 +48,9 @@ class MbObject:
     # why its state or facets may not be what the model says (None: they are what the adapter said): the
     # adapter did not send an inferred event that would have changed them
     doubted: str | None = None
+    # the adapter's name for its state, where the profile declares that name stands for several catalogue
+    # states (conventions.states, a list): a change between those the name cannot show
+    named: str | None = None
 
     @property
     def id(self) -> str:
@@ -67,6 +70,7 @@ class MbObject:
             self.guessed,
             self.media_guessed,
             self.doubted,
+            self.named,
         )
 
     @property
@@ -134,6 +138,8 @@ class ObjectModel:
         # creation data, or none, and then conditions on media are guesses that hold (the runner's model only)
         self.only_media: str | None = None
         self.guess_media: frozenset[str] = frozenset()  # the catalogue's media, when guessing is on
+        # level -> an adapter state name the profile declares for several catalogue states -> those states
+        self.shared_states: Mapping[str, Mapping[str, tuple[str, ...]]] = {}
 
     def copy(self) -> ObjectModel:
         clone = ObjectModel(self.catalogue)
@@ -143,6 +149,7 @@ class ObjectModel:
         clone.disposed_chars = self.disposed_chars
         clone.learned = {level: dict(names) for level, names in self.learned.items()}
         clone.only_media, clone.guess_media = self.only_media, self.guess_media
+        clone.shared_states = self.shared_states
         return clone
 
     # -- look-ups -------------------------------------------------------------------------------

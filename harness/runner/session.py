@@ -17,7 +17,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ..core.conventions import incoming, outgoing, undeclared_creation_target, undeclared_state
+from ..core.conventions import (
+    incoming,
+    outgoing,
+    resolve_shared,
+    shared_name,
+    undeclared_creation_target,
+    undeclared_state,
+)
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
 from ..core.facet_events import undeclared as undeclared_facet
@@ -42,6 +49,7 @@ from ..core.simulate import Decision, Platform, command_basis
 from ..core.steps import Step
 from ..core.testcontrol import stimulus_request
 from ..core.violations import Category, Severity, Verdict, Violation, adopted, capped, evidence
+from ..jsonpaths import MISSING, find
 from ..spec.catalogue import Catalogue, SpecRef, facts_in, facts_sent, with_facts, with_response
 from .connection import Connection
 from .deadline import Deadline, StepTimeout
@@ -99,6 +107,7 @@ class MediaBarSession:
         self.connection = connection
         self.listener = listener
         self.model = ObjectModel(catalogue)
+        self.model.shared_states = settings.conventions.shared_states
         # a channel whose media the adapter does not name (core/media.py): the profile's only media, or a guess
         if len(settings.media) == 1:
             self.model.only_media = settings.media[0]
@@ -216,6 +225,25 @@ class MediaBarSession:
             )
         return translated
 
+    def _shared_resolved(self, event: Event) -> Event:
+        """An event that sets a state by a name of the adapter's that stands for several catalogue states, with
+        the one it stands for here (see ``conventions.resolve_shared``); the object remembers the name."""
+        obj = self.model.get(event.target)
+        if obj is None or not self.model.shared_states:
+            return event
+        name = shared_name(self.settings.conventions, self.catalogue, event, obj.level)
+        spec = self.catalogue.events.get(event.name)
+        if (
+            spec is not None
+            and spec.sets_state_path is not None
+            and find(event.data, spec.sets_state_path) is not MISSING
+        ):
+            obj.named = name
+        if name is None:
+            return event
+        expected = self.current.expected_states(event.target) if self.current is not None else []
+        return resolve_shared(self.settings.conventions, self.catalogue, event, obj.level, obj.state, expected)
+
     def _level_of(self, address: str) -> str | None:
         obj = self.model.get(address)
         return obj.level if obj is not None else None
@@ -227,7 +255,7 @@ class MediaBarSession:
         message = translated
         if isinstance(message, Event):
             self.recent.append(f"{message.name} about {message.target}")
-            self._on_event(message)
+            self._on_event(self._shared_resolved(message))
         elif isinstance(message, Response):
             self.recent.append(f"response {message.result} to {message.command} on {message.target}")
             self._on_response(message)

@@ -121,9 +121,11 @@ def draw(seed: int, catalogue: Catalogue) -> Combination:
     creation = _creation_targets(rng, catalogue)  # drawn after the others, likewise
     if creation:
         conventions["creation_targets"] = creation
-    facets = _facet_events(rng)  # drawn last, likewise
+    facets = _facet_events(rng)  # drawn after the others, likewise
     if facets:
         conventions["facet_events"] = facets
+    if rng.random() < 0.3:  # drawn last: one name for an outbound interaction, dialling or answered
+        _share_states(rng, conventions, "interaction", SHARED_INTERACTION)
     return Combination(seed, platform, addressing, events_first, conventions, faults)
 
 
@@ -162,6 +164,22 @@ FACET_EVENTS: dict[str, dict[str, Any]] = {
     },
     "recording.status": {"recording": "$.status.recording", "conference": "$.status.conference"},
 }
+
+
+SHARED_INTERACTION = ("DIALING", "ACTIVE")  # an adapter whose dialled interaction is active from the start
+
+
+def _share_states(rng: random.Random, conventions: dict[str, Any], level: str, shared: tuple[str, ...]) -> None:
+    """One adapter name for several catalogue states of ``level`` (conventions.states with a list): the
+    catalogue tells a dialled interaction from an answered one, the adapter calls both the same."""
+    names = {
+        name: state for name, state in conventions.get("states", {}).get(level, {}).items() if state not in shared
+    }
+    name = rng.choice(("active", "Live", "ACTIVE", "inCall"))
+    while name in names:
+        name += "x"
+    names[name] = list(shared)
+    conventions.setdefault("states", {})[level] = names
 
 
 def _facet_events(rng: random.Random) -> dict[str, Any]:
@@ -268,6 +286,7 @@ def test_the_quick_seeds_cover_each_switch_both_ways(catalogue: Catalogue) -> No
     # media named under another field, and at the catalogue's field with the adapter's own values
     assert {"path" in c.conventions.get("media", {"path": 0}) for c in drawn} == {True, False}
     assert any("new" in c.conventions.get("creation_targets", {}).values() for c in drawn)
+    assert any(c.conventions.get("facet_events") for c in drawn)
 
 
 def test_every_draw_is_a_valid_conventions_section_and_the_same_for_the_same_seed(catalogue: Catalogue) -> None:

@@ -20,6 +20,7 @@ from harness.core.conventions import (
     parse,
     problems,
     request_from_adapter,
+    resolve_shared,
     self_activation,
     to_adapter,
     undeclared_creation_target,
@@ -446,3 +447,66 @@ def test_facet_events_problems_are_named(catalogue: Catalogue) -> None:
         ("facet_events", "x.info", "recording", "values", "ON"),
     ]
     assert parse(catalogue, {"facet_events": FACETS}).to_json()["facet_events"] == FACETS
+
+
+def test_one_adapter_state_name_may_stand_for_several_catalogue_states(catalogue: Catalogue) -> None:
+    """``interaction: {active: [DIALING, ACTIVE]}``: the name is left as it came at the boundary and read as the
+    state the catalogue expects there (else the object's current one, else one it may change to); the
+    reference adapter calls both states by it; a name not declared at that level still fails."""
+    section = {"states": {"interaction": {"active": ["DIALING", "ACTIVE"], "offered": "ALERTING"}}}
+    assert problems(catalogue, section) == []
+    conventions = parse(catalogue, section)
+    assert conventions.shared_states == {"interaction": {"active": ("DIALING", "ACTIVE")}}
+    assert conventions.states == {"interaction": {"offered": "ALERTING"}}
+    assert conventions.to_json()["states"] == section["states"]
+    assert conventions.adapter_states("interaction") == {
+        "DIALING": "active",
+        "ACTIVE": "active",
+        "ALERTING": "offered",
+    }
+
+    def state(value: str) -> Event:
+        data = {"state": value}
+        return Event(
+            "state.updated",
+            "S1.c.i",
+            data,
+            {"messageType": "e", "name": "state.updated", "target": "S1.c.i", "data": data},
+        )
+
+    levels = _levels({"S1.c.i": "interaction"})
+    assert incoming(conventions, catalogue, state("active"), levels).data == {"state": "active"}  # type: ignore[union-attr]
+    assert undeclared_state(conventions, catalogue, state("active"), "interaction") is None
+    assert undeclared_state(conventions, catalogue, state("DIALING"), "interaction") is not None  # declared away
+    assert undeclared_state(conventions, catalogue, state("ENDED"), "interaction") is None  # not renamed
+    resolved = [
+        resolve_shared(conventions, catalogue, state("active"), "interaction", current, expected).data["state"]
+        for current, expected in (
+            (None, ["DIALING"]),
+            ("DIALING", ["ACTIVE"]),
+            ("DIALING", []),
+            (None, []),
+            ("ALERTING", []),
+        )
+    ]
+    assert resolved == ["DIALING", "ACTIVE", "DIALING", "DIALING", "ACTIVE"]
+    assert resolve_shared(conventions, catalogue, state("offered"), "interaction", None, []).data == {
+        "state": "offered"
+    }
+
+
+def test_a_shared_state_name_needs_two_states_of_its_level(catalogue: Catalogue) -> None:
+    found = problems(
+        catalogue,
+        {
+            "states": {
+                "interaction": {"a": ["ACTIVE"], "b": ["ACTIVE", "HELD", "ACTIVE"], "ENDED": ["DIALING", "ACTIVE"]}
+            }
+        },
+    )
+    assert [path for path, _ in found] == [
+        ("states", "interaction", "a"),
+        ("states", "interaction", "b", 1),
+        ("states", "interaction", "b", 2),
+        ("states", "interaction", "ENDED"),
+    ]

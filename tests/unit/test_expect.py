@@ -208,3 +208,45 @@ def test_a_needinfo_response_is_checked_against_its_outcome(catalogue: Catalogue
     extra = ("needinfo", outcome.response, outcome.ref)
     [violation] = check_response(catalogue, request, response, frozenset({"needinfo"}), None, extra)
     assert "'skills' is a required property" in violation.message and violation.ref == outcome.ref
+
+
+def _answered(platform: Platform, named: str | None) -> tuple[EventExpectation, list[Event], str]:
+    """The far end answers an outbound call: the expectation of remote.answered on the dialled call, and the
+    events of a conforming adapter; ``named``: the adapter's name for the interaction's state (DIALING)."""
+    expectation, events = dial(platform)
+    for event in events:
+        expectation.offer(event)
+    model = expectation.model
+    assert model is not None
+    model.shared_states = {"interaction": {"active": ("DIALING", "ACTIVE")}}
+    interaction, conversation = expectation.bindings()["interaction"], expectation.bindings()["conversation"]
+    for event in events:
+        model.apply(event)
+    model.objects[interaction].named = named
+    stimulus = platform.catalogue.stimuli["remote.answered"]
+    answered = EventExpectation.start(
+        "remote.answered", platform.catalogue, stimulus.events, conversation, model, platform.context()
+    )
+    return answered, [as_event(e) for e in platform.stimulate("remote.answered", conversation)], interaction
+
+
+def test_a_change_the_adapters_state_name_cannot_show_is_owed_no_event(platform: Platform) -> None:
+    """An adapter that calls a dialled interaction ``active`` from the start (``states: {interaction: {active:
+    [DIALING, ACTIVE]}}``) has no event to send when the far end answers and the catalogue reads the
+    interaction going ACTIVE: that entry is not missing, and the interaction is ACTIVE from then on. Without
+    the declaration, the same silence is a missing event (a convention)."""
+    answered, events, interaction = _answered(platform, "active")
+    assert [e.name for e in events] == ["state.updated", "state.updated"]
+    answered.offer(events[0])  # the call is connected; the interaction's change is not sent
+    assert answered.finish("not seen") == []
+    assert answered.model is not None and answered.model.objects[interaction].state == "ACTIVE"
+    undeclared, events, _ = _answered(_fresh(platform), None)
+    undeclared.offer(events[0])
+    [missing] = undeclared.finish("not seen")
+    assert missing.category is Category.CONVENTION and "state.updated" in missing.message
+
+
+def _fresh(platform: Platform) -> Platform:
+    fresh = Platform(platform.catalogue)
+    fresh.startup([{}], "S1")
+    return fresh
