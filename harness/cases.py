@@ -28,7 +28,7 @@ from .core.runevents import CaseInfo
 from .core.simulate import Platform, channel_seeds
 from .core.steps import Step
 from .runner.flow import Flow
-from .spec.catalogue import Catalogue, CommandSpec, OutcomeSpec, SpecRef
+from .spec.catalogue import Catalogue, CommandSpec, OutcomeSpec, SpecRef, facts_in
 from .suite import Profile, Scenario
 
 
@@ -225,6 +225,9 @@ def _outcome_cases(
         ]
         if unmet:
             not_because = f"the profile's platform facts ({', '.join(unmet)}) rule this outcome out"
+    none = sorted(name for name in facts_in(outcome.example) if planner.platform.facts.get(name, "") is None)
+    if none and not not_because:
+        not_because = f"the profile names no {', '.join(none)} (facts: {none[0]}: null)"
     data = outcome.example
     goal = Goal(
         command.level,

@@ -64,3 +64,24 @@ def test_remote_scripts_are_removed_from_the_html_report() -> None:
     assert removed == 2
     assert "window.a = 1" in cleaned and "data:text/javascript" in cleaned
     assert not REMOTE_URL.search(cleaned) and "gtag" not in cleaned
+
+
+def test_a_lab_without_an_unreachable_number_makes_its_cases_not_applicable(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    """``facts: {unreachable_destination: null}``: the blind transfer to an unreachable number cannot be tried,
+    so its cases are not applicable, saying why; the other cases of the command stay."""
+    from harness.cases import command_cases
+
+    text = (project_root() / "suites" / "profiles" / "reference-generic.yaml").read_text()
+    assert "\nfacts:" not in text
+    path = tmp_path / "no-unreachable.yaml"
+    path.write_text(text + "\nfacts: {unreachable_destination: null}\n")
+    profile = load_profile(path, catalogue)
+    cases = {case.id: case for case in command_cases(catalogue, profile) if "BLINDTRANSFER" in case.id}
+    outcome = [case for case_id, case in cases.items() if case_id.endswith("-310")]
+    assert outcome and not outcome[0].applicable
+    assert "names no unreachable_destination" in outcome[0].why_not
+    assert cases["MB-CONV-BLINDTRANSFER-001"].applicable
+    default = load_profile(project_root() / "suites" / "profiles" / "reference-generic.yaml", catalogue)
+    assert [c.applicable for c in command_cases(catalogue, default) if c.id == outcome[0].id] == [True]
