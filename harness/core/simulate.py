@@ -291,6 +291,13 @@ class Platform:
                     f"where {name} fails is the catalogue's reading: the seeds do not say it fails "
                     f"{'here' if obj.state is None else 'in ' + obj.state} (ERRATA R20)"
                 )
+            weaker = [c.seed_condition for c in when if c.seed_condition is not None]
+            if inferred is None and any(not legal((c,), self.model, obj, self.context(data)) for c in weaker):
+                seeds = " or ".join(c.describe() for c in weaker)
+                inferred = (
+                    f"the seeds say {name} fails only where it is not {seeds}; that {'; or '.join(reasons)} is "
+                    "the catalogue's reading (ERRATA R20)"
+                )
             raise Refusal("invalid_state", f"{name} is not possible now: {'; or '.join(reasons)}", inferred)
         return obj
 

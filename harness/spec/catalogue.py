@@ -81,6 +81,9 @@ class Condition:
     data: Schema | None = None
     inferred: str | None = None  # why this alternative is the catalogue's reading (None: the seeds describe it)
     refusal_seed: bool = False  # the seeds say a failure is generated where this does not hold
+    # where the seeds' own condition is weaker (refusal: {seed: ...}): a refusal where it holds and this does
+    # not is the catalogue's reading (the seeds say consult fails only where the interaction has not started)
+    seed_condition: Condition | None = None
 
     def describe(self) -> str:
         parts = []

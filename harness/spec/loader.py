@@ -215,7 +215,10 @@ class _Builder:
             },
             data=self.schema(doc, (*path, "data"), node["data"]) if "data" in node else None,
             inferred=node.get("inferred"),
-            refusal_seed=node.get("refusal") == "seed",
+            refusal_seed=node.get("refusal") == "seed" or isinstance(node.get("refusal"), Mapping),
+            seed_condition=self.condition(doc, (*path, "refusal", "seed"), node["refusal"]["seed"])
+            if isinstance(node.get("refusal"), Mapping)
+            else None,
         )
 
     def when(self, doc: LoadedYaml, node: Any, path: JsonPath = ("when",)) -> tuple[Condition, ...]:

@@ -301,3 +301,30 @@ def test_a_refusal_that_rests_on_a_media_the_adapter_never_named_is_a_convention
         model.apply(event)
     decision = platform.decide({"command": "interaction.complete", "target": "S9.c1.i1", "data": {}})
     assert decision.refusal is not None and decision.inferred and "which media" in decision.inferred
+
+
+def test_a_refusal_where_only_the_seeds_weaker_condition_holds_is_a_convention(platform: Platform) -> None:
+    """``refusal: {seed: CONDITION}``: the seeds say consult fails where the interaction has not started, and
+    alternate where the consult call is not connected; the catalogue asks more (a call the agent talks to).
+    A refusal the seeds' condition explains is a MUST; one only the catalogue's extra clauses explain is a
+    convention (an adapter may consult from a held call)."""
+    interaction, conversation = inbound_call(platform)
+    consult = {"command": "interaction.consult", "target": interaction, "data": {"destination": "2"}}
+    offered = platform.decide(consult)
+    assert offered.refusal is not None and offered.inferred is None  # "has not started": the seeds' failure
+    platform.handle({"command": "interaction.accept", "target": interaction, "data": {}})
+    platform.handle({"command": "conversation.hold", "target": conversation, "data": {}})
+    held = platform.decide(consult)
+    assert held.refusal is not None and held.inferred and "fails only where it is not in ACTIVE" in held.inferred
+    platform.handle({"command": "conversation.retrieve", "target": conversation, "data": {}})
+    assert platform.decide(consult).refusal is None
+    platform.handle(consult)  # the original call held, the consult call dialling
+    alternate = {"command": "interaction.alternate", "target": interaction, "data": {}}
+    dialling = platform.decide(alternate)
+    assert dialling.refusal is not None and dialling.inferred is None  # "a consult call is not connected"
+    leg = next(o.address for o in platform.model.of_level("conversation") if o.state == "DIALING")
+    platform.stimulate("remote.answered", leg)
+    assert platform.decide(alternate).refusal is None
+    platform.handle({"command": "conversation.hold", "target": leg, "data": {}})  # both calls held
+    both_held = platform.decide(alternate)
+    assert both_held.refusal is not None and both_held.inferred  # connected, both: the catalogue's reading
