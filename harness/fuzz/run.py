@@ -161,6 +161,7 @@ class FuzzOutcome:
     inconclusive: int = 0
     error: str = ""  # the fuzzer itself could not run (cannot connect); never a finding
     flaky: str = ""  # Hypothesis could not reproduce the failure while shrinking: the adapter is not deterministic
+    cut: str = ""  # the budget ended a derandomized round before its last example (how many ran)
 
 
 def fuzz(
@@ -188,9 +189,9 @@ def fuzz(
         timeout = min(adapter_settings.step_timeout, profile.step_timeout)
         adapter_settings = replace(adapter_settings, step_timeout=timeout)
     with asyncio.Runner() as runner, _shrinking_for(profile.shrink_seconds):
-        # a derandomized run always runs its round out (the same examples on every run, however fast the machine)
-        stop_at = None if profile.derandomize else end
-        target = FuzzTarget(url, catalogue, adapter_settings, runner, fence=profile.fence, stop_at=stop_at)
+        # the budget is an upper bound: no example starts after it (a derandomized round runs the same examples
+        # in the same order on every run, so a cut one ran the first of them, and says how many)
+        target = FuzzTarget(url, catalogue, adapter_settings, runner, fence=profile.fence, stop_at=end)
         machine = build_machine(target, kind)
         while rounds_left is None or rounds_left > 0:
             outcome.rounds += 1
@@ -228,6 +229,12 @@ def fuzz(
                 rounds_left -= 1
             if time.monotonic() >= end:
                 break
+    planned, ran = profile.examples[kind], target.coverage.examples
+    if profile.derandomize and outcome.finding is None and not outcome.error and ran < planned:
+        outcome.cut = (
+            f"the {end - started:g}s budget ended the round after {ran} of its {planned} examples (the first "
+            "ones, in the same order on every run)"
+        )
     outcome.shrunk_from = target.finding()[1]
     outcome.coverage = target.coverage
     outcome.seconds = time.monotonic() - started

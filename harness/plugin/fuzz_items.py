@@ -107,6 +107,8 @@ class FuzzItem(pytest.Item):
             f"{self.name}: {outcome.coverage.examples} examples, {outcome.coverage.steps} steps in "
             f"{outcome.seconds:.1f}s ({outcome.coverage.steps / max(outcome.seconds, 1e-9):.0f} steps/s)"
         )
+        if outcome.cut:
+            head += f"; {outcome.cut}"
         context.end_lines.extend([head, *("  " + line for line in lines)])
         gaps = self._gaps(outcome, context.catalogue)
         replayed = None
@@ -138,6 +140,8 @@ class FuzzItem(pytest.Item):
                 f"reproducer: {path}; replay: {verdict}"
                 + (f"\nHypothesis: {outcome.flaky}" if outcome.flaky else "")
             )
+        if outcome.cut:
+            warnings.warn(f"{self.case_id}: {outcome.cut}", stacklevel=1)
         for gap in gaps:
             warnings.warn(f"{self.case_id}: the fuzz run never reached {gap}", stacklevel=1)
 

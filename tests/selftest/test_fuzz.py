@@ -75,7 +75,8 @@ def test_the_ci_profile_finds_nothing_against_the_correct_adapter_and_reaches_th
     runs = [("generic", "messages"), ("generic", "flows"), ("incontact", "flows")]
     for name, kind in runs:
         profile = _profile(catalogue, name)
-        outcome = fuzz(kind, _url(adapter, profile), catalogue, profile.settings(), ci)
+        # the whole round, however loaded the machine (the profile's budget would cut it: see the test below)
+        outcome = fuzz(kind, _url(adapter, profile), catalogue, profile.settings(), ci, budget=1200)
         assert outcome.error == ""
         assert outcome.finding is None, outcome.finding.finding if outcome.finding else None
         assert outcome.coverage.examples >= ci.examples[kind]  # one derandomized round, every example run
@@ -93,7 +94,7 @@ def test_the_ci_profile_finds_a_fault_and_its_reproducer_replays_it(
     url = _url(adapter, profile, fault)
     outcome = None
     for kind in ("messages", "flows"):
-        outcome = fuzz(kind, url, catalogue, profile.settings(), ci)
+        outcome = fuzz(kind, url, catalogue, profile.settings(), ci, budget=1200)  # however loaded the machine
         if outcome.finding is not None:
             break
     assert outcome is not None and outcome.finding is not None, f"{fault}: the ci profile found nothing"
@@ -174,3 +175,17 @@ def test_a_random_search_stops_when_its_budget_ends_mid_round(
     assert outcome.finding is None and outcome.error == ""
     assert 0 < outcome.coverage.examples < 600
     assert outcome.seconds < 3 + 10  # the example under way runs to its end (bounded by its steps)
+
+
+def test_a_derandomized_round_stops_when_its_budget_ends_and_says_how_far_it_got(
+    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue
+) -> None:
+    """The ci profile's budget is an upper bound too: a round that would run longer (600 flows, about three
+    minutes) is cut, having run its first examples, and says how many."""
+    long_round = replace(ci, examples={**ci.examples, "flows": 600})
+    profile = _profile(catalogue, "generic")
+    outcome = fuzz("flows", _url(adapter, profile), catalogue, profile.settings(), long_round, budget=3)
+    assert outcome.finding is None and outcome.error == ""
+    assert 0 < outcome.coverage.examples < 600
+    assert outcome.seconds < 3 + 10
+    assert f"after {outcome.coverage.examples} of its 600 examples" in outcome.cut
