@@ -11,7 +11,9 @@ inferred``); a profile's ``conventions:`` section declares what the adapter does
   (:mod:`harness.core.media`, ERRATA R23);
 - ``activation``: ``command`` (the catalogue's activation command, ``activation:`` in
   ``specs/session/startup.yaml``, which the profile declares) or ``self`` (each channel becomes usable by
-  itself during start-up, with the events that command's list brings, and the adapter has no such command).
+  itself during start-up, with the events that command's list brings, and the adapter has no such command);
+- ``extra_commands``, ``extra_stimuli``: the adapter's own commands and its lab's stimuli, declared in the
+  catalogue's words (:mod:`harness.core.extras`): set-ups use them like the catalogue's.
 
 Everything inside the harness speaks the catalogue's names; frames are translated where they cross the
 wire: :func:`outgoing` and :func:`incoming` on the harness's side, :func:`request_from_adapter` and
@@ -30,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 from ..jsonpaths import find, with_value
 from ..spec.catalogue import Catalogue
 from ..spec.inputfile import InputRefused, load_json_text
+from . import extras as extra_specs
 from . import media as media_naming
+from .extras import Extras
 from .media import MediaNaming
 from .messages import Event, Message, Response
 from .objects import SEPARATOR
@@ -40,7 +44,7 @@ if TYPE_CHECKING:  # the simulation is only driven here, never imported at run t
 
 ACTIVATION = ("command", "self")
 # adopt: read by the profile (suite.py)
-FIELDS = ("commands", "states", "extra_events", "activation", "media", "adopt")
+FIELDS = ("commands", "states", "extra_events", "activation", "media", "extra_commands", "extra_stimuli", "adopt")
 MAX_NAME = 200  # characters of a name a conventions section may give
 Path = tuple[str | int, ...]
 
@@ -54,6 +58,7 @@ class Conventions:
     extra_events: frozenset[str] = frozenset()  # events of the adapter's own: shown, never judged
     activation: str = "command"  # or "self": channels become usable by themselves during start-up
     media: MediaNaming = field(default_factory=MediaNaming)  # where and how a channel's media is named
+    extras: Extras = field(default_factory=Extras)  # the adapter's own commands and stimuli (declared)
 
     @property
     def is_default(self) -> bool:
@@ -75,6 +80,7 @@ class Conventions:
             "extra_events": sorted(self.extra_events),
             "activation": self.activation,
             **({"media": self.media.to_json()} if not self.media.is_default else {}),
+            **{kind: dict(value) for kind, value in self.extras.raw.items()},
         }
 
     def to_query(self) -> str:
@@ -105,6 +111,14 @@ def problems(catalogue: Catalogue, data: Any) -> list[tuple[Path, str]]:
     ]
     found += _command_problems(catalogue, data.get("commands", {}))
     found += _state_problems(catalogue, data.get("states", {}))
+    found += extra_specs.problems(catalogue, data)
+    found += [
+        (("commands", name), f"{adapter} is the name of a declared extra command")
+        for name, adapter in (data.get("commands") or {}).items()
+        if isinstance(data.get("commands"), Mapping)
+        and isinstance(data.get("extra_commands"), Mapping)
+        and adapter in data["extra_commands"]
+    ]
     extra = data.get("extra_events", [])
     if not isinstance(extra, list):
         found.append((("extra_events",), "a list of event names"))
@@ -189,8 +203,9 @@ def _state_problems(catalogue: Catalogue, states: Any) -> list[tuple[Path, str]]
     return found
 
 
-def parse(catalogue: Catalogue, data: Any) -> Conventions:
-    """A checked ``conventions:`` section; :class:`ConventionError` with every problem otherwise."""
+def parse(catalogue: Catalogue, data: Any, where: extra_specs.Where | None = None) -> Conventions:
+    """A checked ``conventions:`` section; :class:`ConventionError` with every problem otherwise. ``where``:
+    the file and line of a path inside the section (what the declared extras cite)."""
     found = problems(catalogue, data)
     if found:
         raise ConventionError(found)
@@ -208,6 +223,7 @@ def parse(catalogue: Catalogue, data: Any) -> Conventions:
         extra_events=frozenset(data.get("extra_events", [])),
         activation=activation,
         media=media_naming.parse(data.get("media")),
+        extras=extra_specs.build(catalogue, data, where),
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from ..core.conventions import incoming, outgoing, undeclared_state
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
+from ..core.extras import extended
 from ..core.lists import bound_names
 from ..core.media import catalogue_media
 from ..core.media import undeclared as undeclared_media
@@ -92,7 +93,7 @@ class MediaBarSession:
     def __init__(
         self, catalogue: Catalogue, settings: Settings, connection: Connection, listener: Listener, url: str = ""
     ):
-        self.catalogue = catalogue
+        self.catalogue = catalogue = extended(catalogue, settings.conventions.extras)  # with declared extras
         self.url = url  # the adapter's URL (for stimulus drivers' {adapter_http})
         self.settings = settings
         self.connection = connection
