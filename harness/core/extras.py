@@ -150,7 +150,8 @@ def _sets(catalogue: Catalogue, event_list: EventList, state: str) -> bool:
     """The last entry about the target that sets a state sets ``state``."""
     last = None
     for entry in event_list.entries:
-        path = catalogue.events[entry.event].sets_state_path
+        spec = catalogue.events.get(entry.event)  # an event the catalogue lacks is a problem of its own
+        path = spec.sets_state_path if spec is not None else None
         if entry.about == "target" and path is not None:
             last = find(dict(entry.data), path)
     return last == state
