@@ -118,9 +118,9 @@ def _declaration_problems(catalogue: Catalogue, kind: str, at: Path, node: Any) 
         found.append(((*at, "from"), f"a non-empty list of the {level} states it is legal from"))
     else:
         for index, state in enumerate(origin):
-            if state not in spec.states:
+            if not isinstance(state, str) or state not in spec.states:
                 found.append(((*at, "from", index), f"{state!r} is not a {level} state ({states})"))
-    if "to" in node and node["to"] not in spec.states:
+    if "to" in node and (not isinstance(node["to"], str) or node["to"] not in spec.states):
         found.append(((*at, "to"), f"{node['to']!r} is not a {level} state ({states})"))
     if "data" in node and not isinstance(node["data"], Mapping):
         found.append(((*at, "data"), "the request data: a mapping"))

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from harness.cases import command_cases
-from harness.core.conventions import from_query, parse
+from harness.core.conventions import from_query, parse, problems
 from harness.core.extras import extended
 from harness.core.simulate import Platform, channel_seeds
 from harness.runner.stimuli import StimulusDriver, produce
@@ -277,3 +277,21 @@ def test_a_stimulus_with_its_own_http_request_gets_it_and_the_others_the_drivers
         ("POST", "/stimulus", {"stimulus": "call.inbound", "target": "S1.chan1"}),
         ("PUT", "/agents/S1/state", {"ready": 0}),
     ]
+
+
+def test_problems_never_raise_on_any_shape(catalogue: Catalogue) -> None:
+    for extra in (
+        [],
+        "x",
+        {"": {}},
+        {"lab.x": None},
+        {"lab.x": {"level": 3}},
+        {"lab.x": {"level": "channel", "from": "ACTIVE", "events": []}},
+        {"lab.x": {"level": "channel", "from": [[]], "events": [3]}},
+        {"lab.x": {"level": "channel", "from": ["ACTIVE"], "to": [], "events": {}}},
+        {"lab.x": {"level": "channel", "from": ["ACTIVE"], "data": 1, "summary": 2, "events": []}},
+        {"lab.x": {"level": "channel", "from": ["ACTIVE"], "events": [{"event": 1, "about": "target"}]}},
+    ):
+        for kind in ("extra_commands", "extra_stimuli"):
+            assert problems(catalogue, {kind: extra}), (kind, extra)
+    assert problems(catalogue, {"commands": {"conversation.release": "lab.x"}, "extra_commands": {"lab.x": {}}})
