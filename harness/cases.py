@@ -11,6 +11,9 @@ and the scenario's own id for call flows:
 - 3N0: the command's Nth outcome (a needinfo, a failure that still changes state, an idempotent repeat);
   3Nk: that outcome followed by its kth follow-up (the retry after a needinfo).
 
+A profile's declared extra commands get the same cases, ``MB-<LEVEL>-X-<NAME>-<NNN>``; a declared extra
+stimulus gets one case per state it is legal from (001 on): its declared events, and so its target's new state.
+
 Which cases exist, and whether each can be reached, is computed once per run by simulating the catalogue
 for the profile's platform, facts, media, commands and stimuli.
 """
@@ -22,14 +25,17 @@ from dataclasses import dataclass, replace
 
 from .core.conditions import Context
 from .core.conventions import self_activation
+from .core.extras import DECLARED, extended
 from .core.invalid import invalid_data
 from .core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, Plan
 from .core.runevents import CaseInfo
 from .core.simulate import Platform, channel_seeds
 from .core.steps import Step
 from .runner.flow import Flow
-from .spec.catalogue import Catalogue, CommandSpec, OutcomeSpec, SpecRef, facts_in
+from .spec.catalogue import Catalogue, CommandSpec, OutcomeSpec, SpecRef, StimulusSpec, facts_in
 from .suite import Profile, Scenario
+
+EXTRA_MARKER = "declared_extra"  # the cases of a profile's declared extra commands and stimuli
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,13 @@ def _unreached(what: str) -> str:
     return f"no declared command or stimulus leads to {what}"
 
 
-def case_id(catalogue: Catalogue, command: CommandSpec, number: int) -> str:
-    name = command.name.split(".", 1)[1] if "." in command.name else command.name
+def case_id(catalogue: Catalogue, command: CommandSpec | StimulusSpec, number: int) -> str:
+    """``MB-<LEVEL>-<COMMAND>-<NNN>``; a declared extra's, ``MB-<LEVEL>-X-<ITS WHOLE NAME>-<NNN>`` (never one of
+    the catalogue's, whatever the extra is called)."""
     code = catalogue.levels[command.level].code
+    if command.provenance == DECLARED:
+        return f"MB-{code}-X-{command.name.upper().replace('.', '-')}-{number:03d}"
+    name = command.name.split(".", 1)[1] if "." in command.name else command.name
     return f"MB-{code}-{name.upper().replace('.', '-')}-{number:03d}"
 
 
@@ -95,10 +105,48 @@ class _Planner:
 
 
 def command_cases(catalogue: Catalogue, profile: Profile) -> list[TestCase]:
+    catalogue = extended(catalogue, profile.conventions.extras)  # the profile's declared extras too
     planner = _Planner(catalogue, profile)
     cases: list[TestCase] = []
     for command in sorted(catalogue.commands.values(), key=lambda c: (c.level, c.name)):
         cases.extend(_cases_of(catalogue, profile, planner, command))
+    for stimulus in sorted(profile.conventions.extras.stimuli.values(), key=lambda s: (s.level, s.name)):
+        cases.extend(_extra_stimulus_cases(catalogue, profile, planner, stimulus))
+    return cases
+
+
+def _extra_stimulus_cases(
+    catalogue: Catalogue, profile: Profile, planner: _Planner, stimulus: StimulusSpec
+) -> list[TestCase]:
+    """A declared extra stimulus does what the profile says (its events, its target's new state): one case per
+    state it is declared legal from, 001 on (a command's own extras get the command's cases)."""
+    level = catalogue.levels[stimulus.level]
+    cases = []
+    states = [state for state in level.states_in_order if state in stimulus.when_states]
+    for number, state in enumerate(states, start=1):
+        goal = Goal(stimulus.level, state=state, description=f"a {stimulus.level} in {state}")
+        reason = ""
+        if stimulus.name not in profile.stimuli:
+            reason = f"the profile {profile.name} cannot produce stimuli (driver: {profile.stimulus_driver})"
+        elif not planner.reachable(goal):
+            reason = _unreached(f"{_article(stimulus.level)} {stimulus.level} in {state}")
+        step = Step("stimulus", stimulus.name, "$goal", ref=stimulus.ref, title=f"produce {stimulus.name}")
+        flow = Flow((step,), goal=goal, plan=None if reason else planner.plan(goal))
+        cases.append(
+            TestCase(
+                id=case_id(catalogue, stimulus, number),
+                title=f"{stimulus.name} (declared) brings its declared events from {state}",
+                level=stimulus.level,
+                feature=stimulus.name,
+                story="declared extra",
+                flow=flow,
+                ref=stimulus.ref,
+                markers=(stimulus.level, EXTRA_MARKER),
+                applicable=not reason,
+                why_not=reason,
+                description=stimulus.summary,
+            )
+        )
     return cases
 
 
@@ -112,6 +160,7 @@ def _cases_of(catalogue: Catalogue, profile: Profile, planner: _Planner, command
         why_not = f"the profile {profile.name} does not declare {command.name}"
     level = command.level
     cases: list[TestCase] = []
+    extra = (EXTRA_MARKER,) if command.provenance == DECLARED else ()
 
     def case(number: int, title: str, story: str, marker: str, flow: Flow, not_because: str = "") -> None:
         reason = why_not or not_because
@@ -126,7 +175,7 @@ def _cases_of(catalogue: Catalogue, profile: Profile, planner: _Planner, command
                 story=story,
                 flow=flow,
                 ref=command.ref,
-                markers=(level, command.marker, marker),
+                markers=(level, command.marker, marker, *extra),
                 applicable=not reason,
                 why_not=reason,
                 description=command.summary,

@@ -182,20 +182,31 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
     if problems:
         raise SpecError(problems)
     platform = data["platform"]
+    section = data.get("conventions")
+    declared = section if isinstance(section, Mapping) else {}
+    extra_commands = set(_names(declared.get("extra_commands")))
     available = {name for name, spec in catalogue.commands.items() if platform in spec.platforms}
     if data["commands"] == "all":
-        commands = frozenset(available)
+        commands = frozenset(available | extra_commands)
     else:
-        commands = frozenset(data["commands"])
+        commands = frozenset(data["commands"]) | extra_commands  # an extra command is declared by its declaration
         for index, name in enumerate(data["commands"]):
+            if name in extra_commands:
+                continue
             if name not in catalogue.commands:
                 problems.append(loaded.problem(("commands", index), f"unknown command {name!r}"))
             elif name not in available:
                 problems.append(loaded.problem(("commands", index), f"{name} is not a {platform} command"))
     stimuli = data["stimuli"]
+    extra_stimuli = _names(declared.get("extra_stimuli"))
     for index, name in enumerate(stimuli.get("available", [])):
-        if name not in catalogue.stimuli:
+        if name not in catalogue.stimuli and name not in extra_stimuli:
             problems.append(loaded.problem(("stimuli", "available", index), f"unknown stimulus {name!r}"))
+    for name in stimuli.get("http", {}).get("per_stimulus", {}):
+        if name not in catalogue.stimuli and name not in extra_stimuli:
+            problems.append(
+                loaded.problem(("stimuli", "http", "per_stimulus", name), f"unknown stimulus {name!r}")
+            )
     facts = dict(catalogue.platforms[platform].facts) if platform in catalogue.platforms else {}
     for name, value in data.get("facts", {}).items():
         schema = catalogue.facts.get(name)
@@ -237,7 +248,7 @@ def load_profile(path: Path, catalogue: Catalogue) -> Profile:
         addressing=data["addressing"],
         commands=commands,
         stimulus_driver=stimuli["driver"],
-        stimuli=frozenset(stimuli.get("available", [])) if stimuli["driver"] != "none" else frozenset(),
+        stimuli=frozenset([*stimuli.get("available", []), *extra_stimuli] if stimuli["driver"] != "none" else []),
         connect_timeout=float(timing.get("connect_timeout", timing["step_timeout"])),
         step_timeout=float(timing["step_timeout"]),
         max_frame_bytes=int(limits.get("max_frame_bytes", 1 << 20)),
@@ -291,7 +302,16 @@ def _conventions(
         return Conventions()
     found = conventions_section.problems(catalogue, section)
     problems.extend(loaded.problem(("conventions", *at), message) for at, message in found)
-    return Conventions() if found else conventions_section.parse(catalogue, section)
+    if found:
+        return Conventions()
+    return conventions_section.parse(
+        catalogue, section, lambda at: (loaded.file, loaded.line_of(("conventions", *at)))
+    )
+
+
+def _names(declarations: Any) -> list[str]:
+    """The names an ``extra_commands`` or ``extra_stimuli`` section declares (none if it is no mapping)."""
+    return [str(name) for name in declarations] if isinstance(declarations, Mapping) else []
 
 
 ENVIRONMENT = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -351,6 +371,7 @@ def _stimulus_driver(stimuli: Mapping[str, Any], step_timeout: float) -> Stimulu
         url=http.get("url", ""),
         headers=http.get("headers", {}),
         body=http.get("body"),
+        per_stimulus={name: dict(override) for name, override in http.get("per_stimulus", {}).items()},
         command=tuple(stimuli.get("shell", {}).get("command", ())),
         prompt=stimuli.get("manual", {}).get("prompt", StimulusDriver.prompt),
     )

@@ -19,6 +19,8 @@ inferred``); a profile's ``conventions:`` section declares what the adapter does
   as the catalogue's event that carries it (:mod:`harness.core.facet_events`);
 - ``creation_targets``: per creation event, which object it is about: ``parent`` (the object it is created
   in, the catalogue's reading) or ``new`` (the object it creates, its id the target's last segment).
+- ``extra_commands``, ``extra_stimuli``: the adapter's own commands and its lab's stimuli, declared in the
+  catalogue's words (:mod:`harness.core.extras`): set-ups use them like the catalogue's.
 
 Everything inside the harness speaks the catalogue's names; frames are translated where they cross the
 wire: :func:`outgoing` and :func:`incoming` on the harness's side, :func:`request_from_adapter` and
@@ -37,8 +39,10 @@ from typing import TYPE_CHECKING, Any
 from ..jsonpaths import find, with_value
 from ..spec.catalogue import Catalogue
 from ..spec.inputfile import InputRefused, load_json_text
+from . import extras as extra_specs
 from . import facet_events as facet_naming
 from . import media as media_naming
+from .extras import Extras
 from .media import MediaNaming
 from .messages import Event, Message, Response
 from .objects import SEPARATOR
@@ -49,7 +53,18 @@ if TYPE_CHECKING:  # the simulation is only driven here, never imported at run t
 ACTIVATION = ("command", "self")
 CREATION_TARGETS = ("parent", "new")  # a creation event about the object it is created in, or the new one
 # adopt: read by the profile (suite.py)
-FIELDS = ("commands", "states", "extra_events", "activation", "media", "creation_targets", "facet_events", "adopt")
+FIELDS = (
+    "commands",
+    "states",
+    "extra_events",
+    "activation",
+    "media",
+    "creation_targets",
+    "facet_events",
+    "extra_commands",
+    "extra_stimuli",
+    "adopt",
+)
 MAX_NAME = 200  # characters of a name a conventions section may give
 Path = tuple[str | int, ...]
 
@@ -67,6 +82,7 @@ class Conventions:
     media: MediaNaming = field(default_factory=MediaNaming)  # where and how a channel's media is named
     creation_targets: Mapping[str, str] = field(default_factory=dict)  # creation event -> "parent" | "new"
     facet_events: facet_naming.FacetEvents = field(default_factory=dict)  # the adapter's event -> its facets
+    extras: Extras = field(default_factory=Extras)  # the adapter's own commands and stimuli (declared)
 
     @property
     def is_default(self) -> bool:
@@ -99,6 +115,7 @@ class Conventions:
             **({"media": self.media.to_json()} if not self.media.is_default else {}),
             **({"creation_targets": dict(self.creation_targets)} if self.creation_targets else {}),
             **({"facet_events": facet_naming.to_json(self.facet_events)} if self.facet_events else {}),
+            **{kind: dict(value) for kind, value in self.extras.raw.items()},
         }
 
     def to_query(self) -> str:
@@ -129,6 +146,14 @@ def problems(catalogue: Catalogue, data: Any) -> list[tuple[Path, str]]:
     ]
     found += _command_problems(catalogue, data.get("commands", {}))
     found += _state_problems(catalogue, data.get("states", {}))
+    found += extra_specs.problems(catalogue, data)
+    found += [
+        (("commands", name), f"{adapter} is the name of a declared extra command")
+        for name, adapter in (data.get("commands") or {}).items()
+        if isinstance(data.get("commands"), Mapping)
+        and isinstance(data.get("extra_commands"), Mapping)
+        and adapter in data["extra_commands"]
+    ]
     extra = data.get("extra_events", [])
     if not isinstance(extra, list):
         found.append((("extra_events",), "a list of event names"))
@@ -254,8 +279,9 @@ def _shared_problems(at: Path, level: str, states: frozenset[str], shared: list[
     return found
 
 
-def parse(catalogue: Catalogue, data: Any) -> Conventions:
-    """A checked ``conventions:`` section; :class:`ConventionError` with every problem otherwise."""
+def parse(catalogue: Catalogue, data: Any, where: extra_specs.Where | None = None) -> Conventions:
+    """A checked ``conventions:`` section; :class:`ConventionError` with every problem otherwise. ``where``:
+    the file and line of a path inside the section (what the declared extras cite)."""
     found = problems(catalogue, data)
     if found:
         raise ConventionError(found)
@@ -282,6 +308,7 @@ def parse(catalogue: Catalogue, data: Any) -> Conventions:
         media=media_naming.parse(data.get("media")),
         creation_targets={str(name): str(about) for name, about in data.get("creation_targets", {}).items()},
         facet_events=facet_naming.parse(data.get("facet_events")),
+        extras=extra_specs.build(catalogue, data, where),
     )
 
 

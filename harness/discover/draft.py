@@ -207,6 +207,11 @@ def _conventions(lines: list[str], found: Discovery, catalogue: Catalogue) -> No
     _states(lines, found, catalogue)
     _creation(lines, observer.creation)
     _media_naming(lines, found, catalogue)
+    extras = found.settings.conventions.extras.raw  # not observable: kept from the base profile as declared
+    if extras:
+        lines.append("  # the base profile's declared extra commands and stimuli (not observed: kept as declared)")
+        text = yaml.safe_dump(json.loads(json.dumps(dict(extras))), sort_keys=False, allow_unicode=True)
+        lines.extend("  " + line for line in text.splitlines())
     unknown = [o.command for o in found.commands.values() if o.status == "unknown"]
     lines.append("  # the adapter's name for a catalogue command (none observed: discovery cannot guess a name)")
     for command in unknown:

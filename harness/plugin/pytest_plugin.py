@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import pytest
 
 from .. import __version__
-from ..cases import TestCase, command_cases, scenario_case
+from ..cases import EXTRA_MARKER, TestCase, command_cases, scenario_case
 from ..core.redact import Redactor, header_secrets, url_secrets
 from ..core.results import FlowResult
 from ..core.runevents import Listener, no_listener
@@ -218,6 +218,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{level}: tests of {level}-level commands")
     for command in catalogue.commands.values():
         config.addinivalue_line("markers", f"{command.marker}: tests of {command.name}")
+    for profile in profiles:
+        for command in profile.conventions.extras.commands.values():
+            config.addinivalue_line("markers", f"{command.marker}: tests of {command.name} (declared extra)")
     for marker, text in (
         ("success", "the command succeeds from a legal state"),
         ("unknown_target", "the command fails for a target that does not exist"),
@@ -225,6 +228,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ("illegal_state", "the command fails from a state where it is not legal"),
         ("outcome", "a needinfo, a failure that changes state, or another outcome the spec names"),
         ("scenario", "call flows from suites/"),
+        (EXTRA_MARKER, "the commands and stimuli a profile declares as the adapter's own (conventions.extra_*)"),
         ("fuzz", "Hypothesis-driven fuzzing (a fuzz profile file: suites/fuzz/)"),
         ("fuzz_messages", "message-level fuzzing: malformed and invalid frames"),
         ("fuzz_flows", "stateful fuzzing: random call flows"),
@@ -255,9 +259,11 @@ class CommandFile(pytest.File):
         name = self.path.stem
         if name not in context.catalogue.commands:
             return
+        # a profile's declared extras have no spec file: their cases come with the catalogue's first command's
+        home = name == min(context.catalogue.commands)
         for profile in context.profiles:
             for case in context.command_cases(profile):
-                if case.feature == name:
+                if case.feature == name or (home and case.feature not in context.catalogue.commands):
                     yield CaseItem.from_parent(
                         self, name=context.item_name(case, profile), case=case, profile=profile
                     )

@@ -63,8 +63,11 @@ class Fault:
     def drops(self, owner: str, event: str) -> bool:
         return self.drop is not None and self.drop == (owner, event)
 
-    def skips(self, command: str) -> frozenset[str]:
-        return self.lenient[1] if self.lenient is not None and self.lenient[0] == command else frozenset()
+    def skips(self, command: str, state: str | None = None) -> frozenset[str]:
+        """The checks the adapter skips for ``command`` on a target in ``state`` (``states``: only there)."""
+        if self.lenient is None or self.lenient[0] != command or (self.states and state not in self.states):
+            return frozenset()
+        return self.lenient[1]
 
     def acts_on(self, owner: str, stimulus: bool, platform: str) -> bool:
         """The action applies to a request of ``owner`` (a stimulus if ``stimulus``) on ``platform``."""
@@ -245,6 +248,13 @@ NAMED: dict[str, Fault] = {
             "retrieve-when-connected",
             "conversation.retrieve answers success on a call that is not on hold",
             lenient=("conversation.retrieve", frozenset({"state"})),
+            kind="success where forbidden",
+        ),
+        Fault(
+            "dial-inactive",
+            "channel.dial places a call from a channel that is not active (the agent is not ready)",
+            lenient=("channel.dial", frozenset({"state"})),
+            states=frozenset({"INACTIVE"}),
             kind="success where forbidden",
         ),
         Fault(

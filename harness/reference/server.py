@@ -38,6 +38,7 @@ from ..core.conventions import (
     to_adapter,
     unknown_to_adapter,
 )
+from ..core.extras import extended
 from ..core.messages import Malformed, Request, classify_value, encode, preview
 from ..core.simulate import FactError, IdFactory, Platform, Refusal, channel_seeds, parse_facts
 from ..core.testcontrol import STIMULATE, stimulus_request
@@ -131,7 +132,9 @@ class ReferenceAdapter:
             raise UnknownFault(f"events_first={first!r}: 1 or 0")
         return SessionSetup(
             faults,
-            Platform(self.catalogue, ids=IdFactory(), platform=platform, facts=facts),
+            Platform(
+                extended(self.catalogue, conventions.extras), ids=IdFactory(), platform=platform, facts=facts
+            ),
             addressing,
             query.get("login", [self.login or ""])[-1] or None,
             conventions,
@@ -214,14 +217,16 @@ class ReferenceAdapter:
         if request.get("command") == STIMULATE and self.test_control:
             return self._stimulate(platform, request, faults)
         command = str(request.get("command"))
-        lenient = frozenset().union(*(fault.skips(command) for fault in faults))
+        target = platform.model.get(str(request.get("target")))
+        state = target.state if target is not None else None
+        lenient = frozenset().union(*(fault.skips(command, state) for fault in faults))
         turn = Turn.begin(platform, faults, command, request, lenient)
         if turn.instead is not None:
             answer = turn.finish(turn.instead, [])
         else:
             outcome = platform.handle(request, self._skip(faults, command), lenient)
             answer = turn.finish(outcome.response, outcome.events)
-        if command not in self.catalogue.commands:
+        if command not in platform.catalogue.commands:  # the catalogue's and the session's declared extras
             return unreadable(platform, faults, "unknown-command", request, answer)
         return answer
 

@@ -39,6 +39,7 @@ NOT_APPLICABLE = "not applicable"
 ORDER = ("pass", "warn", "inconclusive", "fail", "error", NOT_RUN, NOT_TESTED)
 FAILING = frozenset({"fail", "error"})
 CALL_FLOWS = "call flows"  # the feature of scenario cases (harness/cases.py)
+EXTRAS = "extras"  # the certificate's table of a profile's declared extra commands and stimuli
 MAX_CASES_SHOWN = 10  # per convention in the Markdown (the JSON lists them all)
 
 
@@ -55,7 +56,7 @@ class CaseOutcome:
 
 @dataclass(frozen=True)
 class Capability:
-    kind: str  # "command", "stimulus", "call flow"
+    kind: str  # "command", "stimulus", "call flow", "extra command", "extra stimulus"
     name: str
     verdict: str  # one of ORDER, or "not applicable"
     title: str = ""
@@ -172,8 +173,14 @@ class ProfileCertificate:
         return f"certified ({counted})"
 
     def to_json(self) -> dict[str, Any]:
-        by_kind: dict[str, list[dict[str, Any]]] = {"commands": [], "stimuli": [], "call_flows": []}
-        key = {"command": "commands", "stimulus": "stimuli", "call flow": "call_flows"}
+        by_kind: dict[str, list[dict[str, Any]]] = {"commands": [], "stimuli": [], "call_flows": [], "extras": []}
+        key = {
+            "command": "commands",
+            "stimulus": "stimuli",
+            "call flow": "call_flows",
+            "extra command": "extras",
+            "extra stimulus": "extras",
+        }
         for capability in self.capabilities:
             by_kind[key[capability.kind]].append(capability.to_json())
         return {
@@ -248,6 +255,14 @@ def certify_profile(
                     reason=reason,
                 )
             )
+    for kind, name, summary in profile.conventions.extras.summaries():  # the profile's own (declared extras)
+        own = by_command.get(name, [])
+        applicable = [c for c in own if c.applicable]
+        if not applicable:
+            reason = next((c.why_not for c in own if c.why_not), "no case of it applies")
+            capabilities.append(_not_applicable(f"extra {kind}", name, reason, summary))
+        else:
+            capabilities.append(_aggregate(f"extra {kind}", name, summary, applicable, outcomes))
     for case in sorted(by_command.get(CALL_FLOWS, []), key=lambda c: c.id):
         if not case.applicable:
             capabilities.append(_not_applicable("call flow", case.id, case.why_not, case.title))
@@ -348,13 +363,24 @@ def _profile_markdown(profile: ProfileCertificate) -> list[str]:
         ("command", "Commands", "| command | verdict | cases run | not passing |"),
         ("stimulus", "Stimuli", "| stimulus | verdict | cases that produced it | not passing |"),
         ("call flow", "Call flows", "| call flow | verdict | title | why not passing |"),
+        (
+            EXTRAS,
+            "Declared extras (the adapter's own commands and stimuli; their cases check what the profile says)",
+            "| extra: what the profile says it does | verdict | cases run | not passing |",
+        ),
     ):
-        rows = [c for c in declared if c.kind == kind]
+        rows = [c for c in declared if c.kind == kind or (kind == EXTRAS and c.kind.startswith("extra "))]
         if not rows:
             continue
         lines += ["", f"### {heading}", "", columns, "|---|---|---|---|"]
         for c in rows:
             middle = c.title if kind == "call flow" else f"{c.run}/{c.applicable}" if kind == "command" else c.run
+            if kind == EXTRAS:
+                lines.append(
+                    f"| {markdown(c.kind)} {code(c.name)}: {_cell(c.title)} | {_shown(c.verdict)} | "
+                    f"{c.run}/{c.applicable} | {_behind(c)} |"
+                )
+                continue
             last = (
                 _cell(c.reason)
                 if (kind == "call flow" and c.verdict != NOT_RUN) or c.verdict == NOT_TESTED

@@ -27,6 +27,7 @@ from ..core.conventions import (
 )
 from ..core.correlation import Correlator
 from ..core.expect import EventExpectation, check_response
+from ..core.extras import extended
 from ..core.facet_events import undeclared as undeclared_facet
 from ..core.lists import bound_names
 from ..core.media import catalogue_media
@@ -101,7 +102,7 @@ class MediaBarSession:
     def __init__(
         self, catalogue: Catalogue, settings: Settings, connection: Connection, listener: Listener, url: str = ""
     ):
-        self.catalogue = catalogue
+        self.catalogue = catalogue = extended(catalogue, settings.conventions.extras)  # with declared extras
         self.url = url  # the adapter's URL (for stimulus drivers' {adapter_http})
         self.settings = settings
         self.connection = connection

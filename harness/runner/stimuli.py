@@ -4,7 +4,8 @@ The media bar cannot ask for these; a lab can. A profile names the driver:
 
 - ``in-band``: mbconform's test-control request on the WebSocket (only the reference adapter knows it; see
   core.testcontrol). It is answered like any request, so :class:`~.session.MediaBarSession` handles it.
-- ``http``: one HTTP request to a lab endpoint; a 2xx status means the stimulus was produced.
+- ``http``: one HTTP request to a lab endpoint; a 2xx status means the stimulus was produced (``per_stimulus``:
+  the method, url or body of a stimulus that needs a request of its own).
 - ``shell``: one program run with arguments (no shell in between); exit code 0 means produced.
 - ``manual``: a prompt for a lab operator; the harness then waits for the stimulus's events.
 
@@ -21,7 +22,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -45,6 +46,21 @@ class StimulusDriver:
     body: Any = None
     command: tuple[str, ...] = ()
     prompt: str = "Please produce the stimulus {stimulus} on {target}."
+    # http: per stimulus name, the method, url or body that stimulus needs instead of the driver's own
+    per_stimulus: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def for_stimulus(self, stimulus: str) -> StimulusDriver:
+        """The driver as it produces ``stimulus`` (its per-stimulus overrides applied)."""
+        override = self.per_stimulus.get(stimulus)
+        if not override:
+            return self
+        method = override.get("method", "POST" if "body" in override else self.method)
+        return replace(
+            self,
+            method=str(method),
+            url=str(override.get("url", self.url)),
+            body=override.get("body", self.body),
+        )
 
     @property
     def external(self) -> bool:
@@ -88,7 +104,7 @@ async def produce(
     """Make an external stimulus happen; returns what was done (one line). Raises :class:`StimulusFailed`."""
     values = placeholders(stimulus, target, adapter_url)
     if driver.kind == "http":
-        return await _http(driver, values, timeout)
+        return await _http(driver.for_stimulus(stimulus), values, timeout)
     if driver.kind == "shell":
         return await _shell(driver, values, timeout)
     if driver.kind == "manual":

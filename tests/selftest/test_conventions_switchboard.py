@@ -45,6 +45,10 @@ DTMF_NAMES = ("conversation.senddtmf", "conversation.dtmf", "conversation.playDi
 EXTRA_EVENTS = ("session.welcome", "session.hello", "vendor.agent.notice", "adapter.version")
 MEDIA_PATHS = ("$.channel.type", "$.channel.kind", "$.channel.media", "$.channel.info.mediaType")
 MEDIA_NAMES = {"telephony": ("voice", "phone", "PSTN"), "chat": ("webchat", "Chat", "im")}
+EXTRA_NAMES = {  # (make inactive, make active) as a lab's stimuli or as the adapter's own commands
+    "extra_stimuli": [("channel.inactive", "channel.ready"), ("lab.agent.notready", "lab.agent.available")],
+    "extra_commands": [("agent.notready", "agent.available"), ("channel.deactivate", "channel.reactivate")],
+}
 WORDS = ("TALKING", "RINGING", "READY", "BUSY", "OFFLINE", "PARKED", "WRAPUP", "LIVE", "GONE", "DONE")
 # With channels that activate themselves, the cases lost are the activation command's own and those that need
 # a channel not yet active (or one added after start-up): at most this share
@@ -111,6 +115,9 @@ def draw(seed: int, catalogue: Catalogue) -> Combination:
         if fault.transport is None
         and fault.applies_on(platform)
         and not (activation == "self" and activation_command in (fault.touches or ()))
+        # a fault only where the activation command is legal (dial-inactive) has a test of its own below (and
+        # leaving it out keeps every seed's draw what it was before it existed)
+        and not fault.states & catalogue.commands[activation_command or ""].when_states
     )
     addressing = rng.choice(("flat", "channelgroup"))
     events_first = rng.random() < 0.5
@@ -124,9 +131,37 @@ def draw(seed: int, catalogue: Catalogue) -> Combination:
     facets = _facet_events(rng)  # drawn after the others, likewise
     if facets:
         conventions["facet_events"] = facets
-    if rng.random() < 0.3:  # drawn last: one name for an outbound interaction, dialling or answered
+    if rng.random() < 0.3:  # drawn after the others: one name for an outbound interaction, dialling or answered
         _share_states(rng, conventions, "interaction", SHARED_INTERACTION)
+    conventions.update(_extras(rng, catalogue))  # drawn last, for the same reason
     return Combination(seed, platform, addressing, events_first, conventions, faults)
+
+
+def _extras(rng: random.Random, catalogue: Catalogue) -> dict[str, Any]:
+    """Half the time, the adapter's own way to make a channel inactive and active again (a lab's stimuli, or
+    commands of its own), declared as extras: with channels that activate themselves, the only way to an
+    inactive channel. Their states are the activation command's: from where it is legal, to where it leads."""
+    if rng.random() < 0.5:
+        return {}
+    activate = catalogue.commands[catalogue.startup.activation or ""]
+    inactive = sorted(activate.when_states)
+    active = sorted(
+        str(entry.data["state"])
+        for entry in activate.events.entries
+        if entry.about == "target" and "state" in entry.data
+    )
+    kind, names = rng.choice(list(EXTRA_NAMES.items()))
+
+    def declared(origin: list[str], to: str) -> dict[str, Any]:
+        return {
+            "level": activate.level,
+            "from": origin,
+            "to": to,
+            "events": [{"event": "state.updated", "about": "target", "data": {"state": to}}],
+        }
+
+    off, on = rng.choice(names)
+    return {kind: {off: declared(active, inactive[0]), on: declared(inactive, active[-1])}}
 
 
 def _media_naming(rng: random.Random) -> dict[str, Any]:
@@ -259,7 +294,10 @@ def check_combination(seed: int, catalogue: Catalogue, adapter: RunningAdapter, 
     about = combination.describe() + "\n" + matrix.render()
     assert matrix.baseline_problems == [], about  # no fail, error, inconclusive (or warn) on the correct adapter
     expected = default_count(catalogue, combination, folder)
-    if profile.conventions.activation == "command":
+    if profile.conventions.extras:  # their own cases besides, and under self-activation inactive channels again
+        least = expected * (1 if profile.conventions.activation == "command" else 1 - MOST_LOST_TO_SELF_ACTIVATION)
+        assert least < matrix.baseline_runs, about
+    elif profile.conventions.activation == "command":
         assert matrix.baseline_runs == expected, about
     else:
         assert expected * (1 - MOST_LOST_TO_SELF_ACTIVATION) <= matrix.baseline_runs < expected, about
@@ -287,6 +325,55 @@ def test_the_quick_seeds_cover_each_switch_both_ways(catalogue: Catalogue) -> No
     assert {"path" in c.conventions.get("media", {"path": 0}) for c in drawn} == {True, False}
     assert any("new" in c.conventions.get("creation_targets", {}).values() for c in drawn)
     assert any(c.conventions.get("facet_events") for c in drawn)
+    # a way to an inactive channel declared as extras, for channels that activate themselves too
+    assert any(c.conventions.get("activation") == "self" and _declares_extras(c) for c in drawn)
+
+
+def _declares_extras(combination: Combination) -> bool:
+    return any(kind in combination.conventions for kind in EXTRA_NAMES)
+
+
+def test_under_self_activation_declared_extras_reach_an_inactive_channel_and_catch_dial_inactive(
+    catalogue: Catalogue, adapter: RunningAdapter, tmp_path: Path
+) -> None:
+    """The fault dial-inactive (a dial succeeds on an inactive channel; the seeds: a failure unless active) hides
+    behind channels that activate themselves: no set-up reaches an inactive channel. With the adapter's own
+    stimuli declared, MB-CHAN-DIAL-101 reaches one and catches it, and the correct adapter passes every case.
+    Without channel groups, so that no channel added later (inactive) is another way there."""
+    for kind in EXTRA_NAMES:
+        seed = next(
+            s
+            for s in range(100)
+            if draw(s, catalogue).conventions.get("activation") == "self"
+            and kind in draw(s, catalogue).conventions
+        )
+        drawn = draw(seed, catalogue)
+        combination = Combination(
+            seed, "generic", "flat", drawn.events_first, drawn.conventions, ("dial-inactive",)
+        )
+        path = write_profile(combination, catalogue, tmp_path)
+        data = yaml.safe_load(path.read_text())
+        data["commands"] = [name for name in data["commands"] if name != catalogue.startup.per_group]
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        profile = load_profile(path, catalogue)
+        matrix = asyncio.run(
+            run_matrix(
+                catalogue,
+                [profile],
+                [],
+                [NAMED["dial-inactive"]],
+                adapter.url,
+                quick=True,
+                concurrency=CONCURRENCY,
+            )
+        )
+        about = combination.describe() + "\n" + matrix.render()
+        assert matrix.baseline_problems == [], about
+        assert [test.split("[")[0] for test in matrix.rows[0].detected_by] == ["MB-CHAN-DIAL-101"], about
+        declared = {
+            case.id for case in suite_cases(catalogue, profile, []) if "-X-" in case.id and case.applicable
+        }
+        assert len(declared) >= 2, declared  # each extra's own case ran, on the correct adapter too
 
 
 def test_every_draw_is_a_valid_conventions_section_and_the_same_for_the_same_seed(catalogue: Catalogue) -> None:

@@ -250,6 +250,8 @@ def test_the_template_and_a_conventions_file_for_serve_load(catalogue: Catalogue
     (tmp_path / "uncommented.yaml").write_text("\n".join([*lines[:start], *shown]) + "\n")
     uncommented = load_profile(tmp_path / "uncommented.yaml", catalogue).conventions
     assert uncommented.commands == {DTMF: "conversation.senddtmf"} and uncommented.extra_events
+    assert set(uncommented.extras.commands) == {"agent.notready"}
+    assert set(uncommented.extras.stimuli) == {"channel.inactive", "channel.ready"}
     path = tmp_path / "conventions.yaml"
     path.write_text("conventions:\n  commands: {conversation.request.dtmf: conversation.senddtmf}\n")
     assert load_conventions(path, catalogue).commands == {DTMF: "conversation.senddtmf"}
