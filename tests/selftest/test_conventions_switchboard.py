@@ -35,7 +35,7 @@ from harness.suite import Profile, load_profile
 
 pytestmark = pytest.mark.selftest
 
-QUICK_SEEDS = (3, 12)  # derandomized, and between them each switch both ways (see the test below)
+QUICK_SEEDS = (12, 14)  # derandomized, and between them each switch both ways (see the test below)
 LONG = os.environ.get("MBCONFORM_SWITCHBOARD_LONG") == "1"
 LONG_COUNT = int(os.environ.get("MBCONFORM_SWITCHBOARD_COUNT", "200"))
 LONG_FIRST_SEED = 1000
