@@ -32,7 +32,7 @@ from ..spec.catalogue import Catalogue
 from ..spec.inputfile import InputRefused, load_json_text
 from . import media as media_naming
 from .media import MediaNaming
-from .messages import Event, Message, Response
+from .messages import Event, Message, Response, sent
 from .objects import SEPARATOR
 
 if TYPE_CHECKING:  # the simulation is only driven here, never imported at run time (no cycle)
@@ -245,7 +245,7 @@ def incoming(
         raw = _renamed_response(message.raw, names)
         if raw is message.raw:
             return message
-        return Response(str(raw["command"]), message.target, message.result, raw)
+        return Response(str(raw["command"]), message.target, message.result, raw, wire=sent(message))
     if isinstance(message, Event):
         if message.name in conventions.extra_events:
             return None
@@ -255,7 +255,7 @@ def incoming(
         raw = media_naming.incoming(conventions.media, catalogue, raw, level_of)
         if raw is message.raw:
             return message
-        return Event(message.name, message.target, raw.get("data"), raw)
+        return Event(message.name, message.target, raw.get("data"), raw, wire=sent(message))
     return message
 
 

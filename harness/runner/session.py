@@ -33,6 +33,8 @@ from ..core.messages import (
     classify,
     encode,
     preview,
+    quoted,
+    sent,
 )
 from ..core.objects import SEPARATOR, ObjectModel
 from ..core.results import StepResult
@@ -268,7 +270,7 @@ class MediaBarSession:
                         "malformed event",
                         f"{event.name}: {message}",
                         ref=self.catalogue.protocol.ref,
-                        actual=event.raw,
+                        actual=sent(event),
                     )
                 )
         # An event about an object never announced in this session is the adapter's, whatever the step.
@@ -285,7 +287,7 @@ class MediaBarSession:
                         "event the object model cannot explain",
                         str(problem),
                         ref=spec.ref if spec else self.catalogue.protocol.ref,
-                        actual=evidence(event.raw),
+                        actual=evidence(quoted(event)),
                         inferred=problem.inferred,
                         area=problem.area,
                     )
@@ -312,7 +314,7 @@ class MediaBarSession:
                     f"{event.name} about {event.target} {after}: a request the adapter must refuse changes "
                     "nothing and emits no event",
                     ref=self.catalogue.protocol.ref,
-                    actual=evidence(event.raw),
+                    actual=evidence(sent(event)),
                     inferred=self.refused_basis if self.refused is not None else None,
                     area="results",
                 )
@@ -362,7 +364,7 @@ class MediaBarSession:
                 f"{event.name} about {target}: no request or stimulus of this step explains it"
                 + (f" (the step is about {self.current.scope})" if self.current is not None else ""),
                 ref=self.catalogue.events[event.name].ref if event.name in self.catalogue.events else None,
-                actual=evidence(event.raw),
+                actual=evidence(sent(event)),
             )
         )
 
@@ -380,7 +382,7 @@ class MediaBarSession:
                     f"a {response.result} response for {response.command!r} on {response.target!r} answers "
                     f"no outstanding request (ERRATA R3: it must echo the command and target of one)",
                     ref=self.catalogue.protocol.ref,
-                    actual=evidence(response.raw),
+                    actual=evidence(sent(response)),
                 )
             )
         elif request is self.awaiting:
@@ -931,7 +933,7 @@ class MediaBarSession:
                         f"{response.result!r}" + (f": {'; '.join(found)}" if found else ""),
                         ref=rule.ref if rule is not None else self.catalogue.protocol.ref,
                         expected="failure",
-                        actual=evidence(response.raw),
+                        actual=evidence(sent(response)),
                         inferred=inferred,
                         area=None if basis else "payloads",
                     )
