@@ -8,6 +8,11 @@ and the scenario's own id for call flows:
 - 003: failure for invalid data;
 - 1NN: failure from the NNth state of its level in states.yaml, where the precondition does not hold and
   the declared commands and stimuli can bring an object;
+- 2NN: failure where the target's state is legal but another clause of the precondition fails (a count of
+  children in given states, the parent's state, a facet): one per distinct reachable situation, at most
+  ``BEYOND_STATE_CASES`` per command, first those where other clauses fail, then in the order a plan reaches
+  them (:mod:`.core.refusals`); where the seeds do not say a failure is generated (``refusal: seed`` on
+  every alternative), the refusal stays a convention (warn), as for 1NN;
 - 3N0: the command's Nth outcome (a needinfo, a failure that still changes state, an idempotent repeat);
   3Nk: that outcome followed by its kth follow-up (the retry after a needinfo).
 
@@ -28,6 +33,7 @@ from .core.conventions import self_activation
 from .core.extras import DECLARED, extended
 from .core.invalid import invalid_data
 from .core.plan import LEGAL, REFUSED_STATE, Explorer, Goal, Plan
+from .core.refusals import BeyondState, beyond_state, refusals_beyond_state
 from .core.runevents import CaseInfo
 from .core.simulate import Platform, channel_seeds
 from .core.steps import Step
@@ -36,6 +42,8 @@ from .spec.catalogue import Catalogue, CommandSpec, OutcomeSpec, SpecRef, Stimul
 from .suite import Profile, Scenario
 
 EXTRA_MARKER = "declared_extra"  # the cases of a profile's declared extra commands and stimuli
+BEYOND_STATE_CASES = 4  # refusal cases beyond the state per command (2NN)
+BEYOND_STATE_NODES = 200  # the situations of the exploration they are looked for in (keeps the planner cheap)
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,11 @@ class _Planner:
 
     def reachable(self, goal: Goal) -> bool:
         return self.plan(goal) is not None
+
+    def beyond_state(self, command: CommandSpec) -> list[BeyondState]:
+        """The situations of the 2NN cases of ``command`` (see :mod:`.core.refusals`)."""
+        situations = self.explorer.walk(BEYOND_STATE_NODES)
+        return refusals_beyond_state(command, situations, BEYOND_STATE_CASES)
 
 
 def command_cases(catalogue: Catalogue, profile: Profile) -> list[TestCase]:
@@ -241,6 +254,22 @@ def _cases_of(catalogue: Catalogue, profile: Profile, planner: _Planner, command
                 100 + position,
                 f"{command.name} fails from {state} (legal only {legal})",
                 f"illegal from {state}",
+                "illegal_state",
+                Flow((Step("command", command.name, "$goal", expect=failure, ref=command.ref),), goal=goal),
+            )
+    if any(beyond_state(condition) for condition in command.when) and not why_not:
+        for number, refused in enumerate(planner.beyond_state(command), start=201):
+            goal = Goal(
+                level,
+                command.name,
+                decision=REFUSED_STATE,
+                situation=refused.situation,
+                description=f"a {level} where {command.name} is refused: {refused.describe()}",
+            )
+            case(
+                number,
+                f"{command.name} fails where {refused.describe()}: {refused.why}",
+                f"illegal: not {refused.failing}",
                 "illegal_state",
                 Flow((Step("command", command.name, "$goal", expect=failure, ref=command.ref),), goal=goal),
             )

@@ -44,7 +44,7 @@ from . import facet_events as facet_naming
 from . import media as media_naming
 from .extras import Extras
 from .media import MediaNaming
-from .messages import Event, Message, Response
+from .messages import Event, Message, Response, sent
 from .objects import SEPARATOR
 
 if TYPE_CHECKING:  # the simulation is only driven here, never imported at run time (no cycle)
@@ -346,7 +346,7 @@ def incoming(
         raw = _renamed_response(message.raw, names)
         if raw is message.raw:
             return message
-        return Response(str(raw["command"]), message.target, message.result, raw)
+        return Response(str(raw["command"]), message.target, message.result, raw, wire=sent(message))
     if isinstance(message, Event):
         carried = facet_naming.incoming(conventions.facet_events, catalogue, message.raw)
         if carried is None or (carried is message.raw and message.name in conventions.extra_events):
@@ -356,7 +356,7 @@ def incoming(
         raw = media_naming.incoming(conventions.media, catalogue, raw, level_of)
         if raw is message.raw:
             return message
-        return Event(str(raw.get("name")), str(raw.get("target")), raw.get("data"), raw)
+        return Event(str(raw.get("name")), str(raw.get("target")), raw.get("data"), raw, wire=sent(message))
     return message
 
 

@@ -19,7 +19,7 @@ from ..jsonpaths import MISSING, find, with_value
 from ..spec.catalogue import Catalogue, EventEntry, EventList, EventSpec, ResponseRule, Schema, SpecRef
 from .conditions import Context
 from .lists import base_env, bound_names, resolve
-from .messages import Event, Response
+from .messages import Event, Response, quoted, sent_data
 from .objects import SEPARATOR, ObjectModel, catalogue_spelling
 from .violations import Category, Severity, Violation, evidence
 
@@ -94,7 +94,7 @@ def check_response(
                 f"malformed {result} response",
                 f"{command}: {message}",
                 ref=extra[2],
-                actual=evidence(response.raw),
+                actual=evidence(quoted(response)),
                 inferred=basis,
                 area="results",
             )
@@ -111,7 +111,7 @@ def _check_rule(rule: ResponseRule, request: Mapping[str, Any], response: Respon
             f"malformed {rule.result} response",
             f"{request.get('command')}: {message}",
             ref=rule.ref,
-            actual=evidence(response.raw),
+            actual=evidence(quoted(response)),
         )
         for message in rule.schema.errors(response.raw)
     ]
@@ -466,7 +466,7 @@ class EventExpectation:
                     f"{self.owner}: {event.name} about {event.target} must carry {dict(expected)}",
                     ref=entry.ref,
                     expected=dict(expected),
-                    actual=evidence(event.data),
+                    actual=evidence(quoted(event, data=True)),
                     inferred=self.event_list.basis(entry, data=True),
                     area="payloads",
                 )
@@ -479,7 +479,7 @@ class EventExpectation:
                         "malformed event data",
                         f"{event.name} about {event.target}: {message}",
                         ref=spec.ref,
-                        actual=evidence(event.data),
+                        actual=evidence(quoted(event, data=True)),
                         inferred=spec.inferred,
                         area="payloads",
                     )
@@ -612,8 +612,10 @@ SUMMARY_DATA_CHARS = 100
 
 
 def _event_summary(event: Event) -> str:
+    """The event as the adapter sent it (its data before the profile's conventions translated it)."""
     text = f"{event.name} about {event.target}"
-    if event.data:
-        data = json.dumps(event.data, separators=(",", ":"), default=str)
+    sent = sent_data(event)
+    if sent:
+        data = json.dumps(sent, separators=(",", ":"), default=str)
         text += " " + (data if len(data) <= SUMMARY_DATA_CHARS else data[:SUMMARY_DATA_CHARS] + "…")
     return text

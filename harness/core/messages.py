@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -27,6 +27,9 @@ class Response:
     target: str
     result: Any
     raw: dict[str, Any]
+    # the frame as the adapter sent it, where the profile's conventions translated it (``raw`` is what the
+    # checks read, in the catalogue's names): violations quote this one (see :func:`sent`)
+    wire: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,31 @@ class Event:
     target: str
     data: Any
     raw: dict[str, Any]
+    wire: dict[str, Any] | None = field(default=None, compare=False)  # as for Response
+
+
+READ_AS = "read as (the profile's conventions)"  # the label of a translated frame in a violation
+AS_SENT = "as sent"
+
+
+def sent(message: Response | Event) -> dict[str, Any]:
+    """The frame as the adapter sent it (before the profile's conventions translated it)."""
+    return message.wire if message.wire is not None else message.raw
+
+
+def sent_data(message: Event) -> Any:
+    """The event's data as the adapter sent it."""
+    return message.wire.get("data") if message.wire is not None else message.data
+
+
+def quoted(message: Response | Event, data: bool = False) -> Any:
+    """What a violation of a check that read the translated frame (or its ``data``) quotes: the adapter's own
+    where nothing was translated; else the adapter's, and what the check read, each labelled."""
+    if message.wire is None:
+        return message.data if data and isinstance(message, Event) else message.raw
+    if data and isinstance(message, Event):
+        return {AS_SENT: sent_data(message), READ_AS: message.data}
+    return {AS_SENT: message.wire, READ_AS: message.raw}
 
 
 @dataclass(frozen=True)

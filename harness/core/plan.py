@@ -18,6 +18,7 @@ from typing import Any
 from ..spec.catalogue import Catalogue, with_facts
 from .conditions import legal
 from .objects import SEPARATOR, MbObject, ObjectModel
+from .refusals import situation_of
 from .simulate import DEFAULT, Platform, Refusal
 from .steps import Step, StepKind
 
@@ -44,6 +45,9 @@ class Goal:
     state: str | None = None
     description: str = field(default="", compare=False)
     address: str | None = None  # only this object (a flow that goes on with the call it works on)
+    # only an object in this kind of situation as far as the command's precondition looks at it (a refusal
+    # beyond the state: :mod:`.refusals`)
+    situation: tuple[str, ...] | None = None
 
     def accepts(self, platform: Platform, obj: MbObject) -> bool:
         if obj.level != self.level or (self.state is not None and obj.state != self.state):
@@ -53,6 +57,8 @@ class Goal:
         if self.command is None:
             return True
         spec = platform.catalogue.commands[self.command]
+        if self.situation is not None and situation_of(spec.when, platform.model, obj) != self.situation:
+            return False
         data = self.data if self.data is not None else spec.example_for(platform.platform)
         request = {"command": self.command, "target": obj.address, "data": with_facts(dict(data), platform.facts)}
         decision = platform.decide(request)
@@ -63,7 +69,7 @@ class Goal:
     @property
     def key(self) -> str:
         """The goal without its description (equal goals are planned once)."""
-        return repr((self.level, self.command, self.data, self.decision, self.state, self.address))
+        return repr((self.level, self.command, self.data, self.decision, self.state, self.address, self.situation))
 
     def describe(self) -> str:
         if self.description:
@@ -149,6 +155,18 @@ class Explorer:
                         return self._anchored(node.steps, node.names.get(obj.address, obj.address))
             if index >= limit or not self._expand_next():
                 return None
+
+    def walk(self, limit: int | None = None) -> Iterator[Platform]:
+        """The situations of the exploration in breadth-first order (the first ``limit`` of them), exploring
+        further as needed: the same order whatever was explored before."""
+        limit = self.max_nodes if limit is None else min(limit, self.max_nodes)
+        index = 0
+        while True:
+            while index < min(len(self.nodes), limit):
+                yield self.nodes[index].platform
+                index += 1
+            if index >= limit or not self._expand_next():
+                return
 
     def _anchored(self, steps: tuple[Step, ...], target: str) -> Plan:
         model = self.root

@@ -737,6 +737,9 @@ def _not_an_object(draw: st.DrawFn, context: _Context) -> Frame:
 @_operator("binary")
 @st.composite
 def _binary(draw: st.DrawFn, context: _Context) -> Frame:
+    """Random bytes, or a valid request as UTF-8 bytes. Not a MUST either way: the adapter may leave it
+    unanswered, refuse it or carry out the request it holds; it must stay usable (ERRATA R37,
+    ``MediaBarSession._unreadable``)."""
     if draw(st.booleans()):
         return Frame(None, draw(st.binary(max_size=256)), "random bytes")
     return Frame(None, _json(draw(context.requests)).encode("utf-8"), "a valid request as UTF-8")

@@ -9,16 +9,18 @@ event list or a state transition. A *multi-step* fault answers correctly the fir
 situation: only a later step of a call flow shows it (a second hold, the next call, a retrieve after a hold
 the platform did not keep).
 
-Besides the named faults, four families work for any command of the catalogue:
-``drop-event:<command>:<event>``, ``any-state:<command>``, ``no-data-check:<command>`` and
-``strip-response:<command>:<member>``. The transport faults of :mod:`.transport` (a connection refused or
-dropped, frames that are no JSON, a flood) are selected the same way.
+Besides the named faults, five families work for any command of the catalogue:
+``drop-event:<command>:<event>``, ``any-state:<command>``, ``any-count:<command>``,
+``no-data-check:<command>`` and ``strip-response:<command>:<member>``. The transport faults of
+:mod:`.transport` (a connection refused or dropped, frames that are no JSON, a flood) are selected the same
+way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.simulate import COUNT_AS
 from ..spec.catalogue import Catalogue
 from .actions import (
     Action,
@@ -49,7 +51,7 @@ class Fault:
     name: str
     description: str  # what a real adapter with this bug does wrong
     drop: tuple[str, str] | None = None  # (command or stimulus, event): this event is never sent
-    lenient: tuple[str, frozenset[str]] | None = None  # (command, checks it skips: "state", "data")
+    lenient: tuple[str, frozenset[str]] | None = None  # (command, checks it skips: "state", "count", "data")
     action: Action | None = None
     owners: frozenset[str] = frozenset()  # commands or stimuli the action changes; empty: every command
     states: frozenset[str] = frozenset()  # only when the target is in one of these states; empty: any
@@ -263,6 +265,13 @@ NAMED: dict[str, Fault] = {
             lenient=("interaction.accept", frozenset({"state"})),
             kind="success where forbidden",
         ),
+        Fault(
+            "alternate-unconnected",
+            "interaction.alternate succeeds while the consult call is still dialing (it counts a dialing call "
+            "as a connected one: a held call and another call are all it checks)",
+            lenient=("interaction.alternate", frozenset({COUNT_AS + "DIALING=CONNECTED"})),
+            kind="success where forbidden",
+        ),
         _fault(
             "dtmf-refused",
             "failure where legal",
@@ -470,11 +479,16 @@ NAMED: dict[str, Fault] = {
 LENIENT = {
     "any-state": ("state", "succeeds in every state, also where its precondition forbids it"),
     "no-data-check": ("data", "accepts request data its schema rejects"),
+    "any-count": (
+        "count",
+        "succeeds where the target's state allows it, whatever children the precondition counts",
+    ),
 }
 FAMILIES = {
     "drop-event:<command>:<event>": "the command never sends that secondary event",
     "any-state:<command>": LENIENT["any-state"][1],
     "no-data-check:<command>": LENIENT["no-data-check"][1],
+    "any-count:<command>": LENIENT["any-count"][1],
     "strip-response:<command>:<member>": "the command's responses lack that member (original, uiExtension.skills)",
 }
 
@@ -530,6 +544,10 @@ def check_named(catalogue: Catalogue) -> list[str]:
             lists += [stimulus.events] if stimulus else []
             listed |= {entry.event for event_list in lists if event_list for entry in event_list.entries}
         problems += [f"{name}: unknown platform {p!r}" for p in fault.platforms if p not in catalogue.platforms]
+        lenient = fault.lenient[1] if fault.lenient else frozenset()
+        counted = {s for c in lenient if c.startswith(COUNT_AS) for s in c.removeprefix(COUNT_AS).split("=")}
+        states = {state for level in catalogue.levels.values() for state in level.states_in_order}
+        problems += [f"{name}: {state!r} is no state of any level" for state in sorted(counted - states)]
         problems += [f"{name}: no list of {', '.join(sorted(owners))} has {e!r}" for e in _moved(action) - listed]
         if isinstance(action, Extra) and action.event not in catalogue.events:
             problems.append(f"{name}: {action.event!r} is no event")

@@ -42,6 +42,8 @@ from ..core.messages import (
     classify,
     encode,
     preview,
+    quoted,
+    sent,
 )
 from ..core.objects import SEPARATOR, ObjectModel
 from ..core.results import StepResult
@@ -79,6 +81,13 @@ ORIGINAL = "original"  # the failure response's echo of the request (specs/proto
 UNREADABLE_ORIGINAL = "what a failure answer to a frame that is no JSON object echoes as original (ERRATA R37)"
 UNREADABLE_ECHO = (
     "what a failure answer to a frame that is no readable request echoes as its command and target (ERRATA R37)"
+)
+# A binary frame: the seeds' requests are JSON text and R37 rules only on text frames, so whether a binary frame
+# holding a request is refused, left unanswered or carried out is the adapter's own; R37's MUST (it stays usable)
+# is what is judged
+BINARY_FRAME = (
+    "what an adapter does with a binary frame (no answer, a failure, or the request its bytes hold carried out) "
+    "is its own: only that it stays usable is a MUST (ERRATA R37)"
 )
 SESSION_PLACEHOLDER = "${session}"  # in a start-up request: the session the adapter's first event names
 
@@ -137,6 +146,7 @@ class MediaBarSession:
         self.refused_basis: str | None = None  # why refusing it is the catalogue's reading, if it is
         self.carried: list[str] = []  # events about a refused request's objects that its list would bring
         self.unreadable = 0  # frames sent that are no readable request: each may get one failure response
+        self.binary = False  # while a binary frame's answer and effects may come (BINARY_FRAME)
         self.probe: tuple[str, str] | None = None  # (command, target) of the last responsiveness probe
         # End each step with a fence (:meth:`_fence`) instead of reading what already came: the fuzzer's, and
         # a reproducer's that was found with fences
@@ -302,7 +312,7 @@ class MediaBarSession:
                         "malformed event",
                         f"{event.name}: {message}",
                         ref=self.catalogue.protocol.ref,
-                        actual=event.raw,
+                        actual=sent(event),
                     )
                 )
         # An event about an object never announced in this session is the adapter's, whatever the step.
@@ -319,7 +329,7 @@ class MediaBarSession:
                         "event the object model cannot explain",
                         str(problem),
                         ref=spec.ref if spec else self.catalogue.protocol.ref,
-                        actual=evidence(event.raw),
+                        actual=evidence(quoted(event)),
                         inferred=problem.inferred,
                         area=problem.area,
                     )
@@ -346,7 +356,7 @@ class MediaBarSession:
                     f"{event.name} about {event.target} {after}: a request the adapter must refuse changes "
                     "nothing and emits no event",
                     ref=self.catalogue.protocol.ref,
-                    actual=evidence(event.raw),
+                    actual=evidence(sent(event)),
                     inferred=self.refused_basis if self.refused is not None else None,
                     area="results",
                 )
@@ -396,7 +406,7 @@ class MediaBarSession:
                 f"{event.name} about {target}: no request or stimulus of this step explains it"
                 + (f" (the step is about {self.current.scope})" if self.current is not None else ""),
                 ref=self.catalogue.events[event.name].ref if event.name in self.catalogue.events else None,
-                actual=evidence(event.raw),
+                actual=evidence(sent(event)),
             )
         )
 
@@ -414,7 +424,7 @@ class MediaBarSession:
                     f"a {response.result} response for {response.command!r} on {response.target!r} answers "
                     f"no outstanding request (ERRATA R3: it must echo the command and target of one)",
                     ref=self.catalogue.protocol.ref,
-                    actual=evidence(response.raw),
+                    actual=evidence(sent(response)),
                 )
             )
         elif request is self.awaiting:
@@ -897,15 +907,31 @@ class MediaBarSession:
         reason = message.reason if isinstance(message, Malformed) else f"{type(message).__name__.lower()}"
         if isinstance(message, Request):
             reason = "a request whose target is not a string"
+        if isinstance(frame, bytes):
+            reason = "a binary frame"
         self.unreadable += 1
         self.refused = f"a frame that is no readable request ({reason})"
+        binary = isinstance(frame, bytes)
+        self.refused_basis = BINARY_FRAME if binary else None
+        self.binary = binary
+        before_fence = 0
         try:
             await self.connection.send_frame(frame, f"a frame that is no readable request: {preview(frame)[:80]}")
             for arrived in await self.connection.arrived(DRAINED):
                 self._dispatch(arrived)
+            before_fence = len(self.violations)
+            if binary:  # whatever the adapter does with it has come before the fence's answer (in order)
+                self.refused = None
+                await self._fence()
         finally:
-            self.refused = None
-        result.violations = self._weighed([*result.violations, *self.violations])
+            self.refused, self.refused_basis, self.binary = None, None, False
+        found = [*result.violations, *self.violations]
+        if binary:  # its answer, and the events it brought (also those that came before the fence's answer)
+            found = [
+                _binary_effect(v) if index < before_fence or v.category is Category.UNEXPECTED_EVENT else v
+                for index, v in enumerate(found)
+            ]
+        result.violations = self._weighed(found)
         result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
         self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
         return result
@@ -937,7 +963,9 @@ class MediaBarSession:
         # none, so what such an answer echoes there (the text, nothing, {}) is the adapter's convention
         echoed = [error for error in errors if error.startswith((ORIGINAL, f"'{ORIGINAL}' is a required"))]
         errors = [error for error in errors if error not in echoed]
-        for what, found, inferred in (("", errors, None), (" (its original)", echoed, UNREADABLE_ORIGINAL)):
+        basis = BINARY_FRAME if self.binary else None  # any answer to a binary frame is the adapter's own
+        original = basis or UNREADABLE_ORIGINAL
+        for what, found, inferred in (("", errors, basis), (" (its original)", echoed, original)):
             if (response.result != "failure" and not what) or found:
                 self._violate(
                     Violation(
@@ -947,9 +975,9 @@ class MediaBarSession:
                         f"{response.result!r}" + (f": {'; '.join(found)}" if found else ""),
                         ref=rule.ref if rule is not None else self.catalogue.protocol.ref,
                         expected="failure",
-                        actual=evidence(response.raw),
+                        actual=evidence(sent(response)),
                         inferred=inferred,
-                        area="payloads",
+                        area=None if basis else "payloads",
                     )
                 )
 
@@ -1023,3 +1051,15 @@ class MediaBarSession:
             for problem in self.model.uninitialized()
             if problem.split(" ", 2)[1] not in reported
         ]
+
+
+def _binary_effect(violation: Violation) -> Violation:
+    """A violation about what a binary frame brought (its answer, the events of the request it held carried
+    out) as a convention (``BINARY_FRAME``); a frame or an answer missing after it (a fence or the probe
+    that went unanswered), a malformed frame or a lost connection stays what it is."""
+    if violation.inferred or violation.category not in BINARY_EFFECTS:
+        return violation
+    return replace(violation, inferred=BINARY_FRAME, area=None)
+
+
+BINARY_EFFECTS = frozenset({Category.WRONG_RESULT, Category.SHAPE_MISMATCH, Category.UNEXPECTED_EVENT})

@@ -35,7 +35,7 @@ from harness.suite import Profile, load_profile
 
 pytestmark = pytest.mark.selftest
 
-QUICK_SEEDS = (12, 55)  # derandomized, and between them each switch both ways (see the test below)
+QUICK_SEEDS = (1, 7)  # derandomized, and between them each switch both ways (see the test below)
 LONG = os.environ.get("MBCONFORM_SWITCHBOARD_LONG") == "1"
 LONG_COUNT = int(os.environ.get("MBCONFORM_SWITCHBOARD_COUNT", "200"))
 LONG_FIRST_SEED = 1000

@@ -160,3 +160,69 @@ def test_a_refused_readable_frame_answered_with_success_fails(
     result = _run(altered_reference, catalogue, steps, accepts)
     assert result.verdict == Verdict.FAIL
     assert "wrong result" in [v.title for _, v in result.violations]
+
+
+# -- binary frames (ERRATA R37: only that the adapter stays usable is a MUST) -------------------------------------
+
+HOLD_AS_BYTES = json.dumps({"command": "conversation.hold", "target": "CALLER", "data": {}}).encode()
+
+
+def _binary_hold(
+    catalogue: Catalogue, altered_reference: Serve, after_binary: Callable[..., list[dict[str, Any]]]
+) -> Any:
+    """The call, then a binary frame holding a valid hold of it; ``after_binary(carry, refused, binary)`` answers
+    that frame (``binary``) and every later one: ``carry()`` carries the frame out, ``refused`` is the reference
+    adapter's failure answer."""
+    from harness.reference.server import ReferenceAdapter
+
+    adapter = ReferenceAdapter(catalogue, test_control=True)
+    seen = {"binary": False}
+
+    def reply(frame_text: str | bytes, platform: Platform, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if isinstance(frame_text, bytes):
+            seen["binary"] = True
+            [caller] = [o.address for o in platform.model.objects.values() if o.level == "conversation"]
+            text = frame_text.decode().replace("CALLER", caller)
+            return after_binary(lambda: adapter.answer(platform, text), answer, True)
+        return after_binary(lambda: answer, answer, False) if seen["binary"] else answer
+
+    steps = (*CALL, Step("frame", "binary", "", data={"hex": HOLD_AS_BYTES.hex()}))
+    return _run(altered_reference, catalogue, steps, reply)
+
+
+def test_a_binary_frame_carried_out_as_the_request_it_holds_is_no_failure(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
+    def carries_out(carry: Any, refused: Any, binary: bool) -> Any:
+        return carry()
+
+    result = _binary_hold(catalogue, altered_reference, carries_out)
+    assert result.verdict == Verdict.WARN, result.violations  # the success answer: the adapter's own way
+    assert {v.category.value for _, v in result.violations} == {"convention"}
+    assert all("binary frame" in (v.inferred or "") for _, v in result.violations)
+    assert '"result":"success"' in result.transcript.split("[binary]", 1)[1]
+
+
+def test_a_binary_frame_left_unanswered_or_refused_is_no_finding(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
+    def unanswered(carry: Any, refused: Any, binary: bool) -> Any:
+        return [] if binary else refused
+
+    def refuses(carry: Any, refused: Any, binary: bool) -> Any:
+        return refused
+
+    for behaviour in (unanswered, refuses):
+        result = _binary_hold(catalogue, altered_reference, behaviour)
+        assert result.verdict == Verdict.PASS, (behaviour.__name__, result.violations)
+
+
+def test_an_adapter_that_stops_answering_after_a_binary_frame_fails(
+    catalogue: Catalogue, altered_reference: Serve
+) -> None:
+    def deaf(carry: Any, refused: Any, binary: bool) -> Any:
+        return []
+
+    result = _binary_hold(catalogue, altered_reference, deaf)
+    assert result.verdict == Verdict.FAIL
+    assert "timeout" in {v.category.value for _, v in result.violations}
