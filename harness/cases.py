@@ -42,6 +42,7 @@ from .spec.catalogue import Catalogue, CommandSpec, OutcomeSpec, SpecRef, Stimul
 from .suite import Profile, Scenario
 
 EXTRA_MARKER = "declared_extra"  # the cases of a profile's declared extra commands and stimuli
+CATALOGUE_READING = "the catalogue's reading"  # a refusal case whose refusal the seeds do not print
 BEYOND_STATE_CASES = 4  # refusal cases beyond the state per command (2NN)
 BEYOND_STATE_NODES = 200  # the situations of the exploration they are looked for in (keeps the planner cheap)
 
@@ -268,7 +269,8 @@ def _cases_of(catalogue: Catalogue, profile: Profile, planner: _Planner, command
             )
             case(
                 number,
-                f"{command.name} fails where {refused.describe()}: {refused.why}",
+                f"{command.name} fails where {refused.describe()}: {refused.why}"
+                + (f" ({CATALOGUE_READING})" if refused.inferred else ""),
                 f"illegal: not {refused.failing}",
                 "illegal_state",
                 Flow((Step("command", command.name, "$goal", expect=failure, ref=command.ref),), goal=goal),

@@ -307,7 +307,7 @@ def parse(catalogue: Catalogue, data: Any, where: extra_specs.Where | None = Non
         activation=activation,
         media=media_naming.parse(data.get("media")),
         creation_targets={str(name): str(about) for name, about in data.get("creation_targets", {}).items()},
-        facet_events=facet_naming.parse(data.get("facet_events")),
+        facet_events=facet_naming.parse(catalogue, data.get("facet_events")),
         extras=extra_specs.build(catalogue, data, where),
     )
 
@@ -379,7 +379,10 @@ def about_new_object(
     if new_id is None or not isinstance(target, str) or not target.endswith(SEPARATOR + new_id):
         return False
     parent = target[: -len(SEPARATOR + new_id)]
-    return level_of is None or (level_of(target) is None and level_of(parent) is not None)
+    # a parent that is a session address may not be known yet: the first event names the session (ERRATA R10)
+    return level_of is None or (
+        level_of(target) is None and (level_of(parent) is not None or SEPARATOR not in parent)
+    )
 
 
 def _retargeted_creation(

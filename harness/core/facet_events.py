@@ -12,6 +12,9 @@ the catalogue's (``values`` of the facet in ``specs/states.yaml``), which value 
       interaction.infochanged:
         recording: {path: $.recording, values: {RECORDING: true, STOPPED: false}}
 
+``values`` maps the catalogue's value, as ``specs/states.yaml`` writes it (``RECORDING``; a boolean facet's
+``true`` and ``false`` as those words), to the adapter's.
+
 Such an event is read as the catalogue's event about the same object (translated at the frame boundary like
 the other conventions); one that carries none of its declared facets is an event of the adapter's own, shown
 and never judged. The reference adapter plays it in reverse. Pure: no I/O.
@@ -19,6 +22,7 @@ and never judged. The reference adapter plays it in reverse. Pure: no I/O.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +54,11 @@ class Carried:
 def _same(a: Any, b: Any) -> bool:
     """Equal and of the same JSON type (``true`` is not ``1``)."""
     return type(a) is type(b) and a == b
+
+
+def spelled(value: Any) -> str:
+    """A catalogue value as a profile's mapping key writes it (``RECORDING``, ``true``)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 FacetEvents = Mapping[str, Mapping[str, Carried]]  # the adapter's event -> facet -> how it carries it
@@ -114,34 +123,40 @@ def problems(catalogue: Catalogue, data: Any) -> list[tuple[Path, str]]:
                 if not isinstance(own, Mapping):
                     found.append(((*where, "values"), "a mapping of the catalogue's value -> the adapter's"))
                 elif allowed is not None:
+                    names = [spelled(known) for known in allowed]
                     for value in own:
-                        if not any(_same(value, known) for known in allowed):
+                        if value not in names:
                             found.append(
                                 (
                                     (*where, "values", str(value)),
-                                    f"{value!r} is not a value of {facet} ({', '.join(map(repr, allowed))})",
+                                    f"{value!r} is not a value of {facet} ({', '.join(names)})",
                                 )
                             )
     return found
 
 
-def parse(data: Any) -> dict[str, dict[str, Carried]]:
+def parse(catalogue: Catalogue, data: Any) -> dict[str, dict[str, Carried]]:
     """A checked ``facet_events`` section (see :func:`problems`)."""
+    values = _facet_values(catalogue)
     out: dict[str, dict[str, Carried]] = {}
     for event, facets in (data or {}).items():
-        out[str(event)] = {
-            str(facet): Carried(how["path"], dict(how.get("values", {})))
-            if isinstance(how, Mapping)
-            else Carried(str(how))
-            for facet, how in facets.items()
-        }
+        out[str(event)] = {}
+        for facet, how in facets.items():
+            if not isinstance(how, Mapping):
+                out[str(event)][str(facet)] = Carried(str(how))
+                continue
+            known = {spelled(value): value for value in values.get(str(facet)) or ()}
+            own = {known[name]: theirs for name, theirs in how.get("values", {}).items() if name in known}
+            out[str(event)][str(facet)] = Carried(how["path"], own)
     return out
 
 
 def to_json(declared: FacetEvents) -> dict[str, Any]:
     return {
         event: {
-            facet: {"path": how.path, "values": dict(how.values)} if how.values else how.path
+            facet: {"path": how.path, "values": {spelled(ours): theirs for ours, theirs in how.values.items()}}
+            if how.values
+            else how.path
             for facet, how in facets.items()
         }
         for event, facets in declared.items()

@@ -106,6 +106,7 @@ class BeyondState:
     situation: tuple[str, ...]
     clauses: tuple[str, ...]  # the clauses that fail, as the spec says them
     why: str  # what is wrong, in the protocol's words
+    inferred: str | None = None  # why the refusal there is the catalogue's reading (None: the seeds say it)
 
     def describe(self) -> str:
         return ", ".join(self.situation)
@@ -137,7 +138,7 @@ def refusals_beyond_state(command: CommandSpec, situations: Iterable[Platform], 
             if failing:
                 clauses = tuple(sorted({clause for alternative in failing for clause, _ in alternative}))
                 why = "; or ".join(" and ".join(what for _, what in alternative) for alternative in failing)
-                found[situation] = BeyondState(situation, clauses, why)
+                found[situation] = BeyondState(situation, clauses, why, decision.inferred)
     return _choose(list(found.values()), limit)
 
 

@@ -193,7 +193,7 @@ def _creation_targets(rng: random.Random, catalogue: Catalogue) -> dict[str, str
 
 FACET_EVENTS: dict[str, dict[str, Any]] = {
     "conversation.infochanged": {"muted": "$.muted"},
-    "call.mute.changed": {"muted": {"path": "$.call.muted", "values": {True: "on", False: "off"}}},
+    "call.mute.changed": {"muted": {"path": "$.call.muted", "values": {"true": "on", "false": "off"}}},
     "interaction.infochanged": {
         "recording": {"path": "$.recording", "values": {"RECORDING": True, "STOPPED": False}}
     },

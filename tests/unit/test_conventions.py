@@ -512,3 +512,14 @@ def test_a_shared_state_name_needs_two_states_of_its_level(catalogue: Catalogue)
         ("states", "interaction", "b", 2),
         ("states", "interaction", "ENDED"),
     ]
+
+
+def test_a_boolean_facets_values_are_written_as_words(catalogue: Catalogue) -> None:
+    """YAML keys are strings: ``muted``'s catalogue values are written ``"true"`` and ``"false"``."""
+    section = {"facet_events": {"call.mute": {"muted": {"path": "$.m", "values": {"true": "on", "false": "off"}}}}}
+    assert problems(catalogue, section) == []
+    conventions = parse(catalogue, section)
+    read = incoming(conventions, catalogue, _own("call.mute", "S1.c.i.v", {"m": "off"}), _levels({}))
+    assert read is not None and read.data == {"muted": False}
+    assert conventions.to_json()["facet_events"] == section["facet_events"]
+    assert problems(catalogue, {"facet_events": {"call.mute": {"muted": {"path": "$.m", "values": {"yes": 1}}}}})
