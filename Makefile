@@ -12,7 +12,7 @@ NODE_STAMP := node_modules/.installed
 demo: $(PY_STAMP) $(NODE_STAMP)  ## run the conformance suite against the embedded reference adapter
 	$(VENV)/bin/mbconform run
 
-test: $(PY_STAMP)  ## lint, type-check, and run the project's own tests
+test: $(PY_STAMP) $(NODE_STAMP)  ## lint, type-check, and run the project's own tests (node_modules: the AsyncAPI parser)
 	$(PY) -m ruff check harness tests
 	$(PY) -m ruff format --check harness tests
 	$(PY) -m mypy

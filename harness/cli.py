@@ -215,6 +215,18 @@ def _main(argv: list[str] | None) -> int:
     specs.add_argument("--json", action="store_true", help="as one JSON object (the default for now)")
     specs.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
+    asyncapi = commands.add_parser(
+        "asyncapi",
+        help="write the catalogue as an AsyncAPI 3.0 document",
+        description="The media bar's side of the protocol as AsyncAPI 3.0: the adapter's WebSocket server, one "
+        "channel, each command a send operation with its replies, each event a receive operation; what "
+        "AsyncAPI cannot say in x-mbconform extensions. Example: mbconform asyncapi --out mediabar.asyncapi.yaml",
+    )
+    asyncapi.add_argument(
+        "--out", type=Path, default=None, help="the file to write (.yaml/.yml: YAML, else JSON; default: stdout)"
+    )
+    asyncapi.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
     report = commands.add_parser("report", help="build the single-file HTML report from Allure results")
     report.add_argument("--reports", type=Path, default=None, help="the reports folder (default: reports/)")
 
@@ -331,6 +343,10 @@ def _main(argv: list[str] | None) -> int:
 
         print(json.dumps(catalogue_json(_catalogue(args.specs)), indent=2))
         return 0
+    if args.command == "asyncapi":
+        from .spec.asyncapi import run_cli as asyncapi_cli
+
+        return asyncapi_cli(_catalogue(args.specs), args.out)
     if args.command == "report":
         from .reporting.html import build_report
 
