@@ -160,6 +160,16 @@ def _main(argv: list[str] | None) -> int:
     fuzz.add_argument("--database", type=Path, default=None, help="Hypothesis' example database folder (nightly)")
     fuzz.add_argument("--workers", type=int, default=None, help="parallel workers with pytest-xdist (nightly)")
     fuzz.add_argument("--reports", type=Path, default=None, help="where to write reports (default: reports/fuzz/)")
+    fuzz.add_argument(
+        "--progress",
+        type=float,
+        nargs="?",
+        const=PROGRESS_SECONDS,
+        default=None,
+        metavar="SECONDS",
+        help=f"a status line every SECONDS (default {PROGRESS_SECONDS:g}); without it, only a nightly run on a "
+        "terminal outside CI (no CI variable) shows one; 0: none",
+    )
     fuzz.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
     _connection_arguments(fuzz)
 
@@ -643,6 +653,9 @@ def _fuzz_tests(
         argv.append(f"--fuzz-database={args.database.resolve()}")
     if args.workers is not None:
         argv.append(f"--fuzz-workers={args.workers}")
+    progress = _fuzz_progress(args.progress, fuzz_file)
+    if progress:
+        argv.append(f"--fuzz-progress={progress}")
     if workers > 1:
         argv += ["-n", str(workers)]
     argv += [arg for arg in rest if arg not in urls]
@@ -652,6 +665,21 @@ def _fuzz_tests(
         if adapter is not None:
             adapter.stop()
     return code
+
+
+PROGRESS_SECONDS = 30.0
+
+
+def _fuzz_progress(asked: float | None, fuzz_file: Path) -> float:
+    """The status line's interval: as asked, else on for a random (nightly) run on a terminal outside CI."""
+    if asked is not None:
+        return max(asked, 0.0)
+    import os
+
+    from .fuzz.run import load_fuzz_profile
+
+    quiet = os.environ.get("CI") or not sys.stderr.isatty() or load_fuzz_profile(fuzz_file).derandomize
+    return 0.0 if quiet else PROGRESS_SECONDS
 
 
 def _pytest_argv(paths: list[Path], url: str, profiles: list[Path], specs: Path, reports: Path) -> list[str]:

@@ -93,3 +93,21 @@ def test_a_lost_connection_is_an_error_in_junit_and_the_summary(tmp_path: Path) 
     found = summary(tmp_path)
     assert found["counts"]["error"] == 1 and found["categories"] == {"connection lost": 1}
     assert found["exit_code"] == done.returncode
+
+
+def test_a_nightly_fuzz_run_shows_its_status_line_when_asked(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "harness", "fuzz", "--fuzz-profile", "nightly", "--budget", "3"]
+    command += ["--workers", "1", "--reports", str(tmp_path / "reports"), "--out", str(tmp_path / "found")]
+    command += ["--database", str(tmp_path / "db"), "--profile", str(FAST_PROFILE), "-k", "MB-FUZZ-FLOWS"]
+    quiet = subprocess.run(command, capture_output=True, text=True, timeout=RUN_SECONDS, check=False)
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "steps/s, 0 findings" not in quiet.stderr  # not a terminal: quiet unless asked
+    asked = subprocess.run(
+        [*command, "--progress", "0.5"], capture_output=True, text=True, timeout=RUN_SECONDS, check=False
+    )
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    lines = [line for line in asked.stderr.splitlines() if line.startswith("MB-FUZZ-FLOWS: ")]
+    assert len(lines) >= 2, asked.stderr
+    assert " examples, " in lines[0] and " steps/s, 0 findings, " in lines[0] and " commands and " in lines[0]
+    assert "left of 0m03s" in lines[0] or "spent" in lines[0]
+    assert lines[-1].endswith(", ended")
