@@ -115,6 +115,9 @@ def _main(argv: list[str] | None) -> int:
         help="with no URL: start the reference adapter with this fault (repeatable)",
     )
     run.add_argument("--no-html", action="store_true", help="do not build the HTML report")
+    run.add_argument(
+        "--case-progress", action="store_true", help="print each case's id, title and verdict as it ends"
+    )
     run.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
     run.add_argument(
         "--baseline",
@@ -577,6 +580,7 @@ def _run_tests(args: argparse.Namespace, pytest_args: list[str], gate: list[str]
         *_pytest_argv([specs / "commands", suites_dir() / "conformance"], url, profiles, specs, reports),
         *_connection_pytest_args(args.connection),
         *gate,
+        *(["--case-progress"] if args.case_progress else []),
         *pytest_args,
     ]
     try:

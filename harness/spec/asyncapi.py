@@ -197,12 +197,19 @@ class _Builder:
             elif request_path.removeprefix("$.") in request_schema["properties"]:
                 members[member] = copy.deepcopy(request_schema["properties"][request_path.removeprefix("$.")])
         schema = self.envelope(rule.schema.document, **members)
-        facts = self.facts(set(command.platforms))
         plain = self.example_reply(result, request, echoes)
         # an outcome's example gives the members its reply carries beyond the protocol's rule (a needinfo's
-        # uiExtension): on top of the plain reply
+        # uiExtension), filled in with the facts of the platform it is about: on top of the plain reply
         examples = [
-            {"name": outcome.name, "payload": {**plain, **with_facts(dict(outcome.response_example), facts)}}
+            {
+                "name": outcome.name,
+                "payload": {
+                    **plain,
+                    **with_facts(
+                        dict(outcome.response_example), self.facts(set(outcome.when.platform or command.platforms))
+                    ),
+                },
+            }
             for outcome in command.outcomes
             if outcome.result == result and outcome.response_example
         ] or [{"name": result, "payload": plain}]
