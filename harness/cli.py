@@ -115,6 +115,9 @@ def _main(argv: list[str] | None) -> int:
         help="with no URL: start the reference adapter with this fault (repeatable)",
     )
     run.add_argument("--no-html", action="store_true", help="do not build the HTML report")
+    run.add_argument(
+        "--case-progress", action="store_true", help="print each case's id, title and verdict as it ends"
+    )
     run.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
     run.add_argument(
         "--baseline",
@@ -160,6 +163,16 @@ def _main(argv: list[str] | None) -> int:
     fuzz.add_argument("--database", type=Path, default=None, help="Hypothesis' example database folder (nightly)")
     fuzz.add_argument("--workers", type=int, default=None, help="parallel workers with pytest-xdist (nightly)")
     fuzz.add_argument("--reports", type=Path, default=None, help="where to write reports (default: reports/fuzz/)")
+    fuzz.add_argument(
+        "--progress",
+        type=float,
+        nargs="?",
+        const=PROGRESS_SECONDS,
+        default=None,
+        metavar="SECONDS",
+        help=f"a status line every SECONDS (default {PROGRESS_SECONDS:g}); without it, only a nightly run on a "
+        "terminal outside CI (no CI variable) shows one; 0: none",
+    )
     fuzz.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
     _connection_arguments(fuzz)
 
@@ -214,6 +227,18 @@ def _main(argv: list[str] | None) -> int:
     specs = commands.add_parser("specs", help="print the spec catalogue")
     specs.add_argument("--json", action="store_true", help="as one JSON object (the default for now)")
     specs.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
+
+    asyncapi = commands.add_parser(
+        "asyncapi",
+        help="write the catalogue as an AsyncAPI 3.0 document",
+        description="The media bar's side of the protocol as AsyncAPI 3.0: the adapter's WebSocket server, one "
+        "channel, each command a send operation with its replies, each event a receive operation; what "
+        "AsyncAPI cannot say in x-mbconform extensions. Example: mbconform asyncapi --out mediabar.asyncapi.yaml",
+    )
+    asyncapi.add_argument(
+        "--out", type=Path, default=None, help="the file to write (.yaml/.yml: YAML, else JSON; default: stdout)"
+    )
+    asyncapi.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
 
     report = commands.add_parser("report", help="build the single-file HTML report from Allure results")
     report.add_argument("--reports", type=Path, default=None, help="the reports folder (default: reports/)")
@@ -331,6 +356,10 @@ def _main(argv: list[str] | None) -> int:
 
         print(json.dumps(catalogue_json(_catalogue(args.specs)), indent=2))
         return 0
+    if args.command == "asyncapi":
+        from .spec.asyncapi import run_cli as asyncapi_cli
+
+        return asyncapi_cli(_catalogue(args.specs), args.out)
     if args.command == "report":
         from .reporting.html import build_report
 
@@ -551,6 +580,7 @@ def _run_tests(args: argparse.Namespace, pytest_args: list[str], gate: list[str]
         *_pytest_argv([specs / "commands", suites_dir() / "conformance"], url, profiles, specs, reports),
         *_connection_pytest_args(args.connection),
         *gate,
+        *(["--case-progress"] if args.case_progress else []),
         *pytest_args,
     ]
     try:
@@ -627,6 +657,9 @@ def _fuzz_tests(
         argv.append(f"--fuzz-database={args.database.resolve()}")
     if args.workers is not None:
         argv.append(f"--fuzz-workers={args.workers}")
+    progress = _fuzz_progress(args.progress, fuzz_file)
+    if progress:
+        argv.append(f"--fuzz-progress={progress}")
     if workers > 1:
         argv += ["-n", str(workers)]
     argv += [arg for arg in rest if arg not in urls]
@@ -636,6 +669,21 @@ def _fuzz_tests(
         if adapter is not None:
             adapter.stop()
     return code
+
+
+PROGRESS_SECONDS = 30.0
+
+
+def _fuzz_progress(asked: float | None, fuzz_file: Path) -> float:
+    """The status line's interval: as asked, else on for a random (nightly) run on a terminal outside CI."""
+    if asked is not None:
+        return max(asked, 0.0)
+    import os
+
+    from .fuzz.run import load_fuzz_profile
+
+    quiet = os.environ.get("CI") or not sys.stderr.isatty() or load_fuzz_profile(fuzz_file).derandomize
+    return 0.0 if quiet else PROGRESS_SECONDS
 
 
 def _pytest_argv(paths: list[Path], url: str, profiles: list[Path], specs: Path, reports: Path) -> list[str]:

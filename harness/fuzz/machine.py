@@ -50,6 +50,7 @@ from ..runner.settings import Settings
 from ..spec.catalogue import Catalogue, with_facts
 from .coverage import Coverage
 from .frames import Frame, bad_frames, request_data
+from .progress import Progress
 
 ID_CHARS = r"(?![A-Za-z0-9_\-])"  # an address ends where an id character does not follow
 PLAN_NODES = 600  # situations the planner may explore for one goal (the deepest plan needs about 130)
@@ -126,6 +127,7 @@ class FuzzTarget:
     ending: frozenset[str] = frozenset()  # commands whose main path ends their object (a release, a transfer)
     stop_at: float | None = None  # time.monotonic() after which no new example starts (None: run the round out)
     fence: bool = False  # end each step with a fence (MediaBarSession._fence)
+    progress: Progress | None = None  # a status line at a steady interval (harness/fuzz/progress.py)
 
     def run(self, awaitable: Any) -> Any:
         return self.runner.run(awaitable)
@@ -523,6 +525,8 @@ class FlowMachine(RuleBasedStateMachine):
         session = self.session
         assert session is not None
         coverage.steps += 1
+        if self.fuzz.progress is not None:
+            self.fuzz.progress.tick(coverage, int(self.fuzz.last_failure is not None))
         if step.kind == "command" and result.response is not None:
             coverage.commands[(step.name, str(result.response.result))] += 1
         elif step.kind == "stimulus":

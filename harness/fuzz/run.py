@@ -28,6 +28,7 @@ from ..spec.yamlfile import load_yaml_file
 from . import FUZZ_FORMAT
 from .coverage import Coverage
 from .machine import Finding, FlowRecord, FuzzTarget, build_machine
+from .progress import Progress
 
 KINDS = ("messages", "flows")
 
@@ -173,6 +174,7 @@ def fuzz(
     *,
     budget: float | None = None,
     database: Path | None = None,
+    progress: Progress | None = None,
 ) -> FuzzOutcome:
     """Fuzz one adapter session kind until a finding, the examples of the (last) round or the budget end."""
     outcome = FuzzOutcome(kind)
@@ -191,7 +193,11 @@ def fuzz(
     with asyncio.Runner() as runner, _shrinking_for(profile.shrink_seconds):
         # the budget is an upper bound: no example starts after it (a derandomized round runs the same examples
         # in the same order on every run, so a cut one ran the first of them, and says how many)
-        target = FuzzTarget(url, catalogue, adapter_settings, runner, fence=profile.fence, stop_at=end)
+        target = FuzzTarget(
+            url, catalogue, adapter_settings, runner, fence=profile.fence, stop_at=end, progress=progress
+        )
+        if progress is not None:
+            progress.start()
         machine = build_machine(target, kind)
         while rounds_left is None or rounds_left > 0:
             outcome.rounds += 1
@@ -239,4 +245,6 @@ def fuzz(
     outcome.coverage = target.coverage
     outcome.seconds = time.monotonic() - started
     outcome.inconclusive = target.inconclusive
+    if progress is not None:
+        progress.done(target.coverage, int(outcome.finding is not None))
     return outcome

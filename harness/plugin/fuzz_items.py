@@ -11,7 +11,9 @@ step by step, with its transcript, and says whether the replay reproduces it), a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,6 +103,7 @@ class FuzzItem(pytest.Item):
             self.fuzz_profile,
             budget=self.config.getoption("fuzz_budget"),
             database=None if self.fuzz_profile.derandomize or not database else Path(database) / self.kind,
+            progress=self._progress(context.catalogue),
         )
         lines = outcome.coverage.lines(context.catalogue, self.profile.commands)
         head = (
@@ -144,6 +147,23 @@ class FuzzItem(pytest.Item):
             warnings.warn(f"{self.case_id}: {outcome.cut}", stacklevel=1)
         for gap in gaps:
             warnings.warn(f"{self.case_id}: the fuzz run never reached {gap}", stacklevel=1)
+
+    def _progress(self, catalogue: Any) -> Any:
+        """The status line's writer with ``--fuzz-progress``: to the terminal's stderr past pytest's capture
+        (a pytest-xdist worker's stderr is the controller's), flushed at once."""
+        interval = self.config.getoption("fuzz_progress")
+        if not interval or interval <= 0:
+            return None
+        from ..fuzz.progress import Progress
+
+        capture = self.config.pluginmanager.getplugin("capturemanager")
+
+        def write(line: str) -> None:
+            with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+                print(printable(line), file=sys.stderr, flush=True)
+
+        budget = self.config.getoption("fuzz_budget") or self.fuzz_profile.budget
+        return Progress.for_catalogue(self.name, interval, budget, write, catalogue, self.profile.commands)
 
     def _gaps(self, outcome: FuzzOutcome, catalogue: Any) -> list[str]:
         if self.kind != "flows" or outcome.finding is not None:

@@ -16,6 +16,13 @@ def add_options(group: Any) -> None:
     group.addoption("--fuzz-database", default=None, help="Hypothesis' example database folder (nightly)")
     group.addoption("--fuzz-workers", type=int, default=None, help="copies of the flows test, for pytest-xdist")
     group.addoption(
+        "--fuzz-progress",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="print a fuzz test's status line every SECONDS (default: none)",
+    )
+    group.addoption(
         "--fuzz-adapter-option",
         action="append",
         default=[],

@@ -159,6 +159,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="a subprotocol to offer in the WebSocket handshake (repeatable)",
     )
+    group.addoption(
+        "--case-progress",
+        action="store_true",
+        default=False,
+        help="print each case's id, title and verdict as it ends",
+    )
     fuzz_options.add_options(group)
 
 
@@ -214,6 +220,9 @@ def pytest_configure(config: pytest.Config) -> None:
         write_baseline=Path(write_to) if write_to else None,
         transport=transport,
     )
+    from .ci import CiOutputs
+
+    config.pluginmanager.register(CiOutputs(config.stash[CONTEXT], config), "mbconform-ci-outputs")
     for level in catalogue.levels:
         config.addinivalue_line("markers", f"{level}: tests of {level}-level commands")
     for command in catalogue.commands.values():
@@ -308,6 +317,7 @@ class CaseItem(pytest.Item):
             if reporter is not None:
                 reporter.not_applicable(case.why_not)
             context.summary.record(case, profile.name, Verdict.PASS, skipped=True, test_id=test_id)
+            self._properties(context)
             pytest.skip(f"not applicable: {case.why_not}")
         result = None
         try:
@@ -323,12 +333,14 @@ class CaseItem(pytest.Item):
         except Exception as exc:  # our bug: the baseline and the certificate still see this test, as an error
             reason = f"harness: {shown(exc, TEXT_CHARS)}"
             context.summary.record(case, profile.name, Verdict.ERROR, test_id=test_id, reason=reason)
+            self._properties(context)
             raise
         finally:
             if reporter is not None:
                 reporter.finish_test(listener, case.info, result)
         self.result = result
         context.summary.record(case, profile.name, result.verdict, test_id=test_id, result=result)
+        self._properties(context)
         from ..reporting.verdicts import raise_for
 
         if result.verdict == Verdict.INCONCLUSIVE:
@@ -337,6 +349,15 @@ class CaseItem(pytest.Item):
             for _, violation in result.violations:
                 warnings.warn(f"{case.id}: {violation}", stacklevel=1)
         raise_for(case.id, case.title, result)
+
+    def _properties(self, context: Context) -> None:
+        """What JUnit and the progress lines show of the case (harness/reporting/ci_outputs.py)."""
+        from ..reporting.ci_outputs import case_properties
+
+        record = context.summary.records[self.name]
+        self.user_properties.extend(
+            case_properties(record.case_id, record.title, record.verdict, record.categories)
+        )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         from ..reporting.verdicts import AdapterError, ConformanceFailure

@@ -31,6 +31,8 @@ class TestRecord:
     stimuli: tuple[tuple[str, str], ...] = ()  # (stimulus, the worst verdict of its steps)
     reason: str = ""
     conventions: tuple[str, ...] = ()  # the catalogue's conventions the adapter differs in (undeclared)
+    title: str = ""  # the case's title (escaped)
+    requirements: tuple[str, ...] = ()  # the requirement ids of the case and of the checks it violated
 
     @property
     def failing(self) -> bool:
@@ -104,6 +106,7 @@ class RunSummary:
         categories: tuple[str, ...] = ()
         stimuli: tuple[tuple[str, str], ...] = ()
         conventions: tuple[str, ...] = ()
+        requirements: dict[str, None] = dict.fromkeys(case.ref.requirements)
         if skipped:
             reason = case.why_not
         elif result is not None:
@@ -111,9 +114,20 @@ class RunSummary:
             stimuli = _stimuli(result)
             reason = _reason(verdict, result)
             conventions = _conventions(result)
+            for _, violation in result.violations:
+                requirements.update(dict.fromkeys(violation.requirements))
         test_id = test_id or case.id
         self.records[test_id] = TestRecord(
-            test_id, case.id, profile, key, categories, stimuli, _one_line(reason), conventions
+            test_id,
+            case.id,
+            profile,
+            key,
+            categories,
+            stimuli,
+            _one_line(reason),
+            conventions,
+            title=_one_line(case.title),
+            requirements=tuple(requirements),
         )
 
     @property

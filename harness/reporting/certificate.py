@@ -64,10 +64,14 @@ class Capability:
     run: int = 0  # cases of this run that exercised it
     applicable: int = 0  # its applicable cases (commands and call flows)
     reason: str = ""  # why not applicable, or why not run
+    reasons: tuple[str, ...] = ()  # for each case of ``behind``, one line of why it did not pass
 
     @property
     def declared(self) -> bool:
         return self.verdict != NOT_APPLICABLE
+
+    def _reasons(self) -> tuple[str, ...]:
+        return self.reasons if len(self.reasons) == len(self.behind) else ("",) * len(self.behind)
 
     def to_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {"kind": self.kind, "name": self.name, "verdict": self.verdict}
@@ -77,7 +81,10 @@ class Capability:
             found["cases_run"] = self.run
             if self.kind != "stimulus":
                 found["cases_applicable"] = self.applicable
-            found["not_passing"] = [{"case": case, "verdict": verdict} for case, verdict in self.behind]
+            found["not_passing"] = [
+                {"case": case, "verdict": verdict, **({"reason": why} if why else {})}
+                for (case, verdict), why in zip(self.behind, self._reasons(), strict=True)
+            ]
         if self.reason:
             found["reason"] = self.reason
         return found
@@ -103,6 +110,7 @@ def _aggregate(
         verdict,
         title=title,
         behind=tuple((case, v) for case, v in ran if v != "pass"),
+        reasons=tuple(outcomes[case].reason for case, v in ran if v != "pass"),
         run=len(ran),
         applicable=len(applicable),
         reason=reason,
@@ -345,7 +353,17 @@ def _shown(verdict: str) -> str:
 
 
 def _behind(capability: Capability) -> str:
-    return ", ".join(f"{code(case)} ({verdict})" for case, verdict in capability.behind)
+    """Each case that did not pass with its verdict and why (the first ones; the JSON lists them all)."""
+    told = [
+        f"{code(case)} ({verdict}: {_cell(why)})" if why else f"{code(case)} ({verdict})"
+        for (case, verdict), why in zip(
+            capability.behind[:MAX_CASES_SHOWN], capability._reasons()[:MAX_CASES_SHOWN], strict=True
+        )
+    ]
+    more = len(capability.behind) - MAX_CASES_SHOWN
+    if more > 0:
+        told.append(f"and {more} more (certificate.json lists them all)")
+    return "; ".join(told)
 
 
 def _profile_markdown(profile: ProfileCertificate) -> list[str]:
@@ -384,7 +402,7 @@ def _profile_markdown(profile: ProfileCertificate) -> list[str]:
             last = (
                 _cell(c.reason)
                 if (kind == "call flow" and c.verdict != NOT_RUN) or c.verdict == NOT_TESTED
-                else _behind(c)
+                else _behind(c) or _cell(c.reason)
             )
             lines.append(f"| {code(c.name)} | {_shown(c.verdict)} | {_cell(str(middle))} | {last} |")
     if profile.conventions:

@@ -36,6 +36,7 @@ def write_unfinished(reports: Path, url: str | None, certificate: bool = True) -
         shown = Redactor().url(url) if url else "the embedded reference adapter"
         date = datetime.now(UTC).isoformat(timespec="seconds")
         written += write_certificate(reports, Certificate(shown, __version__, NOT_LOADED, date, (), True))
+        (reports / "summary.json").unlink(missing_ok=True)  # an earlier run's: none until this run's session ends
     junit = reports / "junit.xml"
     junit.write_text(JUNIT, encoding="utf-8")
     results = reports / "allure-results"

@@ -31,3 +31,9 @@ def test_settle_removes_what_the_run_did_not_replace_and_keeps_what_it_did(tmp_p
 def test_a_fuzz_run_gets_no_certificate(tmp_path: Path) -> None:
     written = write_unfinished(tmp_path, None, certificate=False)
     assert [path.name for path in written] == ["junit.xml"] and not (tmp_path / "certificate.json").exists()
+
+
+def test_an_earlier_runs_summary_is_gone_once_a_run_starts(tmp_path: Path) -> None:
+    (tmp_path / "summary.json").write_text('{"exit_code": 0}')
+    write_unfinished(tmp_path, None)
+    assert not (tmp_path / "summary.json").exists()  # a stopped run must not leave an earlier run's "exit 0"
