@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..paths import default_profile, reference_profiles, reports_dir, specs_dir, suites_dir
 from .common import catalogue
 from .exits import Exit, usage_error
 from .testrun import embedded_adapter
+
+if TYPE_CHECKING:
+    from ..spec.catalogue import Catalogue
 
 
 def cases(args: argparse.Namespace) -> int:
@@ -99,6 +104,10 @@ def bench(args: argparse.Namespace) -> int:
     sizes = QUICK if args.quick else FULL
     sizes = replace(sizes, sessions=args.sessions or sizes.sessions, flood=args.flood or sizes.flood)
     specs = catalogue(args.specs)
+    if args.url is not None:
+        code = _reachable("bench", args.url, args.profile or default_profile(), specs)
+        if code:
+            return code
     adapter = None if args.url else embedded_adapter(argparse.Namespace(fault=[], specs=args.specs), "bench")
     url = adapter.url if adapter is not None else args.url
     if url is None:
@@ -119,3 +128,27 @@ def bench(args: argparse.Namespace) -> int:
     finally:
         if adapter is not None:
             adapter.stop()
+
+
+def _reachable(command: str, url: str, profile_file: Path, specs: Catalogue) -> int:
+    """0 when one session starts on the adapter; 2 for a bad profile, 3 (after one message) when the adapter
+    cannot be reached or its start-up fails (plugin/preflight.py)."""
+    from urllib.parse import urlencode
+
+    from ..plugin.preflight import reach
+    from ..runner.transport import Transport
+    from ..spec.loader import SpecError
+    from ..suite import load_profile
+
+    try:
+        profile = load_profile(profile_file, specs)
+    except SpecError as exc:
+        return usage_error(command, str(exc))
+    if profile.connect_params:
+        url += ("&" if "?" in url else "?") + urlencode(dict(profile.connect_params))
+    settings = profile.settings(Transport(), url)
+    problem = reach(url, specs, settings, settings.redactor.url(url))
+    if problem is None:
+        return 0
+    print(f"mbconform {command}: {problem}", file=sys.stderr)
+    return int(Exit.UNREACHABLE)

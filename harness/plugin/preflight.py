@@ -17,6 +17,8 @@ from ..core.violations import Category
 from ..runner.flow import Flow, run_flow
 
 if TYPE_CHECKING:
+    from ..runner.settings import Settings
+    from ..spec.catalogue import Catalogue
     from .pytest_plugin import Context
 
 UNREACHABLE_STATUS = 3
@@ -28,24 +30,29 @@ class AdapterUnreachable(Exception):
 
 
 def first_problem(context: Context, items: list[pytest.Item]) -> str | None:
-    """Why the adapter cannot be tested (one line per cause), or None; one session per profile with tests."""
-    names = {getattr(item, "profile", None) and item.profile.name for item in items}  # type: ignore[attr-defined]
+    """Why the adapter cannot be tested (one line), or None; one session per profile that has tests."""
+    names = {profile.name for item in items if (profile := getattr(item, "profile", None)) is not None}
     for profile in context.profiles:
-        if profile.name not in names:
-            continue
-        url = context.url_for(profile)
-        settings = context.settings_for(profile)
-        result = asyncio.run(run_flow(Flow(steps=()), url=url, catalogue=context.catalogue, settings=settings))
-        if not result.reason or any(v.category is Category.HARNESS_FAULT for _, v in result.violations):
-            continue  # reached and started (a harness fault is ours: each test reports it)
-        shown = context.shown_url(url)
-        if any(title == "connect" for title, _ in result.violations):
-            return f"the adapter at {shown} could not be reached: {result.reason}"
-        details = "; ".join(f"{v.title}: {v.message}" for _, v in result.violations[:3])
-        return f"the adapter at {shown} did not start a session (profile {profile.name}): {result.reason}" + (
-            f" ({details})" if details else ""
-        )
+        if profile.name in names:
+            url = context.url_for(profile)
+            problem = reach(url, context.catalogue, context.settings_for(profile), context.shown_url(url))
+            if problem is not None:
+                return problem if len(context.profiles) == 1 else f"{problem} (profile {profile.name})"
     return None
+
+
+def reach(url: str, catalogue: Catalogue, settings: Settings, shown: str) -> str | None:
+    """One connection and the session start-up, once: why they failed, or None (reached and started; a
+    harness fault is ours, and each test reports it)."""
+    result = asyncio.run(run_flow(Flow(steps=()), url=url, catalogue=catalogue, settings=settings))
+    if not result.reason or any(v.category is Category.HARNESS_FAULT for _, v in result.violations):
+        return None
+    if any(title == "connect" for title, _ in result.violations):
+        return f"the adapter at {shown} could not be reached: {result.reason}"
+    details = "; ".join(f"{v.title}: {v.message}" for _, v in result.violations[:3])
+    return f"the adapter at {shown} did not start a session: {result.reason}" + (
+        f" ({details})" if details else ""
+    )
 
 
 def replace_items(session: pytest.Session, config: pytest.Config, items: list[pytest.Item], problem: str) -> None:
@@ -66,6 +73,10 @@ class UnreachableItem(pytest.Item):
         raise AdapterUnreachable(self.problem)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        return str(excinfo.value)
+
+    def _repr_failure_py(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        """A set-up error is shown by this method, not ``repr_failure``: the message, no traceback."""
         return str(excinfo.value)
 
     def reportinfo(self) -> tuple[Any, int, str]:

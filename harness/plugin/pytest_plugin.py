@@ -353,8 +353,8 @@ def pytest_collection_modifyitems(
     context = config.stash.get(CONTEXT, None)
     if context is None or hasattr(config, "workerinput") or config.option.collectonly:
         return
-    if not any(isinstance(item, CaseItem) and item.case.applicable for item in items):
-        return
+    if not any(not isinstance(item, CaseItem) or item.case.applicable for item in items):
+        return  # only cases that are not applicable: nothing talks to the adapter
     from . import preflight
 
     context.unreachable = preflight.first_problem(context, items)
