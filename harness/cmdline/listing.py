@@ -104,7 +104,15 @@ def bench(args: argparse.Namespace) -> int:
     sizes = QUICK if args.quick else FULL
     sizes = replace(sizes, sessions=args.sessions or sizes.sessions, flood=args.flood or sizes.flood)
     specs = catalogue(args.specs)
-    if args.url is not None:
+    cycle = (args.cycle or suites_dir() / "bench" / "cycle.yaml").resolve()
+    if args.url is not None:  # the input files first (exit 2), then whether the adapter is there (exit 3)
+        from ..bench.cycle import load_cycle
+        from ..spec.loader import SpecError
+
+        try:
+            load_cycle(cycle, specs)
+        except SpecError as exc:
+            return usage_error("bench", str(exc))
         code = _reachable("bench", args.url, args.profile or default_profile(), specs)
         if code:
             return code
@@ -117,7 +125,7 @@ def bench(args: argparse.Namespace) -> int:
         embedded=adapter is not None,
         profile=(args.profile or default_profile()).resolve(),
         specs=(args.specs or specs_dir()).resolve(),
-        cycle=(args.cycle or suites_dir() / "bench" / "cycle.yaml").resolve(),
+        cycle=cycle,
         reports=(args.reports or reports_dir() / "bench").resolve(),
         sizes=sizes,
         quick=args.quick,

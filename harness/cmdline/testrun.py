@@ -21,9 +21,13 @@ class _Outcome:
 
     def __init__(self) -> None:
         self.config: Any = None
+        self.collection_failed = False  # a file could not be collected (a scenario with problems)
 
     def pytest_configure(self, config: Any) -> None:
         self.config = config
+
+    def pytest_collectreport(self, report: Any) -> None:
+        self.collection_failed = self.collection_failed or bool(report.failed)
 
     def unreachable(self) -> bool:
         from ..plugin.pytest_plugin import CONTEXT
@@ -37,6 +41,8 @@ def _pytest_main(argv: list[str]) -> int:
 
     outcome = _Outcome()
     code = int(pytest.main(argv, plugins=[outcome]))
+    if code == pytest.ExitCode.INTERRUPTED and outcome.collection_failed:
+        return int(Exit.USAGE)  # pytest stops after a collection error: an input file with problems, not Ctrl-C
     return from_pytest(code, unreachable=code == 3 and outcome.unreachable())
 
 

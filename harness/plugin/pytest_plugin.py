@@ -351,8 +351,8 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     context = config.stash.get(CONTEXT, None)
-    if context is None or hasattr(config, "workerinput") or config.option.collectonly:
-        return
+    if context is None or hasattr(config, "workerinput") or config.option.collectonly or session.testsfailed:
+        return  # (a collection error: pytest stops before the first test anyway)
     if not any(not isinstance(item, CaseItem) or item.case.applicable for item in items):
         return  # only cases that are not applicable: nothing talks to the adapter
     from . import preflight
