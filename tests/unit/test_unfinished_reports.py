@@ -31,3 +31,14 @@ def test_settle_removes_what_the_run_did_not_replace_and_keeps_what_it_did(tmp_p
 def test_a_fuzz_run_gets_no_certificate(tmp_path: Path) -> None:
     written = write_unfinished(tmp_path, None, certificate=False)
     assert [path.name for path in written] == ["junit.xml"] and not (tmp_path / "certificate.json").exists()
+
+
+def test_a_run_clears_only_the_allure_files_an_earlier_run_wrote(tmp_path: Path) -> None:
+    results = tmp_path / "allure-results"
+    (results / "notes").mkdir(parents=True)
+    earlier = ["0f1e-result.json", "0f1e-container.json", "0f1e-attachment.txt", "categories.json"]
+    for name in earlier:
+        (results / name).write_text("{}")
+    (results / "README.txt").write_text("mine")
+    write_unfinished(tmp_path, None)
+    assert sorted(path.name for path in results.iterdir()) == ["README.txt", "notes"]
