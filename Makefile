@@ -8,7 +8,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 ACTIONLINT_STAMP := $(VENV)/.actionlint-tried
 
-.PHONY: demo test fuzz install check selftest clean
+.PHONY: demo test fuzz install check selftest clean wheel
 
 demo: $(PY_STAMP) $(NODE_STAMP)  ## run the conformance suite against the embedded reference adapter
 	$(VENV)/bin/mbconform run
@@ -23,6 +23,9 @@ fuzz: $(PY_STAMP)  ## the ci fuzz profile against the embedded reference adapter
 	$(VENV)/bin/mbconform fuzz --fuzz-profile ci
 
 install: $(PY_STAMP) $(NODE_STAMP)
+
+wheel: $(PY_STAMP)  ## build dist/mbconform-*.whl, specs/ and suites/ inside (setup.py); no network needed
+	$(PY) -m pip wheel --no-deps --no-build-isolation --no-index -w dist .
 
 check: $(PY_STAMP)
 	$(VENV)/bin/mbconform lint
@@ -45,4 +48,4 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules reports/allure-results reports/allure-report reports/junit.xml
+	rm -rf $(VENV) node_modules build dist reports/allure-results reports/allure-report reports/junit.xml

@@ -26,9 +26,9 @@ def _suite_files(paths: list[Path]) -> list[Path]:
 
 
 def _exit_code(problems: list[SpecProblem]) -> int:
-    """1 for problems in files read as data; 2, as every other command, when a file was refused (over a
-    limit of harness/spec/inputfile.py: too big, too deep, an alias bomb, not UTF-8)."""
-    return 2 if any(problem.refused for problem in problems) else 1
+    """2, the exit code of an input-file error in every command (cmdline/exits.py): a problem in a file read
+    as data, or a file refused (over a limit of harness/spec/inputfile.py: too big, too deep, not UTF-8)."""
+    return 2 if problems else 0
 
 
 def lint_paths(paths: list[Path], specs: Path) -> int:

@@ -27,7 +27,7 @@ from .runner.stimuli import StimulusDriver
 from .runner.transport import Transport, TransportError, check_ca_bundle
 from .spec.catalogue import Catalogue, Schema, SpecRef, describe_error, with_facts
 from .spec.loader import SpecError, read_schema
-from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, load_yaml_file
+from .spec.yamlfile import LoadedYaml, SpecProblem, display_path, error_path, load_yaml_file
 
 PROFILE_SCHEMA = Path("meta") / "profile-v1.schema.json"
 MEDIA_CHANNEL = "_channel"  # $telephony_channel, $chat_channel: the start-up's first channel of that media
@@ -169,7 +169,7 @@ def _validated(path: Path, schema_file: Path, catalogue: Catalogue) -> tuple[Loa
         return loaded, problems
     schema = read_schema(catalogue.root, schema_file)
     for error in Draft202012Validator(schema).iter_errors(loaded.data):
-        problems.append(loaded.problem(tuple(error.absolute_path), describe_error(error)))
+        problems.append(loaded.problem(error_path(error), describe_error(error)))
     return loaded, problems
 
 

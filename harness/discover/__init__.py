@@ -57,7 +57,7 @@ def run_cli(
     catalogue: Catalogue,
     connection: Transport | None = None,
 ) -> int:
-    """Exit 0 when a draft was written, 1 when the adapter could not be started up with, 2 on bad input."""
+    """Exit 0 when a draft was written, 3 when the adapter could not be started up with, 2 on bad input."""
     from ..suite import load_profile
 
     connection = connection or Transport()
@@ -93,7 +93,7 @@ def run_cli(
     for line in summary(found):
         print(printable(settings.redactor.text(line)), flush=True)  # adapter names: redacted, then escaped
     print(f"  draft: {target} (review it, then: mbconform lint {target}; mbconform run URL --profile {target})")
-    return 0 if found.ready else 1
+    return 0 if found.ready else 3  # its session start-up failed (cmdline/exits.py)
 
 
 def redacted_comments(draft: str, redactor: Redactor) -> str:

@@ -86,7 +86,9 @@ def run_cli(
     catalogue: Catalogue,
     connection: Transport | None = None,
 ) -> int:
-    """Exit 1 when a check fails (the bug is there), 0 when the flow passes (it is fixed), 2 on bad input."""
+    """Exit 1 when a check fails (the bug is there), 0 when the flow passes (it is fixed), 2 on bad input, 3
+    when the adapter cannot be reached or its session start-up fails (plugin/preflight.py)."""
+    from ..plugin.preflight import reach
     from ..reference.process import AdapterStartError, RunningAdapter, start_reference
 
     connection = connection or Transport()
@@ -103,7 +105,7 @@ def run_cli(
             adapter = start_reference(["--test-control", "--lab-http"])
         except AdapterStartError as exc:
             print(f"mbconform replay: {exc}", file=sys.stderr)
-            return 2
+            return 3
         recorded = (scenario.found or {}).get("adapter", {})
         url = with_query(adapter.url, recorded, dict(profile.connect_params))
     else:
@@ -122,6 +124,10 @@ def run_cli(
             flush=True,
         )
     try:
+        problem = reach(url, catalogue, settings, shown)
+        if problem is not None:
+            print(f"mbconform replay: {problem}", file=sys.stderr)
+            return 3
         result, replayed = replay(scenario, profile, url, catalogue, connection=connection)
     finally:
         if adapter is not None:

@@ -26,7 +26,7 @@ from ..core.runevents import CaseInfo, Listener, no_listener
 from ..core.shown import SHOWN_CHARS, printable, shown
 from ..core.steps import Step
 from ..fuzz.run import KINDS, FuzzOutcome, FuzzProfile, fuzz, load_fuzz_profile
-from ..paths import suites_dir
+from ..paths import regression_dir
 from ..runner.flow import Flow, run_flow
 from ..spec.loader import SpecError
 from ..suite import Profile
@@ -178,7 +178,7 @@ class FuzzItem(pytest.Item):
 
         record = outcome.finding
         assert record is not None
-        folder = Path(self.config.getoption("fuzz_out") or suites_dir() / "regression")
+        folder = Path(self.config.getoption("fuzz_out") or regression_dir())
         path = write_reproducer(
             folder,
             record,

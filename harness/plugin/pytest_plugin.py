@@ -41,6 +41,7 @@ from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError, load_catalogue
 from ..suite import Profile, load_profile, load_scenario
 from . import fuzz_options
+from .preflight import UNREACHABLE_STATUS
 from .summary import RunSummary
 
 SCENARIO_FORMAT = "mbconform/scenario/1"
@@ -61,6 +62,7 @@ class Context:
     transport: Transport = field(default_factory=Transport)  # the command line's connection options
     written: list[Path] = field(default_factory=list)  # report files this session wrote, for the summary
     end_lines: list[str] = field(default_factory=list)  # for the summary: the certificate, report problems
+    unreachable: str | None = None  # why the adapter could not be tested at all (plugin/preflight.py)
     _cases: dict[str, list[TestCase]] = field(default_factory=dict)
     _scenario_cases: dict[str, dict[str, TestCase]] = field(default_factory=dict)  # profile -> id -> case
 
@@ -371,6 +373,23 @@ class CaseItem(pytest.Item):
         return self.path, max(self.case.ref.line - 1, 0), shown(f"{self.case.id} {self.case.title}", TEXT_CHARS)
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m deselected: only the profiles of the tests that run
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    context = config.stash.get(CONTEXT, None)
+    if context is None or hasattr(config, "workerinput") or config.option.collectonly or session.testsfailed:
+        return  # (a collection error: pytest stops before the first test anyway)
+    if not any(not isinstance(item, CaseItem) or item.case.applicable for item in items):
+        return  # only cases that are not applicable: nothing talks to the adapter
+    from . import preflight
+
+    context.unreachable = preflight.first_problem(context, items)
+    if context.unreachable is not None:
+        preflight.replace_items(session, config, items, context.unreachable)
+        context.end_lines.append(f"mbconform: {context.unreachable}; no test ran (exit 3)")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Once every plugin is configured: Allure's writer guarded, so a result it cannot encode (a lone surrogate
     the adapter sent) is a note in the summary, never an INTERNALERROR that stops the run (issue 15)."""
@@ -384,6 +403,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     context = session.config.stash.get(CONTEXT, None)
     if context is None:
+        return
+    if context.unreachable is not None:  # one error, no test ran: nothing to certify
+        session.exitstatus = UNREACHABLE_STATUS
         return
     worker = hasattr(session.config, "workerinput")  # a pytest-xdist worker: the controller writes the reports
     conformance = bool(context.summary.records) or context.baseline is not None or context.write_baseline

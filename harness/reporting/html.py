@@ -24,9 +24,26 @@ EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>
 REMOTE_URL = re.compile(r"https?://(?:www\.)?(?:googletagmanager|google-analytics)\.com[^\"' )]*", re.IGNORECASE)
 
 
+ALLURE_VERSION = "3.18.0"  # the version package.json pins
+
+
 def allure_cli(root: Path) -> Path | None:
-    candidate = root / "node_modules" / ".bin" / "allure"
-    return candidate if candidate.exists() else None
+    """The Allure CLI: the checkout's pinned one (``npm ci``), one installed in the current folder, or on PATH."""
+    for folder in (root, Path.cwd()):
+        candidate = folder / "node_modules" / ".bin" / "allure"
+        if candidate.exists():
+            return candidate
+    found = shutil.which("allure")
+    return Path(found) if found else None
+
+
+def how_to_get_html(reports: Path) -> str:
+    """One line: how to build the HTML report where the Allure CLI (Node) is missing."""
+    return (
+        f"mbconform: no HTML report (it needs Node): 'npm install allure@{ALLURE_VERSION}' here, then "
+        f"'mbconform report --reports {reports}'; or 'npx allure@{ALLURE_VERSION} awesome "
+        f"{reports / 'allure-results'} --single-file'"
+    )
 
 
 def strip_remote_scripts(html: str) -> tuple[str, int]:
@@ -46,11 +63,9 @@ def build_report(reports: Path, root: Path, quiet_if_missing: bool = False) -> i
     cli = allure_cli(root)
     if cli is None:
         if not quiet_if_missing:
-            print(
-                "mbconform report: the Allure CLI is not installed (run 'npm ci' in the project)", file=sys.stderr
-            )
+            print(how_to_get_html(reports), file=sys.stderr)
             return 2
-        print(f"mbconform: Allure results in {results} (no HTML: run 'npm ci' for the Allure CLI)")
+        print(how_to_get_html(reports))
         return 0
     if not results.is_dir():
         print(f"mbconform report: no Allure results in {results}", file=sys.stderr)

@@ -9,7 +9,7 @@ before that leaves these, never the certified reports of an earlier run in the s
 
 from __future__ import annotations
 
-import shutil
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -18,6 +18,11 @@ from .. import __version__
 from ..core.redact import Redactor
 from .certificate import Certificate, write_certificate
 
+# what allure-pytest and mbconform write into allure-results/ (the rest of the folder is not ours to clear)
+ALLURE_FILE = re.compile(
+    r"^.+-(?:result\.json|container\.json|attachment(?:\..+)?)$"
+    r"|^(?:categories\.json|environment\.properties|executor\.json)$"
+)
 NOT_ENDED = "the run was stopped before its first test ended: nothing was tested"
 NOT_LOADED = "not loaded (the run was stopped before it read the catalogue)"
 JUNIT = (
@@ -40,8 +45,10 @@ def write_unfinished(reports: Path, url: str | None, certificate: bool = True) -
     junit = reports / "junit.xml"
     junit.write_text(JUNIT, encoding="utf-8")
     results = reports / "allure-results"
-    shutil.rmtree(results, ignore_errors=True)
     results.mkdir(parents=True, exist_ok=True)
+    for path in results.iterdir():  # only what an earlier run wrote there: never another file, never a folder
+        if ALLURE_FILE.match(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
     return [*written, junit]
 
 

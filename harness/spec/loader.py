@@ -43,7 +43,7 @@ from .catalogue import (
 )
 from .inputfile import InputRefused, load_json_file
 from .requirements import ERRATA, build_requirements, check_citations, ids_of, merged, rulings
-from .yamlfile import JsonPath, LoadedYaml, SpecProblem, display_path, load_yaml_file
+from .yamlfile import JsonPath, LoadedYaml, SpecProblem, display_path, error_path, load_yaml_file
 
 META_SCHEMA = Path("meta") / "spec-v1.schema.json"
 SINGLETON_KINDS = ("protocol", "states", "startup", "platforms")
@@ -110,7 +110,7 @@ def validate_documents(root: Path, files: list[Path]) -> tuple[list[LoadedYaml],
         if not errors:
             errors = list(by_kind[loaded.data["kind"]].iter_errors(loaded.data))
         for error in errors:
-            problems.append(loaded.problem(tuple(error.absolute_path), describe_error(error)))
+            problems.append(loaded.problem(error_path(error), describe_error(error)))
         if not errors:
             valid.append(loaded)
     return valid, problems

@@ -72,11 +72,14 @@ class LoadedYaml:
     data: Any
     lines: dict[JsonPath, int] = field(default_factory=dict)
     problems: list[SpecProblem] = field(default_factory=list)
+    key_lines: dict[JsonPath, int] = field(default_factory=dict)  # the line of a mapping's key
 
     def line_of(self, path: JsonPath | list[str | int] | tuple[Any, ...]) -> int:
-        """The line of the value at ``path``, or of its nearest ancestor that has one."""
+        """The line of the key (or the value) at ``path``, or of its nearest ancestor that has one."""
         key = tuple(path)
         while key:
+            if key in self.key_lines:
+                return self.key_lines[key]
             if key in self.lines:
                 return self.lines[key]
             key = key[:-1]
@@ -84,6 +87,17 @@ class LoadedYaml:
 
     def problem(self, path: JsonPath | tuple[Any, ...], message: str) -> SpecProblem:
         return SpecProblem(self.file, self.line_of(path), message)
+
+
+def error_path(error: Any) -> tuple[Any, ...]:
+    """Where a JSON Schema error (``jsonschema.ValidationError``) points: a key the schema does not allow
+    (``additionalProperties``, ``unevaluatedProperties``) is located at the key itself, not at its parent."""
+    path = tuple(error.absolute_path)
+    if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
+        extra = [key for key in error.instance if repr(key) in str(error.message)]
+        if extra:
+            return (*path, extra[0])
+    return path
 
 
 def display_path(path: Path, root: Path | None = None) -> str:
@@ -240,6 +254,7 @@ def _to_json(node: yaml.Node, path: JsonPath, out: LoadedYaml) -> Any:
                     SpecProblem(out.file, key_node.start_mark.line + 1, f"duplicate key {_quoted(key)}")
                 )
                 continue
+            out.key_lines[(*path, key)] = key_node.start_mark.line + 1
             mapping[key] = _to_json(value_node, (*path, key), out)
         return mapping
     if isinstance(node, yaml.SequenceNode):

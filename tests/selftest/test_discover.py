@@ -98,7 +98,7 @@ def test_with_channel_groups_and_a_log_in_the_draft_says_channelgroup_and_keeps_
         # without the base profile's log-in the session never starts: the draft asks about a log-in
         bare = tmp_path / "bare.yaml"
         code, printed = _discover([adapter.url, "--out", str(bare)], capsys)
-        assert code == 1 and "no ready event" in printed
+        assert code == 3 and "no ready event" in printed
         assert "does the adapter need a log-in first?" in bare.read_text(encoding="utf-8")
 
 

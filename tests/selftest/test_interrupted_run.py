@@ -113,7 +113,7 @@ def test_a_stopped_run_still_writes_allure_results_junit_and_certificate(tmp_pat
     with pytest.raises(ProcessLookupError):  # the reference adapter was stopped with the run
         os.killpg(process.pid, 0)
     text = "".join(output) + rest
-    assert process.returncode == 2, text[-3000:]  # pytest's "interrupted"
+    assert process.returncode == 130, text[-3000:]  # interrupted (the exit-code contract)
     assert stopped_in < 10, f"the run took {stopped_in:.1f}s to stop"
     junit, certificate, results = written(reports)
     assert list(junit.iter("testcase")), text[-3000:]
@@ -151,7 +151,7 @@ def test_a_run_stopped_while_it_starts_says_interrupted_and_leaves_no_earlier_ce
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
     text = first + rest
-    assert process.returncode == 2, text[-3000:]
+    assert process.returncode == 130, text[-3000:]
     assert "Traceback" not in text, text[-3000:]
     junit, certificate, _ = written(reports)
     assert certificate["interrupted"] is True and certificate["certified"] is False

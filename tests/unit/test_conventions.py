@@ -228,7 +228,8 @@ def test_the_schema_rejects_a_misspelled_field_or_activation(catalogue: Catalogu
     with pytest.raises(SpecError) as raised:
         load_profile(path, catalogue)
     assert re.search(r"bad.yaml:9: .*sometimes", str(raised.value)), str(raised.value)
-    assert re.search(r"bad.yaml:9: .*'state' was unexpected", str(raised.value)), str(raised.value)
+    # at the misspelled key's own line, not at its parent's (issue 18)
+    assert re.search(r"bad.yaml:10: .*'state' was unexpected", str(raised.value)), str(raised.value)
 
 
 def test_lint_lists_the_conventions_problems_as_file_line(
@@ -236,7 +237,7 @@ def test_lint_lists_the_conventions_problems_as_file_line(
 ) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(BAD)
-    assert lint_paths([path], catalogue.root) == 1
+    assert lint_paths([path], catalogue.root) == 2  # an input-file error (the exit-code contract)
     out = capsys.readouterr().out
     assert re.search(r"bad.yaml:10: .*'channel.fly' is not a command of the catalogue", out), out
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import PROGRESS_SECONDS, _fuzz_progress
+from harness.cmdline.parser import PROGRESS_SECONDS
+from harness.cmdline.testrun import _fuzz_progress
 from harness.fuzz.coverage import Coverage
 from harness.fuzz.progress import Progress
 from harness.paths import suites_dir

@@ -23,7 +23,7 @@ def _payload(marker: Path) -> str:
 def _lint(capsys: pytest.CaptureFixture[str], paths: list[Path], specs: Path) -> str:
     code = lint_paths(paths, specs)
     out = capsys.readouterr()
-    assert code == 1, out.out + out.err
+    assert code == 2, out.out + out.err  # an input-file error (the exit-code contract)
     return out.out
 
 

@@ -37,3 +37,14 @@ def test_an_earlier_runs_summary_is_gone_once_a_run_starts(tmp_path: Path) -> No
     (tmp_path / "summary.json").write_text('{"exit_code": 0}')
     write_unfinished(tmp_path, None)
     assert not (tmp_path / "summary.json").exists()  # a stopped run must not leave an earlier run's "exit 0"
+
+
+def test_a_run_clears_only_the_allure_files_an_earlier_run_wrote(tmp_path: Path) -> None:
+    results = tmp_path / "allure-results"
+    (results / "notes").mkdir(parents=True)
+    earlier = ["0f1e-result.json", "0f1e-container.json", "0f1e-attachment.txt", "categories.json"]
+    for name in earlier:
+        (results / name).write_text("{}")
+    (results / "README.txt").write_text("mine")
+    write_unfinished(tmp_path, None)
+    assert sorted(path.name for path in results.iterdir()) == ["README.txt", "notes"]
