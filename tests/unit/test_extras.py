@@ -125,7 +125,7 @@ def test_every_problem_of_a_declared_extra_is_reported_at_its_line(catalogue: Ca
         load_profile(path, catalogue)
     text = str(raised.value)
     expected = {
-        15: "channel.dial is a command or stimulus of the catalogue",
+        14: "channel.dial is a command or stimulus of the catalogue",  # at its key's own line
         19: "'planet': a level with states",
         24: "'ASLEEP' is not a channel state",
         25: "no event of the list sets the target's state to INACTIVE",
@@ -147,7 +147,7 @@ def test_the_schema_rejects_a_misspelled_field_or_data_that_is_no_mapping(
     with pytest.raises(SpecError) as raised:
         load_profile(path, catalogue)
     text = str(raised.value)
-    assert re.search(r"bad.yaml:14: .*'colour' was unexpected", text), text
+    assert re.search(r"bad.yaml:16: .*'colour' was unexpected", text), text  # the offending key's own line
     assert re.search(r"bad.yaml:17: .*is not of type 'object'", text), text
 
 
