@@ -130,6 +130,17 @@ def _main(argv: list[str] | None) -> int:
         metavar="FILE",
         help="record this run's verdicts as a baseline",
     )
+    run.add_argument(
+        "--retry-setups",
+        action="store_true",
+        help="run every case's set-up; by default a case whose set-up needs a step that already failed from "
+        "the same situation in this run is inconclusive at once, naming the case where it failed",
+    )
+    run.add_argument(
+        "--wait-out",
+        action="store_true",
+        help="wait every step to its end even once what arrived makes its verdict certain (slower; to compare)",
+    )
     _connection_arguments(run)
 
     fuzz = commands.add_parser(
@@ -550,6 +561,8 @@ def _run_tests(args: argparse.Namespace, pytest_args: list[str], gate: list[str]
     argv = [
         *_pytest_argv([specs / "commands", suites_dir() / "conformance"], url, profiles, specs, reports),
         *_connection_pytest_args(args.connection),
+        *(["--retry-setups"] if args.retry_setups else []),
+        *(["--wait-out"] if args.wait_out else []),
         *gate,
         *pytest_args,
     ]

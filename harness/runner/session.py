@@ -713,7 +713,7 @@ class MediaBarSession:
             """Nothing more to wait for: the list is done, or what arrived already fails the step."""
             if judged is None or judged.done:
                 return True
-            if certain(judged, self.settings.adopted):
+            if not self.settings.wait_out and certain(judged, self.settings.adopted):
                 decided.append(judged)
                 return True
             return False
