@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.bench.broken import BROKEN_FAULTS
 from harness.bench.measure import INFO, MET, MISSED
 from harness.bench.sessions import SessionsRun, run_sessions, session_url
 from harness.cases import scenario_case
@@ -40,7 +41,7 @@ MEASURES = {
     "sessions_seconds",
     "reference_suite_correct_seconds",
     "reference_suite_dial_without_preview_seconds",
-    "reference_suite_hold_without_state_seconds",
+    "reference_suite_drop_event_channel_activate_state_updated_seconds",
     "reference_suite_broken_ratio",
 }
 WITH_TARGETS = {
@@ -93,7 +94,7 @@ def test_the_quick_bench_reports_every_measure_and_the_sessions_a_fault_breaks(t
     assert len(list(tmp_path.glob("bench-*.json"))) == 1
     broken = report["details"]["reference_suite_broken"]  # the quick form: one profile's call flows
     assert broken["correct"]["exit_code"] == 0 and broken["correct"]["failures"] == 0
-    for fault in ("dial-without-preview", "hold-without-state"):  # each fault fails a flow it blocks
+    for fault in BROKEN_FAULTS:  # each fault fails a flow it blocks
         assert broken["faults"][fault]["exit_code"] == 1 and broken["faults"][fault]["failures"] > 0, fault
 
 
