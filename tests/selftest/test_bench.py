@@ -41,7 +41,7 @@ MEASURES = {
     "sessions_seconds",
     "reference_suite_correct_seconds",
     "reference_suite_dial_without_preview_seconds",
-    "reference_suite_drop_event_channel_activate_state_updated_seconds",
+    "reference_suite_drop_event_channel_dial_interaction_initialized_seconds",
     "reference_suite_broken_ratio",
 }
 WITH_TARGETS = {

@@ -44,10 +44,12 @@ def outcomes(reports: Path) -> dict[str, tuple[str, str]]:
     [
         # a set-up's dial: entry 11 comes without entry 10, in a list that forbids reordering (decided at once)
         ("dial-without-preview", "channel_dial or conversation_hold or conversation_answer", True),
-        # the channel never announces it is ACTIVE: every set-up that activates it (the only entry: the memo)
-        ("drop-event:channel.activate:state.updated", "conversation_hold or conversation_mute", False),
-        # a set-up's hold never brings its state: the last entry, nothing decides it early; the set-up memo does
-        ("hold-without-state", "conversation_hold or conversation_retrieve", False),
+        # a set-up's dial never brings its last entry: nothing decides it early; the set-up memo does
+        (
+            "drop-event:channel.dial:interaction.initialized",
+            "channel_dial or conversation_hold or conversation_answer",
+            False,
+        ),
     ],
 )
 def test_a_set_up_blocking_fault_gets_the_same_verdicts_without_the_waits(
