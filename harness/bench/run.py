@@ -19,11 +19,12 @@ import yaml
 from .. import __version__
 from ..cases import scenario_case
 from ..fuzz.run import load_fuzz_profile
-from ..paths import suites_dir
+from ..paths import default_profile, suites_dir
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError
 from ..spec.yamlfile import load_yaml_file
 from ..suite import Profile, load_profile, load_scenario
+from .broken import measure_broken
 from .cycle import PROFILED_PHASES, BenchCycle, BenchError, CycleFigures, load_cycle, measure_cycle
 from .flood import FLAT_MIB, measure_flood
 from .fuzz_rate import FuzzRate, fuzz_rate
@@ -54,10 +55,21 @@ class Sizes:
     suite_args: tuple[str, ...]  # pytest arguments (quick: the call flows only)
     suite_breakdown: bool  # also time the suite with the settle window at 0, and with no test selected
     suite_runs: int = 1  # the suite's wall time is the median of this many runs (the machine may be shared)
+    broken_args: tuple[str, ...] = ()  # the reference suite against set-up-blocking faults (quick: a selection)
 
 
 FULL = Sizes(15, 50, 40, 15, 1_000_000, 50, (), True, 3)
-QUICK = Sizes(3, 10, 3, 2, 20_000, 8, ("-m", "scenario"), False)
+QUICK = Sizes(
+    3,
+    10,
+    3,
+    2,
+    20_000,
+    8,
+    ("-m", "scenario"),
+    False,
+    broken_args=("--profile", str(default_profile()), "-m", "scenario"),
+)
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,7 @@ class Bench:
         for title, part in (
             ("raw and checked steps", self.cycle_part),
             ("the conformance suite", self.suite_part),
+            ("the reference suite against set-up-blocking faults", self.broken_part),
             ("stateful fuzzing", self.fuzz_part),
             (f"a flood of {self.sizes.flood:,} events", self.flood_part),
             (f"{self.sizes.sessions} sessions at once", self.sessions_part),
@@ -295,6 +308,21 @@ class Bench:
                     "none: the fixed cost",
                 )
             )
+
+    def broken_part(self) -> None:
+        """The whole reference suite (its own embedded adapter) correct and with faults that block set-ups."""
+        if not self.options.embedded:
+            why = "needs the embedded reference adapter (bench with no URL): the faults are its own"
+            self.add(
+                Measure(
+                    "reference_suite_broken_ratio", "reference suite: broken / correct", None, "", "-", why=why
+                )
+            )
+            return
+        measures, details = measure_broken(self.options.specs, SUITE_LIMIT, self.sizes.broken_args)
+        for measure in measures:
+            self.add(measure)
+        self.details["reference_suite_broken"] = details
 
     def profiled_suite(self) -> str:
         """Run the suite once more under cProfile: where its time goes."""

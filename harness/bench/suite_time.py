@@ -40,6 +40,18 @@ def time_suite(
 ) -> SuiteTime:
     """Run the suite as ``mbconform run`` does, against ``url`` (``pytest_args``: a selection); at most
     ``timeout`` seconds. ``profile_out``: run it under ``cProfile`` and write the profile there."""
+    return _timed_run([url, f"--profile={profile}", f"--specs={specs}", *pytest_args], timeout, profile_out)
+
+
+def time_reference_suite(
+    faults: tuple[str, ...], specs: Path, timeout: float, run_args: tuple[str, ...] = ()
+) -> SuiteTime:
+    """Run the suite as ``mbconform run`` with no URL does: against the embedded reference adapter (with
+    ``faults``), on every reference profile unless ``run_args`` names one; at most ``timeout`` seconds."""
+    return _timed_run([*(f"--fault={fault}" for fault in faults), f"--specs={specs}", *run_args], timeout)
+
+
+def _timed_run(arguments: list[str], timeout: float, profile_out: Path | None = None) -> SuiteTime:
     profiler = ["-m", "cProfile", "-o", str(profile_out)] if profile_out is not None else []
     with tempfile.TemporaryDirectory(prefix="mbconform-bench-suite-") as folder:
         reports = Path(folder)
@@ -49,13 +61,10 @@ def time_suite(
             "-m",
             "harness",
             "run",
-            url,
-            f"--profile={profile}",
-            f"--specs={specs}",
+            *arguments,
             f"--reports={reports}",
             "--no-html",
             "-q",
-            *pytest_args,
         ]
         started = time.perf_counter()
         try:

@@ -151,6 +151,17 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     run.add_argument(
         "--case-progress", action="store_true", help="print each case's id, title and verdict as it ends"
     )
+    run.add_argument(
+        "--retry-setups",
+        action="store_true",
+        help="run every case's set-up; by default a case whose set-up needs a step that already failed from "
+        "the same situation in this run is inconclusive at once, naming the case where it failed",
+    )
+    run.add_argument(
+        "--wait-out",
+        action="store_true",
+        help="wait every step to its end even once what arrived makes its verdict certain (slower; to compare)",
+    )
     run.add_argument("--specs", type=Path, default=None, help="spec catalogue folder")
     run.add_argument(
         "--baseline",

@@ -131,6 +131,8 @@ def _run_tests(args: argparse.Namespace, pytest_args: list[str], gate: list[str]
         *connection_pytest_args(args.connection),
         *gate,
         *(["--case-progress"] if args.case_progress else []),
+        *(["--retry-setups"] if args.retry_setups else []),
+        *(["--wait-out"] if args.wait_out else []),
         *pytest_args,
     ]
     try:

@@ -21,12 +21,15 @@ from .conditions import Context
 from .lists import base_env, bound_names, resolve
 from .messages import Event, Response, quoted, sent_data
 from .objects import SEPARATOR, ObjectModel, catalogue_spelling
-from .violations import Category, Severity, Violation, evidence
+from .violations import Category, Severity, Verdict, Violation, adopted, evidence
 
 # ERRATA R35: "and nothing more happens" is the catalogue's reading of a request that changes nothing
 SETTLE_INFERRED = "that nothing more happens is inferred (ERRATA R35)"
 MAX_VIOLATIONS = 50  # per expectation; a flood of bad events must not grow memory
 KEEP_EVENTS = 64  # recent events kept to explain a missing one
+LATE_REASON = (
+    "had not arrived when a later entry came, in a list that forbids reordering (it cannot come in order)"
+)
 
 # -- responses ------------------------------------------------------------------------------------
 
@@ -396,19 +399,55 @@ class EventExpectation:
         overtaking, overtaking_event = self.overtaken.pop(id(slot))
         if self.event_list.interleave_allowed:
             return
-        self._violate(
-            Violation(
-                Category.WRONG_ORDER,
-                "wrong order",
-                f"{self.owner}: {event.name} about {event.target} (entry {slot.index}) arrived after "
-                f"{overtaking_event.name} about {overtaking_event.target} (entry {overtaking.index})",
-                ref=slot.entry.ref,
-                expected=f"entry {slot.index} before entry {overtaking.index}",
-                actual=_event_summary(event),
-                inferred=self.event_list.basis(slot.entry) or self.event_list.basis(overtaking.entry),
-                area="events",
-            )
+        self._violate(self._order_violation(slot, (overtaking, overtaking_event), event))
+
+    def _order_violation(self, slot: Slot, passed: tuple[Slot, Event], event: Event | None) -> Violation:
+        """Entry ``slot`` came (``event``; None: were it to come) after ``passed`` (the entry that overtook
+        it, and its event)."""
+        overtaking, overtaking_event = passed
+        came = f"{event.name} about {event.target}" if event is not None else slot.describe(self.env)
+        after = f"{overtaking_event.name} about {overtaking_event.target}"
+        return Violation(
+            Category.WRONG_ORDER,
+            "wrong order",
+            f"{self.owner}: {came} (entry {slot.index}) arrived after {after} (entry {overtaking.index})",
+            ref=slot.entry.ref,
+            expected=f"entry {slot.index} before entry {overtaking.index}",
+            actual=_event_summary(event) if event is not None else None,
+            inferred=self.event_list.basis(slot.entry) or self.event_list.basis(overtaking.entry),
+            area="events",
         )
+
+    def _missing_violation(self, slot: Slot, reason: str, passed: tuple[Slot, Event] | None) -> Violation:
+        after = f"; {passed[1].name} (entry {passed[0].index}) came without it" if passed else ""
+        return Violation(
+            Category.MISSING_EVENT,
+            "missing event",
+            f"{self.owner}: {slot.describe(self.env, self.expected_data(slot))} (entry {slot.index} of "
+            f"{len(self.slots)}) {reason}{after}",
+            ref=slot.entry.ref,
+            expected=slot.describe(self.env, self.expected_data(slot)),
+            actual=list(self.seen)[-20:],
+            inferred=self.event_list.basis(slot.entry),
+            area="events",
+        )
+
+    def foregone(self) -> list[tuple[Violation, Violation]]:
+        """What the entries overtaken in a list that forbids reordering bring whatever arrives from now on: each
+        comes after the entry that overtook it (wrong order) or never (missing), one violation or the other.
+        A pair per such entry; the step's verdict is certain once the profile weighs both of a pair as failures
+        (the session decides, see ``MediaBarSession``). Empty where the list lets events interleave (a late
+        entry is then no violation), and where this list keeps no more violations (they would only be counted)."""
+        if self.event_list.interleave_allowed or len(self.violations) + len(self.late) > MAX_VIOLATIONS:
+            return []
+        return [
+            (
+                self._order_violation(slot, self.overtaken[id(slot)], None),
+                self._missing_violation(slot, LATE_REASON, self.overtaken[id(slot)]),
+            )
+            for slot in self.late
+            if id(slot) in self.overtaken and not slot.skippable and self._hidden(slot) is None
+        ]
 
     def _violate(self, violation: Violation) -> None:
         if len(self.violations) < MAX_VIOLATIONS:
@@ -522,30 +561,17 @@ class EventExpectation:
                     )
                 )
 
-    def finish(self, reason: str) -> list[Violation]:
+    def finish(self, reason: str, decided: bool = False) -> list[Violation]:
         """Close the expectation: every required entry not seen becomes a missing-event violation; and where
         the seeds say the request generates secondary events (``nonempty``), at least one must have come,
-        whatever the catalogue infers them to be."""
-        total = len(self.slots)
-        for slot in self.pending():
+        whatever the catalogue infers them to be. ``decided``: the step ended once its verdict was certain
+        (:meth:`foregone`): only the overtaken entries are missing, the others were not waited for."""
+        for slot in self.late if decided else self.pending():
             if self._unshown(slot):
                 continue
             self._doubt(slot)
             passed = self.overtaken.pop(id(slot), None)
-            after = f"; {passed[1].name} (entry {passed[0].index}) came without it" if passed else ""
-            self._violate(
-                Violation(
-                    Category.MISSING_EVENT,
-                    "missing event",
-                    f"{self.owner}: {slot.describe(self.env, self.expected_data(slot))} (entry {slot.index} of "
-                    f"{total}) {reason}{after}",
-                    ref=slot.entry.ref,
-                    expected=slot.describe(self.env, self.expected_data(slot)),
-                    actual=list(self.seen)[-20:],
-                    inferred=self.event_list.basis(slot.entry),
-                    area="events",
-                )
-            )
+            self._violate(self._missing_violation(slot, LATE_REASON if decided else reason, passed))
         if self.event_list.nonempty and self.in_scope_total == 0:
             self._violate(
                 Violation(
@@ -577,20 +603,28 @@ class EventExpectation:
                 found.append(state)
         return found
 
-    def _unshown(self, slot: Slot) -> bool:
-        """An inferred change of state the adapter cannot show: its name for the object's state stands for the
-        state this entry expects too (``conventions.states``, a list), so no event is owed; the object is in
-        that state from now on."""
+    def _hidden(self, slot: Slot) -> str | None:
+        """The state an inferred entry expects, where the adapter cannot show the change: its name for the
+        object's state stands for that state too (``conventions.states``, a list), so no event is owed."""
         spec = self.catalogue.events.get(slot.entry.event)
         path = spec.sets_state_path if spec is not None else None
         address = self.address_of(slot.about)
         model = self.model
         obj = model.get(address) if model is not None and address is not None else None
         if model is None or obj is None or obj.named is None or path is None:
-            return False
+            return None
         want = find(self.expected_data(slot), path)
         shared = model.shared_states.get(obj.level, {}).get(obj.named, ())
         if self.event_list.basis(slot.entry) is None or not isinstance(want, str) or want not in shared:
+            return None
+        return want
+
+    def _unshown(self, slot: Slot) -> bool:
+        """The entry is one the adapter cannot show (:meth:`_hidden`): the object is in its state from now on."""
+        want = self._hidden(slot)
+        address = self.address_of(slot.about)
+        obj = self.model.get(address) if want is not None and self.model is not None and address else None
+        if obj is None or want is None:
             return False
         obj.state = want
         return True
@@ -606,6 +640,16 @@ class EventExpectation:
 
     def bindings(self) -> dict[str, str]:
         return bound_names(self.env)
+
+
+def certain(expectation: EventExpectation, areas: frozenset[str]) -> bool:
+    """What arrived already fails the step whatever comes next: an entry of a list that forbids reordering was
+    overtaken, and a profile that adopts ``areas`` weighs both what can still happen to it (it comes in the
+    wrong order, or never) as a failure, not as a convention it only warns of."""
+    return any(
+        all(adopted(violation, areas).verdict >= Verdict.FAIL for violation in pair)
+        for pair in expectation.foregone()
+    )
 
 
 SUMMARY_DATA_CHARS = 100

@@ -17,7 +17,7 @@ import functools
 import sys
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from ..paths import default_profile, reports_dir, specs_dir
 from ..reporting.baseline import Baseline, BaselineDiff, BaselineError, ProfileInfo, load_baseline
 from ..runner.flow import run_flow
 from ..runner.settings import Settings
+from ..runner.setups import FailedSetups
 from ..runner.transport import INSECURE_WARNING, Transport, TransportError, check_ca_bundle, parse_headers
 from ..spec.catalogue import Catalogue
 from ..spec.loader import SpecError, load_catalogue
@@ -65,6 +66,15 @@ class Context:
     unreachable: str | None = None  # why the adapter could not be tested at all (plugin/preflight.py)
     _cases: dict[str, list[TestCase]] = field(default_factory=dict)
     _scenario_cases: dict[str, dict[str, TestCase]] = field(default_factory=dict)  # profile -> id -> case
+    retry_setups: bool = False  # --retry-setups: no set-up step is skipped for having failed before
+    wait_out: bool = False  # --wait-out: every step waits to its end, even with its verdict certain
+    _failed_setups: dict[str, FailedSetups] = field(default_factory=dict)  # per profile, in this process
+
+    def failed_setups(self, profile: Profile) -> FailedSetups | None:
+        """The set-up steps that failed for ``profile`` in this process (None: --retry-setups)."""
+        if self.retry_setups:
+            return None
+        return self._failed_setups.setdefault(profile.name, FailedSetups())
 
     def command_cases(self, profile: Profile) -> list[TestCase]:
         """The generated cases, computed once per run and profile (finding them simulates the catalogue)."""
@@ -82,8 +92,9 @@ class Context:
 
     def settings_for(self, profile: Profile) -> Settings:
         """The profile's settings with the command line's connection options over its own; its redactor also
-        knows the command line's header values and the adapter URL's credentials."""
-        return profile.settings(self.transport, self.url)
+        knows the command line's header values and the adapter URL's credentials (and ``--wait-out``)."""
+        settings = profile.settings(self.transport, self.url)
+        return replace(settings, wait_out=True) if self.wait_out else settings
 
     def own_secrets(self) -> Redactor:
         return Redactor(header_secrets(self.transport.headers) + url_secrets(self.url))
@@ -167,6 +178,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="print each case's id, title and verdict as it ends",
     )
+    group.addoption(
+        "--retry-setups",
+        action="store_true",
+        default=False,
+        help="run every case's set-up, even a set-up step that already failed from the same situation in this run "
+        "(default: such a case is inconclusive at once, naming the case where the step failed)",
+    )
+    group.addoption(
+        "--wait-out",
+        action="store_true",
+        default=False,
+        help="wait every step to its end even once what arrived makes its verdict certain (slower; to compare)",
+    )
     fuzz_options.add_options(group)
 
 
@@ -221,6 +245,8 @@ def pytest_configure(config: pytest.Config) -> None:
         baseline_file=Path(baseline_file) if baseline_file else None,
         write_baseline=Path(write_to) if write_to else None,
         transport=transport,
+        retry_setups=bool(config.getoption("retry_setups")),
+        wait_out=bool(config.getoption("wait_out")),
     )
     from .ci import CiOutputs
 
@@ -330,6 +356,8 @@ class CaseItem(pytest.Item):
                     catalogue=context.catalogue,
                     settings=context.settings_for(profile),
                     listener=listener,
+                    setups=context.failed_setups(profile),
+                    case=test_id,
                 )
             )
         except Exception as exc:  # our bug: the baseline and the certificate still see this test, as an error

@@ -20,6 +20,7 @@ from .connection import Connection, ConnectionLost, Transcript
 from .deadline import StepTimeout
 from .session import Inconclusive, MediaBarSession
 from .settings import Settings
+from .setups import FailedSetups, SetupFailure
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,11 @@ async def run_flow(
     catalogue: Catalogue,
     settings: Settings,
     listener: Listener = no_listener,
+    setups: FailedSetups | None = None,
+    case: str = "",
 ) -> FlowResult:
+    """Run ``flow``; ``setups``: the set-up steps that failed in this run so far (not tried again; a set-up
+    step that fails here is added, as failed in ``case``)."""
     result = FlowResult()
     transcript: Transcript | None = None
     if flow.settle is not None:
@@ -64,7 +69,7 @@ async def run_flow(
             result.reason = "the session did not start"
             return result
         if flow.goal is not None:
-            await _set_up(session, flow.goal, flow.plan, settings, result)
+            await _set_up(session, flow.goal, flow.plan, settings, result, (setups, case))
         if flow.missing_level is not None:
             session.variables["missing"] = session.model.unknown_address(flow.missing_level)
         while steps:
@@ -99,11 +104,19 @@ MAX_REPLANS = 3  # how often a set-up plans again after the adapter took another
 
 
 async def _set_up(
-    session: MediaBarSession, goal: Goal, hint: Plan | None, settings: Settings, result: FlowResult
+    session: MediaBarSession,
+    goal: Goal,
+    hint: Plan | None,
+    settings: Settings,
+    result: FlowResult,
+    failed: tuple[FailedSetups | None, str] = (None, ""),
 ) -> None:
     """Bring an object into the goal's situation. The plan follows the catalogue; where the adapter takes
     another path (a convention of its own: a call that keeps ringing after an accept, another state), the
-    set-up follows what the adapter did: it plans again from the situation the adapter is really in."""
+    set-up follows what the adapter did: it plans again from the situation the adapter is really in.
+    ``failed``: the run's failed set-up steps (a step that failed from the same situation is not tried again)
+    and the case this set-up is for."""
+    setups, case = failed
     plan = hint.relocate(session.model) if hint is not None else None
     if plan is None:
         plan = _plan(session, goal, settings)
@@ -114,10 +127,21 @@ async def _set_up(
     while True:
         while steps:
             step = steps.pop(0)
+            key = None
+            if setups is not None:
+                key = FailedSetups.key(step, session.resolve(step.target), session.model)
+                known = setups.failed(key)
+                if known is not None:
+                    raise Inconclusive(
+                        f"set-up step '{known.step}' failed in {known.case} from the same situation: "
+                        f"{known.violation} (not tried again; --retry-setups tries it)"
+                    )
             step_result = await session.run(step)
             result.steps.append(step_result)
             if step_result.verdict >= Verdict.FAIL:
                 first = next(v for v in step_result.violations if v.verdict >= Verdict.FAIL)
+                if setups is not None and key is not None:
+                    setups.record(key, SetupFailure(case, step_result.title, f"{first.title}: {first.message}"))
                 raise Inconclusive(f"set-up step '{step_result.title}' failed: {first.title}: {first.message}")
             result.add(f"set-up: {step_result.title}", step_result.violations)  # warnings: shown, never stopping
             answer = step_result.response

@@ -26,7 +26,7 @@ from ..core.conventions import (
     undeclared_state,
 )
 from ..core.correlation import Correlator
-from ..core.expect import EventExpectation, check_response
+from ..core.expect import EventExpectation, certain, check_response
 from ..core.extras import extended
 from ..core.facet_events import undeclared as undeclared_facet
 from ..core.lists import bound_names
@@ -759,14 +759,25 @@ class MediaBarSession:
                 await self._send_readable(frame, request)
         deadline = Deadline(timeout, f"step '{title}'")
 
+        decided: list[EventExpectation] = []  # the list whose verdict became certain before it was done
+
+        def settled(judged: EventExpectation | None) -> bool:
+            """Nothing more to wait for: the list is done, or what arrived already fails the step."""
+            if judged is None or judged.done:
+                return True
+            if not self.settings.wait_out and certain(judged, self.settings.adopted):
+                decided.append(judged)
+                return True
+            return False
+
         def done() -> bool:
             if request is None:
-                return expectation is None or expectation.done
+                return settled(expectation)
             if self.response is None:
-                return False
+                return False  # the answer decides which list is judged (events may come before it)
             if alternative is not None and self.response.result == "success":
-                return alternative.done
-            return self.response.result != predicted or expectation is None or expectation.done
+                return settled(alternative)
+            return self.response.result != predicted or settled(expectation)
 
         def explain() -> str:
             wanted = (
@@ -780,7 +791,14 @@ class MediaBarSession:
 
         try:
             await self._pump(deadline, done, explain)
-            if expectation is not None and expectation.event_list.settle and self.settings.settle > 0:
+            if decided:
+                self._ended_early(decided[0])  # and no settle window: nothing that comes can change the verdict
+            if (
+                not decided
+                and expectation is not None
+                and expectation.event_list.settle
+                and self.settings.settle > 0
+            ):
                 await self._settle(expectation)
             elif not (self.fences and await self._fence()):
                 # what already came after the step is judged with it (never waited for)
@@ -835,8 +853,15 @@ class MediaBarSession:
                 )
             )
         if expectation is not None and answered:
-            if not expectation.done:
-                expectation.finish(f"did not arrive within {timeout:g}s")
+            early = bool(decided) and decided[0] is expectation
+            if early and not self.fences:
+                expectation.finish("", decided=True)
+            elif not expectation.done:
+                expectation.finish(
+                    "had not arrived when the step's verdict was certain"
+                    if early
+                    else f"did not arrive within {timeout:g}s"
+                )
             result.violations.extend(expectation.violations)
             if expectation.suppressed:
                 self.listener(Note(f"{expectation.suppressed} further violations of this step not shown"))
@@ -851,6 +876,17 @@ class MediaBarSession:
         result.verdict = max((v.verdict for v in result.violations), default=Verdict.PASS)
         self.listener(StepFinished(step, result.verdict, tuple(result.violations)))
         return result
+
+    def _ended_early(self, expectation: EventExpectation) -> None:
+        """Say in the report that the step ended once its verdict was certain, and what was not waited for."""
+        late = {id(slot) for slot in expectation.late}
+        unjudged = [slot.describe(expectation.env) for slot in expectation.pending() if id(slot) not in late]
+        self.listener(
+            Note(
+                "the step's verdict was certain (an entry of a list that forbids reordering was overtaken): "
+                "it ended without waiting" + (f"; not waited for: {'; '.join(unjudged)}" if unjudged else "")
+            )
+        )
 
     def _if_carried_out(
         self, step: Step, request: dict[str, Any] | None, decision: Decision, target: str

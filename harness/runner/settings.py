@@ -39,3 +39,6 @@ class Settings:
     adopted: frozenset[str] = frozenset()
     declared_facts: frozenset[str] = frozenset()
     media: tuple[str, ...] = ()  # the media of the IUT's channels (the profile's media:)
+    # wait every step to its end even once what arrived makes its verdict certain (--wait-out: the harness
+    # before issue 16, to compare verdicts and times)
+    wait_out: bool = False

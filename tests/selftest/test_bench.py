@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.bench.broken import BROKEN_FAULTS
 from harness.bench.measure import INFO, MET, MISSED
 from harness.bench.sessions import SessionsRun, run_sessions, session_url
 from harness.cases import scenario_case
@@ -23,7 +24,7 @@ from harness.spec.catalogue import Catalogue
 from harness.suite import load_profile, load_scenario
 
 pytestmark = pytest.mark.selftest
-SECONDS = 240  # the quick bench takes about 15 s on an idle machine
+SECONDS = 600  # a hang guard: the quick bench takes about 15 s idle, then three runs of the call flows
 MEASURES = {
     "raw_rate",
     "checked_rate",
@@ -38,8 +39,19 @@ MEASURES = {
     "sessions_not_passed",
     "sessions_foreign_frames",
     "sessions_seconds",
+    "reference_suite_correct_seconds",
+    "reference_suite_dial_without_preview_seconds",
+    "reference_suite_drop_event_channel_dial_interaction_initialized_seconds",
+    "reference_suite_broken_ratio",
 }
-WITH_TARGETS = {"checked_ratio", "suite_seconds", "fuzz_rate_fence_on", "fuzz_rate_fence_off", "flood_growth_mib"}
+WITH_TARGETS = {
+    "checked_ratio",
+    "suite_seconds",
+    "fuzz_rate_fence_on",
+    "fuzz_rate_fence_off",
+    "flood_growth_mib",
+    "reference_suite_broken_ratio",
+}
 
 
 def test_the_quick_bench_reports_every_measure_and_the_sessions_a_fault_breaks(tmp_path: Path) -> None:
@@ -80,6 +92,10 @@ def test_the_quick_bench_reports_every_measure_and_the_sessions_a_fault_breaks(t
     assert (tmp_path / "profile-fuzz.txt").is_file() and (tmp_path / "profile-checked.txt").is_file()
     assert "checked / raw" in done.stdout and "stateful fuzzing, fence on" in done.stdout
     assert len(list(tmp_path.glob("bench-*.json"))) == 1
+    broken = report["details"]["reference_suite_broken"]  # the quick form: one profile's call flows
+    assert broken["correct"]["exit_code"] == 0 and broken["correct"]["failures"] == 0
+    for fault in BROKEN_FAULTS:  # each fault fails a flow it blocks
+        assert broken["faults"][fault]["exit_code"] == 1 and broken["faults"][fault]["failures"] > 0, fault
 
 
 def _sessions(catalogue: Catalogue, count: int, fault: str | None) -> SessionsRun:
