@@ -15,12 +15,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import yaml
+from conftest import SharedRuns
 
 from harness.fuzz.coverage import Coverage
 from harness.fuzz.replay import replay
@@ -68,17 +69,49 @@ def _url(adapter: RunningAdapter, profile: Profile, fault: str | None = None) ->
     return adapter.url + ("?" + urlencode(query) if query else "")
 
 
-def test_the_ci_profile_finds_nothing_against_the_correct_adapter_and_reaches_the_whole_model(
-    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue
-) -> None:
-    total = Coverage()
-    runs = [("generic", "messages"), ("generic", "flows"), ("incontact", "flows")]
-    for name, kind in runs:
+# The ci profile's runs against the correct adapter: each its own test (so that xdist's two workers share
+# them), and together they must reach the whole model (the last test, which reuses their outcomes).
+CORRECT_RUNS = (("generic", "messages"), ("generic", "flows"), ("incontact", "flows"))
+
+
+@dataclass(frozen=True)
+class CorrectRun:
+    """What the checks need of one ci-profile run against the correct adapter (stored between xdist workers)."""
+
+    error: str
+    finding: str | None
+    coverage: Coverage
+
+
+def _correct_run(
+    shared_runs: SharedRuns, adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue, name: str, kind: str
+) -> CorrectRun:
+    def run() -> CorrectRun:
         profile = _profile(catalogue, name)
         outcome = fuzz(kind, _url(adapter, profile), catalogue, profile.settings(), ci)
-        assert outcome.error == ""
-        assert outcome.finding is None, outcome.finding.finding if outcome.finding else None
-        assert outcome.coverage.examples >= ci.examples[kind]  # one derandomized round, every example run
+        finding = str(outcome.finding.finding) if outcome.finding is not None else None
+        return CorrectRun(outcome.error, finding, outcome.coverage)
+
+    return shared_runs.get(f"fuzz-ci-correct-{name}-{kind}", run)
+
+
+@pytest.mark.parametrize(("name", "kind"), CORRECT_RUNS, ids=[f"{n}-{k}" for n, k in CORRECT_RUNS])
+def test_the_ci_profile_finds_nothing_against_the_correct_adapter(
+    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue, shared_runs: SharedRuns, name: str, kind: str
+) -> None:
+    outcome = _correct_run(shared_runs, adapter, ci, catalogue, name, kind)
+    assert outcome.error == ""
+    assert outcome.finding is None, outcome.finding
+    assert outcome.coverage.examples >= ci.examples[kind]  # one derandomized round, every example run
+
+
+def test_the_ci_profiles_runs_against_the_correct_adapter_reach_the_whole_model(
+    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue, shared_runs: SharedRuns
+) -> None:
+    total = Coverage()
+    for name, kind in CORRECT_RUNS:
+        outcome = _correct_run(shared_runs, adapter, ci, catalogue, name, kind)
+        assert outcome.error == "" and outcome.finding is None, (name, kind, outcome.error, outcome.finding)
         total.merge(outcome.coverage)
     assert total.missing(catalogue, catalogue.commands, ("interaction", "conversation")) == []
     assert total.frames and total.stimuli
