@@ -23,8 +23,11 @@ ROOT = project_root()
 # The longest tests (a minute or more each) start first, so that with ``-n 2`` one worker runs them while the
 # other takes the rest, instead of one of them starting last and running alone.
 LONGEST_FIRST = (
-    "test_the_ci_profile_finds_nothing_against_the_correct_adapter",
     "test_the_whole_suite_passes_against_the_reference_adapter",
+    "test_the_quick_bench_reports_every_measure_and_the_sessions_a_fault_breaks",
+    "test_the_correct_reference_adapter_passes_every_case_on_every_reference_profile",  # the fault matrix
+    "test_the_ci_profile_finds_nothing_against_the_correct_adapter",
+    "test_a_dial_that_drops_its_preview_fails_naming_the_event_the_command_and_the_spec_line",
 )
 # Tests that check what several long tests computed together (through ``shared_runs``) run last, when those
 # have stored it; run alone (or first) they compute it themselves.
