@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
@@ -20,16 +23,60 @@ ROOT = project_root()
 # The longest tests (a minute or more each) start first, so that with ``-n 2`` one worker runs them while the
 # other takes the rest, instead of one of them starting last and running alone.
 LONGEST_FIRST = (
-    "test_the_ci_profile_finds_nothing_against_the_correct_adapter",
     "test_the_whole_suite_passes_against_the_reference_adapter",
+    "test_the_quick_bench_reports_every_measure_and_the_sessions_a_fault_breaks",
+    "test_the_correct_reference_adapter_passes_every_case_on_every_reference_profile",  # the fault matrix
+    "test_the_ci_profile_finds_nothing_against_the_correct_adapter",
+    "test_a_dial_that_drops_its_preview_fails_naming_the_event_the_command_and_the_spec_line",
 )
+# Tests that check what several long tests computed together (through ``shared_runs``) run last, when those
+# have stored it; run alone (or first) they compute it themselves.
+LAST = ("test_the_ci_profiles_runs_against_the_correct_adapter_reach_the_whole_model",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
+        if item.name.startswith(LAST):
+            return len(LONGEST_FIRST) + 1
         return next((i for i, name in enumerate(LONGEST_FIRST) if item.name.startswith(name)), len(LONGEST_FIRST))
 
     items.sort(key=rank)  # stable: the rest keep their order
+
+
+T = TypeVar("T")
+
+
+class SharedRuns:
+    """Expensive results (a whole fuzz run, a whole suite) computed once per ``pytest`` invocation and shared by
+    the tests that check them, across pytest-xdist's workers: the first test to ask computes it while holding a
+    file lock, a test on another worker asking meanwhile waits for it (bounded by the computation's own
+    bounds), and every later one reads the stored result. A computation that raises stores nothing: the next
+    test to ask computes it again (and fails the same way, in its own name)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def get(self, key: str, compute: Callable[[], T]) -> T:
+        stored = self.folder / f"{key}.pickle"
+        with (self.folder / f"{key}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released by the OS if its holder dies
+            if stored.is_file():
+                result: T = pickle.loads(stored.read_bytes())
+                return result
+            result = compute()
+            partial = stored.with_suffix(".partial")
+            partial.write_bytes(pickle.dumps(result))
+            partial.replace(stored)
+            return result
+
+
+@pytest.fixture(scope="session")
+def shared_runs(tmp_path_factory: pytest.TempPathFactory) -> SharedRuns:
+    """One :class:`SharedRuns` per ``pytest`` invocation: under xdist in the folder its workers share (the
+    parent of each worker's own base folder, new for every invocation), else in the session's base folder."""
+    base = tmp_path_factory.getbasetemp()
+    return SharedRuns((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-runs")
 
 
 @pytest.fixture(scope="session")

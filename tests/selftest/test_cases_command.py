@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.cases import command_cases, scenario_case
+from harness.cli import main
 from harness.paths import reference_profiles, suites_dir
 from harness.spec.catalogue import Catalogue
 from harness.suite import load_profile, load_scenario
@@ -26,10 +27,20 @@ def mbconform(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cases_json_lists_every_generated_case_and_every_call_flow_of_the_profile(catalogue: Catalogue) -> None:
-    done = mbconform("cases", "--profile", str(FAST_PROFILE), "--json")
-    assert done.returncode == 0, done.stderr
-    listed = json.loads(done.stdout)
+def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``mbconform ARGS`` run by :func:`harness.cli.main` in this process (the subcommand's wiring as a real
+    process: the test below and tests/selftest/test_hostile_files_cli.py): (exit status, stdout, stderr)."""
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cases_json_lists_every_generated_case_and_every_call_flow_of_the_profile(
+    catalogue: Catalogue, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = in_process(capsys, "cases", "--profile", str(FAST_PROFILE), "--json")
+    assert code == 0, err
+    listed = json.loads(out)
     assert listed["catalogue_version"] == catalogue.version
     [profile_listing] = listed["profiles"]
     profile = load_profile(FAST_PROFILE, catalogue)

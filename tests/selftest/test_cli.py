@@ -1,4 +1,8 @@
-"""The command line: lint reports every problem with file and line; markers and -k select tests."""
+"""The command line: lint reports every problem with file and line; markers and -k select tests.
+
+One test per subcommand starts ``mbconform`` as a real process (its wiring: ``python -m harness``, the exit
+status, the streams); the others call :func:`harness.cli.main` in this process, where a child process would
+prove nothing more and cost a start-up (imports, the catalogue, the cases' planning) each."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.cases import TestCase, command_cases
+from harness.cli import main
 from harness.paths import default_profile, suites_dir
 from harness.spec.catalogue import Catalogue
 from harness.suite import Scenario, load_profile, load_scenario
@@ -31,21 +36,30 @@ def test_lint_is_clean_on_the_shipped_files() -> None:
     assert "mbconform lint: clean" in done.stdout
 
 
-def test_lint_lists_every_problem_as_file_line_message(specs_copy: Path) -> None:
+def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``mbconform ARGS`` run by :func:`harness.cli.main` in this process: (exit status, stdout, stderr)."""
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_lint_lists_every_problem_as_file_line_message(
+    specs_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dial = specs_copy / "commands" / "channel.dial.yaml"
     dial.write_text(dial.read_text().replace("level: channel", "level: channels", 1))
     accept = specs_copy / "commands" / "interaction.accept.yaml"
     accept.write_text(accept.read_text() + "extra: 1\nextra: 2\n")
-    done = mbconform("lint", "--specs", str(specs_copy))
-    assert done.returncode == 2  # an input-file error (the exit-code contract)
-    lines = done.stdout.splitlines()
+    code, out, _ = in_process(capsys, "lint", "--specs", str(specs_copy))
+    assert code == 2  # an input-file error (the exit-code contract)
+    lines = out.splitlines()
     assert any(
         line.endswith(
             "commands/channel.dial.yaml:4: level: 'channels' is not one of "
             "['session', 'channelgroup', 'channel', 'interaction', 'conversation']"
         )
         for line in lines
-    ), done.stdout
+    ), out
     assert any("commands/interaction.accept.yaml:" in line and "duplicate key 'extra'" in line for line in lines)
 
 
@@ -87,19 +101,25 @@ def test_markers_and_keywords_select_tests(
     scenarios: Callable[[Scenario], bool],
     tmp_path: Path,
     catalogue: Catalogue,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The first selection through a real ``mbconform run`` process (the arguments it hands to pytest), the
+    others through ``main`` in this process (pytest in pytest, as pytester's in-process runs do)."""
     expected = _case_ids(catalogue, keep) | _scenario_ids(catalogue, scenarios)
     assert expected
-    done = mbconform(
-        "run", "ws://127.0.0.1:9", "--no-html", "--reports", str(tmp_path), "--collect-only", "-q", *selection
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    collected = {line.rsplit("::", 1)[1] for line in done.stdout.splitlines() if "::" in line}
+    args = ("run", "ws://127.0.0.1:9", "--no-html", "--reports", str(tmp_path), "--collect-only", "-q", *selection)
+    if selection == SELECTIONS[0][0]:
+        done = mbconform(*args)
+        code, out, err = done.returncode, done.stdout, done.stderr
+    else:
+        code, out, err = in_process(capsys, *args)
+    assert code == 0, out + err
+    collected = {line.rsplit("::", 1)[1] for line in out.splitlines() if "::" in line}
     assert collected == expected
 
 
 def test_specs_json_lists_every_command_and_event(catalogue: Catalogue) -> None:
-    done = mbconform("specs", "--json")
+    done = mbconform("specs", "--json")  # a real process: the one test of the subcommand's wiring
     assert done.returncode == 0, done.stderr
     exported = json.loads(done.stdout)
     assert {c["name"] for c in exported["commands"]} == set(catalogue.commands)

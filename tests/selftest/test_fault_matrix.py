@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SharedRuns
 
 from harness.cli import main
 from harness.paths import reference_profiles, suites_dir
@@ -22,9 +23,12 @@ LIST_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
-def quick_matrix(catalogue: Catalogue) -> Matrix:
+def quick_matrix(catalogue: Catalogue, shared_runs: SharedRuns) -> Matrix:
+    """Run once per ``pytest`` invocation: with xdist the module's tests may land on both workers."""
     scenarios = sorted((suites_dir() / "conformance").glob("*.yaml"))
-    return selftest(catalogue, reference_profiles(), scenarios, quick=True)
+    return shared_runs.get(
+        "selftest-quick-matrix", lambda: selftest(catalogue, reference_profiles(), scenarios, quick=True)
+    )
 
 
 def test_the_correct_reference_adapter_passes_every_case_on_every_reference_profile(quick_matrix: Matrix) -> None:

@@ -4,7 +4,8 @@ adapter and writes reproducers that replay the same violation; the adapter survi
 messages in one session with flat memory.
 
 ``make test`` runs the short, derandomized form. The long form (``MBCONFORM_FUZZ_LONG=1``): every named fault
-of the catalogue through the ci profile, and the soak with 100,000 messages.
+of the catalogue through the ci profile, all of the ci profile's call flows against the correct adapter (the
+short form: SHORT_FLOWS of them), and the soak with 100,000 messages.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import yaml
+from conftest import SharedRuns
 
 from harness.fuzz.coverage import Coverage
 from harness.fuzz.replay import replay
@@ -68,18 +70,59 @@ def _url(adapter: RunningAdapter, profile: Profile, fault: str | None = None) ->
     return adapter.url + ("?" + urlencode(query) if query else "")
 
 
-def test_the_ci_profile_finds_nothing_against_the_correct_adapter_and_reaches_the_whole_model(
-    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue
-) -> None:
-    total = Coverage()
-    runs = [("generic", "messages"), ("generic", "flows"), ("incontact", "flows")]
-    for name, kind in runs:
+# The ci profile's runs against the correct adapter: each its own test (so that xdist's two workers share
+# them), and together they must reach the whole model (the last test, which reuses their outcomes).
+CORRECT_RUNS = (("generic", "messages"), ("generic", "flows"), ("incontact", "flows"))
+# ``make test`` runs the correct adapter through SHORT_FLOWS call flows instead of the ci profile's 120 (the same
+# checks: nothing found, every example run, the whole model reached); the long form runs all of them (as
+# ``make fuzz`` does). The call flows are most of the time: a planned step each.
+SHORT_FLOWS = 40
+
+
+@dataclass(frozen=True)
+class CorrectRun:
+    """What the checks need of one ci-profile run against the correct adapter (stored between xdist workers)."""
+
+    error: str
+    finding: str | None
+    coverage: Coverage
+
+
+def _correct_form(ci: FuzzProfile) -> FuzzProfile:
+    """The ci profile as the correct adapter's runs use it: whole in the long form, fewer call flows if not."""
+    return ci if LONG else replace(ci, examples={**ci.examples, "flows": min(SHORT_FLOWS, ci.examples["flows"])})
+
+
+def _correct_run(
+    shared_runs: SharedRuns, adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue, name: str, kind: str
+) -> CorrectRun:
+    def run() -> CorrectRun:
         profile = _profile(catalogue, name)
         # the whole round, however loaded the machine (the profile's budget would cut it: see the test below)
-        outcome = fuzz(kind, _url(adapter, profile), catalogue, profile.settings(), ci, budget=1200)
-        assert outcome.error == ""
-        assert outcome.finding is None, outcome.finding.finding if outcome.finding else None
-        assert outcome.coverage.examples >= ci.examples[kind]  # one derandomized round, every example run
+        outcome = fuzz(kind, _url(adapter, profile), catalogue, profile.settings(), _correct_form(ci), budget=1200)
+        finding = str(outcome.finding.finding) if outcome.finding is not None else None
+        return CorrectRun(outcome.error, finding, outcome.coverage)
+
+    return shared_runs.get(f"fuzz-ci-correct-{name}-{kind}", run)
+
+
+@pytest.mark.parametrize(("name", "kind"), CORRECT_RUNS, ids=[f"{n}-{k}" for n, k in CORRECT_RUNS])
+def test_the_ci_profile_finds_nothing_against_the_correct_adapter(
+    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue, shared_runs: SharedRuns, name: str, kind: str
+) -> None:
+    outcome = _correct_run(shared_runs, adapter, ci, catalogue, name, kind)
+    assert outcome.error == ""
+    assert outcome.finding is None, outcome.finding
+    assert outcome.coverage.examples >= _correct_form(ci).examples[kind]  # one derandomized round, all run
+
+
+def test_the_ci_profiles_runs_against_the_correct_adapter_reach_the_whole_model(
+    adapter: RunningAdapter, ci: FuzzProfile, catalogue: Catalogue, shared_runs: SharedRuns
+) -> None:
+    total = Coverage()
+    for name, kind in CORRECT_RUNS:
+        outcome = _correct_run(shared_runs, adapter, ci, catalogue, name, kind)
+        assert outcome.error == "" and outcome.finding is None, (name, kind, outcome.error, outcome.finding)
         total.merge(outcome.coverage)
     assert total.missing(catalogue, catalogue.commands, ("interaction", "conversation")) == []
     assert total.frames and total.stimuli
@@ -148,12 +191,13 @@ def test_mbconform_fuzz_writes_a_reproducer_that_mbconform_replay_reproduces(
     assert fixed.returncode == 0 and "not reproduced" in fixed.stdout, fixed.stdout + fixed.stderr
 
 
-def test_the_reference_adapter_survives_a_stream_of_fuzzed_messages_in_one_session(
-    adapter: RunningAdapter, catalogue: Catalogue
-) -> None:
+def test_the_reference_adapter_survives_a_stream_of_fuzzed_messages_in_one_session(catalogue: Catalogue) -> None:
+    """Its own adapter, fresh: the memory it measures does not depend on which tests the module's adapter served
+    before (with xdist that differs from run to run)."""
     profile = _profile(catalogue, "generic")
     started = time.monotonic()
-    report = asyncio.run(soak(_url(adapter, profile), catalogue, profile, SOAK_MESSAGES, pid=adapter.pid))
+    with start_reference(["--test-control"]) as adapter:
+        report = asyncio.run(soak(_url(adapter, profile), catalogue, profile, SOAK_MESSAGES, pid=adapter.pid))
     assert report.problems == [], report.problems[:5]
     assert report.messages >= SOAK_MESSAGES
     assert report.connection_open
