@@ -236,8 +236,11 @@ class EventExpectation:
 
     @property
     def done(self) -> bool:
-        """All required entries have arrived (optional and satisfied repeatable ones may still come)."""
-        return not self.late and all(slot.skippable for slot in self.slots[self.pos :])
+        """All required entries have arrived (optional and satisfied repeatable ones may still come; an entry the
+        adapter's state name cannot show is owed no event, :meth:`_hidden`)."""
+        return not self.late and all(
+            slot.skippable or self._hidden(slot) is not None for slot in self.slots[self.pos :]
+        )
 
     def address_of(self, about: str) -> str | None:
         if about in self.env:
@@ -618,6 +621,12 @@ class EventExpectation:
         if self.event_list.basis(slot.entry) is None or not isinstance(want, str) or want not in shared:
             return None
         return want
+
+    def take_hidden(self) -> None:
+        """A list that is done may still hold entries the adapter's state names cannot show (:meth:`_hidden`):
+        their objects are in the states those entries expect from now on."""
+        for slot in self.pending():
+            self._unshown(slot)
 
     def _unshown(self, slot: Slot) -> bool:
         """The entry is one the adapter cannot show (:meth:`_hidden`): the object is in its state from now on."""

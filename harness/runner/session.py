@@ -236,24 +236,31 @@ class MediaBarSession:
             )
         return translated
 
-    def _shared_resolved(self, event: Event) -> Event:
+    def _shared_resolved(self, event: Event) -> Event | None:
         """An event that sets a state by a name of the adapter's that stands for several catalogue states, with
-        the one it stands for here (see ``conventions.resolve_shared``); the object remembers the name."""
+        the one it stands for here (see ``conventions.resolve_shared``); the object remembers the name. None for
+        the same name said again where no entry expects a change it could stand for: it says nothing new (the
+        change it hides is owed no event, and may have been taken already), shown as a note, never judged."""
         obj = self.model.get(event.target)
         if obj is None or not self.model.shared_states:
             return event
-        name = shared_name(self.settings.conventions, self.catalogue, event, obj.level)
+        conventions = self.settings.conventions
+        name = shared_name(conventions, self.catalogue, event, obj.level)
         spec = self.catalogue.events.get(event.name)
-        if (
-            spec is not None
-            and spec.sets_state_path is not None
-            and find(event.data, spec.sets_state_path) is not MISSING
-        ):
-            obj.named = name
+        path = spec.sets_state_path if spec is not None else None
+        expected = self.current.expected_states(event.target) if self.current is not None else []
+        if name is not None and name == obj.named and isinstance(event.data, dict) and len(event.data) == 1:
+            states = conventions.shared_states[obj.level][name]
+            if not any(state in states for state in expected):
+                if self.current is not None and self.current.in_scope(event):
+                    self.current.in_scope_total += 1  # still a secondary event of the request
+                self.listener(Note(f"{event.name} about {event.target}: {name!r} again, still {obj.state}"))
+                return None
+        if path is not None and find(event.data, path) is not MISSING:
+            obj.named = name  # a state by another name: the name no longer hides a change
         if name is None:
             return event
-        expected = self.current.expected_states(event.target) if self.current is not None else []
-        return resolve_shared(self.settings.conventions, self.catalogue, event, obj.level, obj.state, expected)
+        return resolve_shared(conventions, self.catalogue, event, obj.level, obj.state, expected)
 
     def _level_of(self, address: str) -> str | None:
         obj = self.model.get(address)
@@ -266,7 +273,9 @@ class MediaBarSession:
         message = translated
         if isinstance(message, Event):
             self.recent.append(f"{message.name} about {message.target}")
-            self._on_event(self._shared_resolved(message))
+            resolved = self._shared_resolved(message)
+            if resolved is not None:
+                self._on_event(resolved)
         elif isinstance(message, Response):
             self.recent.append(f"response {message.result} to {message.command} on {message.target}")
             self._on_response(message)
@@ -862,6 +871,8 @@ class MediaBarSession:
                     if early
                     else f"did not arrive within {timeout:g}s"
                 )
+            else:
+                expectation.take_hidden()
             result.violations.extend(expectation.violations)
             if expectation.suppressed:
                 self.listener(Note(f"{expectation.suppressed} further violations of this step not shown"))

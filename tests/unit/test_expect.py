@@ -238,10 +238,14 @@ def test_a_change_the_adapters_state_name_cannot_show_is_owed_no_event(platform:
     answered, events, interaction = _answered(platform, "active")
     assert [e.name for e in events] == ["state.updated", "state.updated"]
     answered.offer(events[0])  # the call is connected; the interaction's change is not sent
+    assert answered.done  # nothing more is waited for
+    assert answered.model is not None and answered.model.objects[interaction].state == "DIALING"
+    answered.take_hidden()  # the step ends with the list done: the change the name hides is taken
+    assert answered.model.objects[interaction].state == "ACTIVE"
     assert answered.finish("not seen") == []
-    assert answered.model is not None and answered.model.objects[interaction].state == "ACTIVE"
     undeclared, events, _ = _answered(_fresh(platform), None)
     undeclared.offer(events[0])
+    assert not undeclared.done
     [missing] = undeclared.finish("not seen")
     assert missing.category is Category.CONVENTION and "state.updated" in missing.message
 
