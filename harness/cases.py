@@ -138,7 +138,9 @@ def _extra_stimulus_cases(
     cases = []
     states = [state for state in level.states_in_order if state in stimulus.when_states]
     for number, state in enumerate(states, start=1):
-        goal = Goal(stimulus.level, state=state, description=f"a {stimulus.level} in {state}")
+        goal = Goal(
+            stimulus.level, state=state, description=f"{_article(stimulus.level)} {stimulus.level} in {state}"
+        )
         reason = ""
         if stimulus.name not in profile.stimuli:
             reason = f"the profile {profile.name} cannot produce stimuli (driver: {profile.stimulus_driver})"
@@ -198,7 +200,9 @@ def _cases_of(catalogue: Catalogue, profile: Profile, planner: _Planner, command
 
     legal = " or ".join(condition.describe() for condition in command.when) or "any state"
     failure = frozenset({"failure"})
-    success_goal = Goal(level, command.name, description=f"a {level} where {command.name} succeeds ({legal})")
+    success_goal = Goal(
+        level, command.name, description=f"{_article(level)} {level} where {command.name} succeeds ({legal})"
+    )
     unreachable = (
         ""
         if why_not or planner.reachable(success_goal)
@@ -225,7 +229,9 @@ def _cases_of(catalogue: Catalogue, profile: Profile, planner: _Planner, command
         "unknown_target",
         Flow((Step("command", command.name, "$missing", expect=failure, ref=command.ref),), missing_level=level),
     )
-    legal_goal = Goal(level, command.name, decision=LEGAL, description=f"a {level} where {command.name} is legal")
+    legal_goal = Goal(
+        level, command.name, decision=LEGAL, description=f"{_article(level)} {level} where {command.name} is legal"
+    )
     example = command.example_for(profile.platform)
     platform_schema = command.platform_requests.get(profile.platform, (None, None))[0]
     invalid = invalid_data(command.request, example) or (
@@ -265,7 +271,7 @@ def _cases_of(catalogue: Catalogue, profile: Profile, planner: _Planner, command
                 command.name,
                 decision=REFUSED_STATE,
                 situation=refused.situation,
-                description=f"a {level} where {command.name} is refused: {refused.describe()}",
+                description=f"{_article(level)} {level} where {command.name} is refused: {refused.describe()}",
             )
             case(
                 number,
@@ -314,7 +320,7 @@ def _outcome_cases(
         command.name,
         data=data,
         decision=outcome.name,
-        description=f"a {command.level} where {command.name} brings {outcome.name}",
+        description=f"{_article(command.level)} {command.level} where {command.name} brings {outcome.name}",
     )
     if not not_because and not excluded and not planner.reachable(goal):
         not_because = _unreached(f"{_article(command.level)} {command.level} where {outcome.name} happens")

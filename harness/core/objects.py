@@ -32,6 +32,11 @@ MAX_STATE_CHARS = 64  # of a state name of the adapter's own, kept
 MAX_LEARNED = 32  # state names of the adapter's own learned per level
 
 
+def _a(level: str) -> str:
+    """``a channel``, ``an interaction``."""
+    return f"{'an' if level[:1] in 'aeiou' else 'a'} {level}"
+
+
 @dataclass
 class MbObject:
     level: str
@@ -165,7 +170,7 @@ class ObjectModel:
                 return None, f"{address!r} was disposed"
             return None, f"no {level} {address!r} is known"
         if obj.level != level:
-            return None, f"{address!r} is a {obj.level}, not a {level}"
+            return None, f"{address!r} is {_a(obj.level)}, not {_a(level)}"
         return obj, ""
 
     def of_level(self, level: str) -> Iterator[MbObject]:
@@ -403,7 +408,7 @@ class ObjectModel:
                     value, guessed = self.learned[obj.level][value], True
                 if not isinstance(value, str) or (level is not None and value not in level.states):
                     problems.append(
-                        Problem(f"{name}: {value!r} is not a state of a {obj.level}", STATE_NAMES, "states")
+                        Problem(f"{name}: {value!r} is not a state of {_a(obj.level)}", STATE_NAMES, "states")
                     )
                     if isinstance(value, str) and value:  # followed: the adapter's own state, whatever it means
                         obj.state, obj.guessed = value[:MAX_STATE_CHARS], True
@@ -437,7 +442,7 @@ class ObjectModel:
             if facet.values is not None and value not in facet.values:
                 problems.append(
                     Problem(
-                        f"{name}: {value!r} is not a value of a {obj.level}'s {key} ({list(facet.values)})",
+                        f"{name}: {value!r} is not a value of {_a(obj.level)}'s {key} ({list(facet.values)})",
                         FACET_VALUES,
                     )
                 )

@@ -74,7 +74,9 @@ class Goal:
     def describe(self) -> str:
         if self.description:
             return self.description
-        where = f"a {self.level}" + (f" in {self.state}" if self.state else "")
+        where = f"{'an' if self.level[:1] in 'aeiou' else 'a'} {self.level}" + (
+            f" in {self.state}" if self.state else ""
+        )
         return where if self.command is None else f"{where} where {self.command} brings {self.decision}"
 
 

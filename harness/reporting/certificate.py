@@ -175,7 +175,9 @@ class ProfileCertificate:
         counted = f"{declared} declared capabilities: {counts or 'none'}"
         counted += f"; {self.counts.get(NOT_APPLICABLE, 0)} not applicable"
         if self.failing:
-            return f"not certified: {len(self.failing)} capabilities fail ({counted})"
+            failing = len(self.failing)
+            fail = "capability fails" if failing == 1 else "capabilities fail"
+            return f"not certified: {failing} {fail} ({counted})"
         if self.not_run:
             return f"not certified: a partial run, {len(self.not_run)} declared capabilities not run ({counted})"
         return f"certified ({counted})"

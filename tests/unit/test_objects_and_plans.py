@@ -47,7 +47,7 @@ def test_facets_are_set_by_the_events_that_carry_them_and_checked_against_states
     )
     assert interaction.facets["recording"] == "RECORDING" and interaction.state is None
     bad = platform.model.apply(Event("state.updated", "S1.chan1.i", {"recording": "MAYBE"}, {}))
-    assert "'MAYBE' is not a value of a interaction's recording" in bad.problems[0]
+    assert "'MAYBE' is not a value of an interaction's recording" in bad.problems[0]
     focus = platform.model.apply(
         Event("interaction.focuschanged", "S1.chan1.i", {"conversation": {"id": "x"}}, {})
     )
@@ -58,7 +58,7 @@ def test_the_level_of_a_target_comes_from_known_objects_not_its_length(platform:
     obj, _ = platform.model.find_target("S1.chan1", "channel")
     assert obj is not None
     obj, why = platform.model.find_target("S1.chan1", "interaction")
-    assert obj is None and "is a channel, not a interaction" in why
+    assert obj is None and "is a channel, not an interaction" in why
 
 
 def test_an_unknown_address_lives_under_a_real_parent(platform: Platform) -> None:
