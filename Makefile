@@ -44,7 +44,7 @@ $(ACTIONLINT_STAMP): $(PY_STAMP)
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	SCARF_ANALYTICS=false npm ci --no-audit --no-fund  # no analytics ping from @asyncapi/parser's @scarf/scarf
 	touch $@
 
 clean:
